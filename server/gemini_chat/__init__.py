@@ -1,0 +1,5 @@
+"""gemini-chat: a Gemini chat daemon for every editor."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
