@@ -1,0 +1,180 @@
+"""Attachments to Gemini parts: open documents, ranges, files, images, size caps."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeAlias
+
+from .protocol import Attachment, DataAttachment, Range, TextAttachment, UriAttachment
+from .workspaces import Workspace, WorkspaceError
+
+MAX_TEXT_BYTES = 1_000_000
+"""A text attachment (a file or a range of it) may hold at most this many bytes."""
+MAX_INLINE_BYTES = 20_000_000
+"""All inline data of one turn together (Gemini's documented inline request limit)."""
+
+INLINE_TYPES = {
+    "image/png", "image/jpeg", "image/webp", "image/heic", "image/heif",
+    "application/pdf",
+    "audio/wav", "audio/mp3", "audio/mpeg", "audio/aiff", "audio/aac", "audio/ogg", "audio/flac",
+    "video/mp4", "video/mpeg", "video/mov", "video/quicktime", "video/avi", "video/x-flv",
+    "video/mpg", "video/webm", "video/wmv", "video/3gpp",
+}  # fmt: skip
+
+LANGUAGES = {
+    ".py": "python", ".ts": "typescript", ".tsx": "tsx", ".js": "javascript", ".jsx": "jsx",
+    ".lua": "lua", ".rs": "rust", ".go": "go", ".c": "c", ".h": "c", ".cpp": "cpp", ".hpp": "cpp",
+    ".java": "java", ".kt": "kotlin", ".rb": "ruby", ".sh": "bash", ".md": "markdown",
+    ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".html": "html",
+    ".css": "css", ".sql": "sql", ".cs": "csharp", ".swift": "swift", ".php": "php",
+}  # fmt: skip
+
+Part: TypeAlias = dict[str, object]
+
+
+class AttachmentError(ValueError):
+    """An attachment that cannot be sent; becomes InvalidParams naming the field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Prepared:
+    """Attachments turned into Gemini parts, plus what history shows of each."""
+
+    parts: list[Part] = field(default_factory=list[Part])
+    shown: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    inline_bytes: int = 0
+
+
+OpenText = Callable[[str], str | None]
+"""Returns the text of a document the client has open (synced), by URI, else None."""
+
+
+def prepare(attachments: list[Attachment], ws: Workspace, open_text: OpenText) -> Prepared:
+    """Turn a turn's attachments into parts; refuse what is outside the workspace or too big."""
+    out = Prepared()
+    for i, att in enumerate(attachments):
+        where = f"attachments.{i}"
+        if isinstance(att, UriAttachment):
+            _add_uri(out, att, ws, open_text, where)
+        elif isinstance(att, DataAttachment):
+            _add_data(out, att, where)
+        else:
+            _add_text(out, att)
+    return out
+
+
+def _add_text(out: Prepared, att: TextAttachment) -> None:
+    fence = _fence(att.text)
+    out.parts.append({"text": f"Attached text «{att.name}»:\n{fence}\n{att.text}\n{fence}"})
+    out.shown.append({"name": att.name, "mimeType": "text/plain"})
+
+
+def _add_data(out: Prepared, att: DataAttachment, where: str) -> None:
+    mime = att.mime_type.lower()
+    if mime not in INLINE_TYPES and not mime.startswith("text/"):
+        raise AttachmentError(f"{where}: mime type {mime} is not supported", f"{where}.mimeType")
+    try:
+        raw = base64.b64decode(
+            att.data, altchars=b"-_" if "-" in att.data or "_" in att.data else None, validate=True
+        )
+    except (binascii.Error, ValueError):
+        raise AttachmentError(f"{where}: data is not valid base64", f"{where}.data") from None
+    _charge(out, len(raw), where)
+    out.parts.append({"inlineData": {"mimeType": mime, "data": base64.b64encode(raw).decode()}})
+    out.shown.append({"name": att.name, "mimeType": mime})
+
+
+def _charge(out: Prepared, size: int, where: str) -> None:
+    out.inline_bytes += size
+    if out.inline_bytes > MAX_INLINE_BYTES:
+        raise AttachmentError(
+            f"{where}: attachments exceed {MAX_INLINE_BYTES // 1_000_000} MB of inline data "
+            "in one message; attach fewer or smaller files",
+            where,
+        )
+
+
+def _add_uri(
+    out: Prepared, att: UriAttachment, ws: Workspace, open_text: OpenText, where: str
+) -> None:
+    try:
+        path = ws.confine(att.uri, f"{where}.uri")
+    except WorkspaceError as exc:
+        raise AttachmentError(str(exc), exc.field) from None
+    rel = path.relative_to(ws.root).as_posix() or path.name
+    mime = mimetypes.guess_type(path.name)[0] or "text/plain"
+    text = open_text(att.uri)
+    if text is None and mime in INLINE_TYPES and att.range is None:
+        data = _read_bytes(path, where, MAX_INLINE_BYTES)
+        _charge(out, len(data), where)
+        out.parts.append(
+            {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
+        )
+        out.shown.append({"name": rel, "mimeType": mime})
+        return
+    if text is None:
+        text = _read_text(path, where)
+    excerpt, label = _excerpt(text, att.range)
+    if len(excerpt.encode()) > MAX_TEXT_BYTES:
+        raise AttachmentError(
+            f"{where}: {rel}{label} is larger than {MAX_TEXT_BYTES // 1000} kB; attach a range",
+            where,
+        )
+    out.parts.append({"text": _present(rel, label, excerpt, path.suffix.lower())})
+    out.shown.append({"name": f"{rel}{label}", "mimeType": "text/plain"})
+
+
+def _read_bytes(path: Path, where: str, cap: int) -> bytes:
+    try:
+        if path.stat().st_size > cap:
+            raise AttachmentError(f"{where}: {path.name} is too large to attach", where)
+        return path.read_bytes()
+    except OSError as exc:
+        raise AttachmentError(f"{where}: cannot read {path.name}: {exc.strerror}", where) from None
+
+
+def _read_text(path: Path, where: str) -> str:
+    data = _read_bytes(path, where, 8 * MAX_TEXT_BYTES)
+    if b"\0" in data[:8192]:
+        raise AttachmentError(f"{where}: {path.name} is a binary file, not text", where)
+    return data.decode("utf-8", errors="replace")
+
+
+def _excerpt(text: str, rng: Range | None) -> tuple[str, str]:
+    """The attached lines and a label such as `:3-9`; LSP's end position is exclusive."""
+    lines = text.splitlines(keepends=True)
+    if rng is None:
+        return text, ""
+    first = min(rng.start.line, len(lines))
+    last = rng.end.line if rng.end.character > 0 else rng.end.line - 1
+    last = max(first, min(last, len(lines) - 1))
+    chosen = lines[first : last + 1]
+    if first == last and chosen and rng.end.line == rng.start.line:
+        chosen = [chosen[0][rng.start.character : rng.end.character]]
+    return "".join(chosen), f":{first + 1}-{last + 1}"
+
+
+def _fence(text: str) -> str:
+    longest = 0
+    run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def _present(rel: str, label: str, text: str, suffix: str) -> str:
+    """A file excerpt as the model sees it: path, line range, fenced code with its language."""
+    fence = _fence(text)
+    where = f"lines {label[1:]} of " if label else ""
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"Attached file: {where}`{rel}`\n{fence}{LANGUAGES.get(suffix, '')}\n{body}{fence}"
