@@ -117,7 +117,7 @@ class ConversationStore:
     def commit_exchange(
         self, workspace: str, user: Json, user_meta: Json, model: Json, model_meta: Json
     ) -> int:
-        """Store a user content and its reply in one transaction; return the exchange's turn number."""
+        """Store a user content and its reply in one transaction; return the turn number."""
         user_text = json.dumps(user, ensure_ascii=False, separators=(",", ":"))
         model_text = json.dumps(model, ensure_ascii=False, separators=(",", ":"))
         now = _now()
