@@ -1,0 +1,154 @@
+/** Typed calls to the daemon over any JSON-RPC connection (a LanguageClient or vscode-jsonrpc). */
+
+import { type CancellationToken, type Disposable, ProgressType } from "vscode-jsonrpc";
+import {
+  type ChatDelta,
+  type ChatParams,
+  type ChatResult,
+  ErrorCode,
+  type FailureData,
+  type HistoryResult,
+  Method,
+  type ModelsResult,
+  type ResetResult,
+  type StatusResult,
+} from "./protocol";
+
+/** What both `LanguageClient` and vscode-jsonrpc's `MessageConnection` offer. */
+export interface RpcConnection {
+  sendRequest<R>(method: string, params: unknown, token?: CancellationToken): Promise<R>;
+  onProgress<P>(type: ProgressType<P>, token: string | number, handler: (value: P) => void): Disposable;
+}
+
+/** Work-done progress values (LSP `begin`/`report`/`end`). */
+export interface WorkDoneValue {
+  kind: "begin" | "report" | "end";
+  title?: string;
+  message?: string;
+}
+
+export interface ChatCallbacks {
+  onDelta?: (delta: ChatDelta) => void;
+  onWorkDone?: (value: WorkDoneValue) => void;
+}
+
+let tokenCounter = 0;
+
+function nextToken(prefix: string): string {
+  tokenCounter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${tokenCounter}`;
+}
+
+/** The daemon's `gemini/*` methods, typed. */
+export class GeminiApi {
+  constructor(private readonly rpc: RpcConnection) {}
+
+  /** Send one chat turn, streaming the reply's pieces to `callbacks.onDelta`. */
+  async chat(
+    params: Omit<ChatParams, "partialResultToken" | "workDoneToken">,
+    callbacks: ChatCallbacks = {},
+    token?: CancellationToken,
+  ): Promise<ChatResult> {
+    const partialResultToken = nextToken("p");
+    const workDoneToken = nextToken("w");
+    const subscriptions = [
+      this.rpc.onProgress(new ProgressType<ChatDelta>(), partialResultToken, (value) => {
+        callbacks.onDelta?.(value);
+      }),
+      this.rpc.onProgress(new ProgressType<WorkDoneValue>(), workDoneToken, (value) => {
+        callbacks.onWorkDone?.(value);
+      }),
+    ];
+    try {
+      return await this.rpc.sendRequest<ChatResult>(
+        Method.chat,
+        { ...params, partialResultToken, workDoneToken },
+        token,
+      );
+    } finally {
+      for (const s of subscriptions) s.dispose();
+    }
+  }
+
+  /** The workspace's conversation, oldest first. */
+  history(workspace?: string): Promise<HistoryResult> {
+    return this.rpc.sendRequest<HistoryResult>(Method.history, withWorkspace(workspace));
+  }
+
+  /** Archive the workspace's conversation and start a fresh one. */
+  reset(workspace?: string): Promise<ResetResult> {
+    return this.rpc.sendRequest<ResetResult>(Method.reset, withWorkspace(workspace));
+  }
+
+  /** Models that can chat. */
+  models(): Promise<ModelsResult> {
+    return this.rpc.sendRequest<ModelsResult>(Method.models, {});
+  }
+
+  /** The daemon's version, model and whether it has a key. */
+  status(): Promise<StatusResult> {
+    return this.rpc.sendRequest<StatusResult>(Method.status, {});
+  }
+}
+
+function withWorkspace(workspace?: string): { workspace?: string } {
+  return workspace === undefined ? {} : { workspace };
+}
+
+/** What the UI offers next to an error. */
+export type ErrorAction =
+  | "setApiKey"
+  | "selectModel"
+  | "retry"
+  | "showLog"
+  | "openSettings"
+  | "none";
+
+export interface ErrorView {
+  kind: "cancelled" | "failed";
+  message: string;
+  reason: string;
+  action: ErrorAction;
+  retryAfterSeconds?: number;
+}
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  data?: unknown;
+}
+
+function actionFor(reason: string): ErrorAction {
+  switch (reason) {
+    case "apiKeyMissing":
+    case "apiKeyInvalid":
+      return "setApiKey";
+    case "modelNotFound":
+      return "selectModel";
+    case "rateLimited":
+    case "upstreamUnavailable":
+    case "timeout":
+    case "network":
+      return "retry";
+    case "internal":
+      return "showLog";
+    default:
+      return "none";
+  }
+}
+
+/** Turn any error from a request into what the chat shows: plain words plus an action. */
+export function describeError(error: unknown): ErrorView {
+  const e = (typeof error === "object" && error !== null ? error : {}) as ErrorLike;
+  const code = typeof e.code === "number" ? e.code : undefined;
+  const name = error instanceof Error ? error.name : "";
+  if (code === ErrorCode.requestCancelled || name === "Canceled" || name === "CancellationError") {
+    return { kind: "cancelled", message: "Stopped.", reason: "cancelled", action: "none" };
+  }
+  const data = (typeof e.data === "object" && e.data !== null ? e.data : {}) as FailureData;
+  const reason = data.reason ?? (code === undefined ? "internal" : "unknown");
+  const message = typeof e.message === "string" && e.message !== "" ? e.message : String(error);
+  const view: ErrorView = { kind: "failed", message, reason, action: actionFor(reason) };
+  if (data.retryAfterSeconds !== undefined) view.retryAfterSeconds = data.retryAfterSeconds;
+  return view;
+}

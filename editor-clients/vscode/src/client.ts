@@ -1,0 +1,183 @@
+/** Starts, stops and restarts the daemon through vscode-languageclient over stdio. */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  LanguageClient,
+  type LanguageClientOptions,
+  RevealOutputChannelOn,
+  State,
+} from "vscode-languageclient/node";
+import { GeminiApi } from "./api";
+import type { DaemonSettings } from "./protocol";
+import { readSettings } from "./settings";
+
+export const SECRET_KEY = "geminiChat.apiKey";
+
+export type DaemonState = "starting" | "running" | "stopped" | "failed";
+
+/** Why the daemon could not start, in words a user can act on. */
+export class DaemonStartError extends Error {
+  constructor(
+    message: string,
+    readonly missing: boolean,
+  ) {
+    super(message);
+    this.name = "DaemonStartError";
+  }
+}
+
+function expandHome(p: string): string {
+  return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+/** Spawn the daemon; reject with an install hint when the executable is missing. */
+function spawnDaemon(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: "pipe" });
+    child.once("spawn", () => resolve(child));
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      const missing = err.code === "ENOENT";
+      const what = missing ? "was not found" : `failed to start (${err.code ?? err.message})`;
+      reject(
+        new DaemonStartError(
+          `The Gemini chat server "${command}" ${what}. Install it (from the gemini-chat ` +
+            'repository: "uv tool install ." or "pipx install .") or set "geminiChat.serverPath" ' +
+            "to the full path of gemini-chat-server.",
+          missing,
+        ),
+      );
+    });
+  });
+}
+
+/** Owns the one LanguageClient of this window. */
+export class DaemonClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private currentState: DaemonState = "stopped";
+  private lastError: string | undefined;
+  private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
+  /** Fires when the daemon starts, stops or fails. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    readonly output: vscode.OutputChannel,
+  ) {}
+
+  get state(): DaemonState {
+    return this.currentState;
+  }
+
+  /** Why the last start failed, if it did. */
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** The typed API, once running. */
+  get api(): GeminiApi | undefined {
+    return this.client !== undefined && this.currentState === "running"
+      ? new GeminiApi(this.client)
+      : undefined;
+  }
+
+  /** Start the daemon unless it runs; concurrent callers share one start. */
+  start(): Promise<void> {
+    if (this.currentState === "running") return Promise.resolve();
+    this.pending ??= this.doStart().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  /** Wait for a start in progress, or start; then return the API (undefined if it failed). */
+  async ready(): Promise<GeminiApi | undefined> {
+    await this.start();
+    return this.api;
+  }
+
+  /** Stop and start again, picking up a new key, path or arguments. */
+  async restart(): Promise<void> {
+    await this.pending?.catch(() => undefined);
+    await this.stop();
+    await this.start();
+  }
+
+  /** Stop the daemon (shutdown + exit). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) {
+      try {
+        await client.stop(2000);
+      } catch (err) {
+        this.output.appendLine(`[client] stop: ${String(err)}`);
+      }
+    }
+    this.setState("stopped");
+  }
+
+  /** Send changed settings to the running daemon. */
+  async sendSettings(settings: DaemonSettings): Promise<void> {
+    if (this.client === undefined || this.currentState !== "running") return;
+    await this.client.sendNotification("workspace/didChangeConfiguration", {
+      settings: { gemini: settings },
+    });
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+  }
+
+  private setState(state: DaemonState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.stateEmitter.fire(state);
+  }
+
+  private async daemonEnv(): Promise<NodeJS.ProcessEnv> {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    // The key reaches the daemon only through its environment: never settings or arguments.
+    const key = await this.secrets.get(SECRET_KEY);
+    if (key !== undefined && key !== "") env.GEMINI_API_KEY = key;
+    return env;
+  }
+
+  private async doStart(): Promise<void> {
+    this.lastError = undefined;
+    this.setState("starting");
+    const settings = readSettings();
+    const env = await this.daemonEnv();
+    const command = expandHome(settings.serverPath);
+    const options: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      initializationOptions: settings.daemon,
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationFailedHandler: () => false,
+    };
+    const client = new LanguageClient(
+      "geminiChat",
+      "Gemini Chat",
+      () => spawnDaemon(command, settings.serverArgs, env),
+      options,
+    );
+    client.onDidChangeState((e) => {
+      if (this.client === client && e.newState === State.Stopped) this.setState("stopped");
+    });
+    this.client = client;
+    try {
+      await client.start();
+      this.setState("running");
+    } catch (err) {
+      this.client = undefined;
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.output.appendLine(`[client] ${this.lastError}`);
+      this.setState("failed");
+    }
+  }
+}

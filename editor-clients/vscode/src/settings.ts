@@ -1,0 +1,67 @@
+/** Typed reader for the `geminiChat.*` settings and their mapping to the daemon's `gemini` section. */
+
+import * as vscode from "vscode";
+import type { DaemonSettings } from "./protocol";
+
+export const SECTION = "geminiChat";
+
+/** Settings that need the daemon restarted when they change. */
+export const RESTART_KEYS = ["serverPath", "serverArgs"] as const;
+
+/** Settings forwarded to the running daemon by `workspace/didChangeConfiguration`. */
+export const DAEMON_KEYS = [
+  "model",
+  "baseUrl",
+  "systemInstruction",
+  "generationConfig",
+  "safetySettings",
+  "requestTimeout",
+] as const;
+
+export interface ExtensionSettings {
+  serverPath: string;
+  serverArgs: string[];
+  daemon: DaemonSettings;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** Read every `geminiChat.*` setting, with defaults. */
+export function readSettings(): ExtensionSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const daemon: DaemonSettings = {
+    model: nonEmpty(c.get<string>("model")),
+    baseUrl: nonEmpty(c.get<string>("baseUrl")),
+    systemInstruction: nonEmpty(c.get<string>("systemInstruction")),
+    generationConfig: c.get<Record<string, unknown>>("generationConfig") ?? {},
+    safetySettings: c.get<{ category: string; threshold: string }[]>("safetySettings") ?? [],
+    requestTimeout: c.get<number>("requestTimeout"),
+  };
+  // Unset keys are left out, so the daemon keeps its own default or environment value.
+  for (const key of Object.keys(daemon) as (keyof DaemonSettings)[]) {
+    if (daemon[key] === undefined) delete daemon[key];
+  }
+  return {
+    serverPath: nonEmpty(c.get<string>("serverPath")) ?? "gemini-chat-server",
+    serverArgs: c.get<string[]>("serverArgs") ?? [],
+    daemon,
+  };
+}
+
+/** Whether a configuration change touches any of `keys`. */
+export function affects(event: vscode.ConfigurationChangeEvent, keys: readonly string[]): boolean {
+  return keys.some((k) => event.affectsConfiguration(`${SECTION}.${k}`));
+}
+
+/** Store the chosen model where the user keeps it (workspace if set there, else user settings). */
+export async function saveModel(model: string): Promise<void> {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const inspected = c.inspect<string>("model");
+  const target =
+    inspected?.workspaceValue !== undefined
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
+  await c.update("model", model, target);
+}

@@ -1,0 +1,61 @@
+/** The chat webview's HTML: strict CSP with a nonce, only local resources. Free of `vscode`. */
+
+export interface WebviewResources {
+  /** The webview's `cspSource` (the origin its local resources are served from). */
+  cspSource: string;
+  scriptUri: string;
+  styleUri: string;
+  codiconsUri: string;
+  nonce: string;
+}
+
+function escapeAttr(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+}
+
+/** Build the page; model output is never part of it (the script renders it, sanitized). */
+export function webviewHtml(r: WebviewResources): string {
+  const csp = [
+    "default-src 'none'",
+    `img-src ${r.cspSource} data:`,
+    `style-src ${r.cspSource}`,
+    `font-src ${r.cspSource}`,
+    `script-src 'nonce-${r.nonce}'`,
+  ].join("; ");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
+  <meta name="viewport" content="width=device-width, initial-scale=1.0">
+  <link href="${escapeAttr(r.codiconsUri)}" rel="stylesheet">
+  <link href="${escapeAttr(r.styleUri)}" rel="stylesheet">
+  <title>Gemini Chat</title>
+</head>
+<body>
+  <header class="toolbar" role="toolbar" aria-label="Chat options">
+    <button id="workspace" class="workspace" type="button" title="Workspace folder of this conversation">
+      <span class="codicon codicon-root-folder" aria-hidden="true"></span><span id="workspace-name"></span>
+    </button>
+    <label class="model-label" for="model"><span class="codicon codicon-sparkle" aria-hidden="true"></span>
+      <select id="model" title="Model"></select>
+    </label>
+  </header>
+  <main id="log" class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></main>
+  <footer class="composer">
+    <div id="notice" class="notice" hidden></div>
+    <ul id="attachments" class="attachments" aria-label="Attachments"></ul>
+    <div class="input-row">
+      <textarea id="input" rows="1" placeholder="Ask Gemini… (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
+      <button id="send" class="icon-button primary" type="button" title="Send (Enter)" aria-label="Send">
+        <span class="codicon codicon-send" aria-hidden="true"></span>
+      </button>
+      <button id="stop" class="icon-button stop" type="button" title="Stop" aria-label="Stop" hidden>
+        <span class="codicon codicon-debug-stop" aria-hidden="true"></span>
+      </button>
+    </div>
+  </footer>
+  <script nonce="${escapeAttr(r.nonce)}" src="${escapeAttr(r.scriptUri)}"></script>
+</body>
+</html>`;
+}
