@@ -1,0 +1,349 @@
+---@mod gemini_chat.client The daemon: one LSP client per Neovim, requests, streaming, cancel.
+local config = require("gemini_chat.config")
+
+local M = {}
+
+M.name = "gemini_chat"
+
+local has_011 = vim.fn.has("nvim-0.11") == 1
+
+---@class gemini_chat.Request
+---@field id? integer JSON-RPC id, once sent.
+---@field cancelled boolean Set by cancel(); the answer (if any) is then ignored.
+---@field done boolean
+---@field work_token string
+---@field partial_token string
+---@field work_open boolean A work-done `begin` arrived without its `end`.
+
+local state = {
+  client_id = nil, ---@type integer?
+  folders = {}, ---@type table<string, boolean> workspace URIs the daemon knows
+  partial = {}, ---@type table<string, fun(value: table)>
+  work = {}, ---@type table<string, fun(value: table)>
+  seq = 0,
+  stopping = false,
+}
+
+---Call a client method the 0.11 way (`client:m()`) or the 0.10 way (`client.m()`).
+---@param client vim.lsp.Client
+---@param method string
+local function call(client, method, ...)
+  if has_011 then
+    return client[method](client, ...)
+  end
+  return client[method](...)
+end
+
+---Route `$/progress`: partial results of our chat requests to their stream, the rest to Neovim.
+---@param err any
+---@param result {token: string|integer, value: any}
+---@param ctx table
+---@param cfg? table
+local function on_progress(err, result, ctx, cfg)
+  local token = result and result.token
+  local value = result and result.value
+  if type(value) == "table" and value.kind == nil and state.partial[token] then
+    state.partial[token](value)
+    return
+  end
+  if type(value) == "table" and value.kind ~= nil and state.work[token] then
+    state.work[token](value)
+  end
+  if type(value) == "table" and value.kind ~= nil then
+    -- Neovim's own handler fires LspProgress, which fidget.nvim and statuslines listen to.
+    return vim.lsp.handlers["$/progress"](err, result, ctx, cfg)
+  end
+end
+
+---Find a marker above `dir`; its folder is the workspace, else `dir` itself.
+---@param dir? string
+---@return string
+function M.workspace_root(dir)
+  dir = vim.fs.normalize(dir or vim.fn.getcwd())
+  local found = vim.fs.find(config.options.root_markers, { path = dir, upward = true })[1]
+  local root = found and vim.fs.dirname(found) or dir
+  return vim.fn.fnamemodify(root, ":p"):gsub("/$", "")
+end
+
+---@param root string
+---@return lsp.WorkspaceFolder
+local function folder(root)
+  return { uri = vim.uri_from_fname(root), name = vim.fs.basename(root) }
+end
+
+---Run api_key_cmd; its output is the key, used only in the daemon's environment.
+---@return string? key, string? err
+local function key_from_cmd()
+  local argv = config.options.api_key_cmd
+  if not argv then
+    return nil, nil
+  end
+  if vim.fn.executable(argv[1]) ~= 1 then
+    return nil, ("api_key_cmd: '%s' is not executable"):format(argv[1])
+  end
+  local ok, res = pcall(function()
+    return vim.system(argv, { text = true, stdin = false }):wait(30000)
+  end)
+  if not ok or res.code ~= 0 then
+    local code = ok and res.code or "error"
+    return nil, ("api_key_cmd '%s' failed (exit %s)"):format(argv[1], tostring(code))
+  end
+  local key = vim.trim(res.stdout or ""):match("^[^\n]*")
+  if key == "" then
+    return nil, ("api_key_cmd '%s' printed nothing"):format(argv[1])
+  end
+  return key, nil
+end
+
+---@return vim.lsp.Client?
+function M.get()
+  if not state.client_id then
+    return nil
+  end
+  local client = vim.lsp.get_client_by_id(state.client_id)
+  return client
+end
+
+---Say why the daemon stopped when it was not asked to.
+---@param code integer
+---@param signal integer
+local function on_exit(code, signal, _)
+  vim.schedule(function()
+    state.client_id = nil
+    state.folders = {}
+    if state.stopping or (code == 0 and signal == 0) then
+      return
+    end
+    local msg = ("gemini_chat: the daemon '%s' exited (code %d, signal %d)"):format(
+      config.options.cmd[1],
+      code,
+      signal
+    )
+    vim.notify(msg .. "; see :LspLog and :checkhealth gemini_chat", vim.log.levels.ERROR)
+  end)
+end
+
+---@param root string
+---@return table? lsp_config, string? err
+local function build_config(root)
+  local cmd = config.options.cmd
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    local why = ("cannot start the daemon: '%s' was not found on PATH."):format(cmd[1])
+    return nil,
+      why
+        .. " Install gemini-chat (it provides gemini-chat-server)"
+        .. " or set `cmd` in require('gemini_chat').setup()"
+  end
+  return {
+    name = M.name,
+    cmd = cmd,
+    root_dir = root,
+    workspace_folders = { folder(root) },
+    init_options = config.daemon_settings(),
+    handlers = { ["$/progress"] = on_progress },
+    on_exit = on_exit,
+  }
+end
+
+---Tell a running daemon about another workspace folder.
+---@param client vim.lsp.Client
+---@param root string
+local function add_folder(client, root)
+  local f = folder(root)
+  if state.folders[f.uri] then
+    return
+  end
+  state.folders[f.uri] = true
+  call(client, "notify", "workspace/didChangeWorkspaceFolders", {
+    event = { added = { f }, removed = {} },
+  })
+end
+
+---Spawn the client with the key from api_key_cmd in the child's environment only.
+---
+---The key is not given as `cmd_env`, which Neovim's LSP log records: it is put into
+---Neovim's environment just for the (synchronous) spawn, then the old value is restored.
+---@param lsp_config table
+---@return integer? id, string? err
+local function spawn(lsp_config)
+  local key, err = key_from_cmd()
+  if err then
+    return nil, err
+  end
+  local saved = vim.env.GEMINI_API_KEY
+  if key then
+    vim.env.GEMINI_API_KEY = key
+  end
+  local ok, id = pcall(function()
+    if has_011 then
+      return vim.lsp.start(lsp_config, { attach = false, silent = true })
+    end
+    return vim.lsp.start_client(lsp_config)
+  end)
+  if key then
+    vim.env.GEMINI_API_KEY = saved
+  end
+  if not ok or not id then
+    return nil, ("cannot start the daemon '%s'; see :LspLog"):format(lsp_config.cmd[1])
+  end
+  return id, nil
+end
+
+---Start the daemon if needed and make sure it knows `root`.
+---@param root string
+---@return vim.lsp.Client? client, string? err
+function M.ensure(root)
+  local client = M.get()
+  if client then
+    add_folder(client, root)
+    return client
+  end
+  local lsp_config, err = build_config(root)
+  if not lsp_config then
+    return nil, err
+  end
+  state.stopping = false
+  local id, spawn_err = spawn(lsp_config)
+  if not id then
+    return nil, spawn_err
+  end
+  state.client_id = id
+  state.folders = { [folder(root).uri] = true }
+  return vim.lsp.get_client_by_id(id)
+end
+
+---Send a request; `cb(err, result)` runs on the main loop.
+---@param root string
+---@param method string
+---@param params table
+---@param cb fun(err: table?, result: any)
+---@return integer? request_id
+function M.request(root, method, params, cb)
+  local client, err = M.ensure(root)
+  if not client then
+    -- Answer later, like a real response, so callers can finish their bookkeeping first.
+    vim.schedule(function()
+      cb({ code = -1, message = err }, nil)
+    end)
+    return nil
+  end
+  local ok, id = call(client, "request", method, params, function(e, result)
+    vim.schedule(function()
+      cb(e, result)
+    end)
+  end)
+  if not ok then
+    vim.schedule(function()
+      cb({ code = -1, message = "the daemon is not running; see :LspLog" }, nil)
+    end)
+    return nil
+  end
+  return id
+end
+
+---Synchronous request, for :checkhealth.
+---@param root string
+---@param method string
+---@param params table
+---@param timeout_ms integer
+---@return any result, string? err
+function M.request_sync(root, method, params, timeout_ms)
+  local client, err = M.ensure(root)
+  if not client then
+    return nil, err
+  end
+  local res, why = call(client, "request_sync", method, params, timeout_ms)
+  if not res then
+    return nil, why or "no answer"
+  end
+  if res.err then
+    return nil, res.err.message
+  end
+  return res.result, nil
+end
+
+---@class gemini_chat.ChatHandlers
+---@field on_text fun(delta: string)
+---@field on_progress fun(value: table)
+---@field on_done fun(err: table?, result: table?)
+
+---Send `gemini/chat` with streaming and work-done progress.
+---@param root string
+---@param params table
+---@param handlers gemini_chat.ChatHandlers
+---@return gemini_chat.Request
+function M.chat(root, params, handlers)
+  state.seq = state.seq + 1
+  ---@type gemini_chat.Request
+  local req = {
+    cancelled = false,
+    done = false,
+    work_open = false,
+    work_token = ("gemini-chat-work-%d"):format(state.seq),
+    partial_token = ("gemini-chat-part-%d"):format(state.seq),
+  }
+  state.partial[req.partial_token] = function(value)
+    if type(value.text) == "string" and not req.cancelled then
+      handlers.on_text(value.text)
+    end
+  end
+  state.work[req.work_token] = function(value)
+    req.work_open = value.kind ~= "end"
+    handlers.on_progress(value)
+  end
+  params = vim.tbl_extend(
+    "force",
+    params,
+    { workDoneToken = req.work_token, partialResultToken = req.partial_token }
+  )
+  req.id = M.request(root, "gemini/chat", params, function(err, result)
+    state.partial[req.partial_token] = nil
+    state.work[req.work_token] = nil
+    if req.cancelled or req.done then
+      return
+    end
+    req.done = true
+    handlers.on_done(err, result)
+  end)
+  return req
+end
+
+---Cancel a chat request. Neovim drops the RequestCancelled answer, so this finishes it here.
+---@param req gemini_chat.Request
+function M.cancel(req)
+  if req.done or req.cancelled then
+    return
+  end
+  req.cancelled = true
+  state.partial[req.partial_token] = nil
+  state.work[req.work_token] = nil
+  local client = M.get()
+  if client and req.id then
+    call(client, "cancel_request", req.id)
+  end
+  if client and req.work_open then
+    -- The daemon's `end` may never come after a cancel: close the spinner ourselves.
+    vim.lsp.handlers["$/progress"](nil, {
+      token = req.work_token,
+      value = { kind = "end", message = "stopped" },
+    }, { client_id = client.id, method = "$/progress" })
+  end
+end
+
+---Stop the daemon (used by tests and :GeminiChatRestart-like flows).
+function M.stop()
+  local client = M.get()
+  if client then
+    state.stopping = true
+    call(client, "stop")
+  end
+end
+
+---The daemon's executable and whether it is on PATH.
+---@return string cmd, boolean found
+function M.server_cmd()
+  local cmd = config.options.cmd[1]
+  return cmd, vim.fn.executable(cmd) == 1
+end
+
+return M

@@ -1,0 +1,91 @@
+---@mod gemini_chat.health :checkhealth gemini_chat
+local M = {}
+
+local health = vim.health
+
+---@return boolean
+local function check_neovim()
+  local v = vim.version()
+  local text = ("Neovim %d.%d.%d"):format(v.major, v.minor, v.patch)
+  if vim.fn.has("nvim-0.10") == 1 then
+    health.ok(text)
+    return true
+  end
+  health.error(text .. ": gemini_chat needs Neovim 0.10 or newer")
+  return false
+end
+
+---@param cmd string[]
+---@return boolean
+local function check_server(cmd)
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    health.error(("server '%s' not found on PATH"):format(cmd[1]), {
+      "Install gemini-chat (it provides gemini-chat-server), e.g. `uv tool install <repo>`",
+      "or set `cmd` in require('gemini_chat').setup()",
+    })
+    return false
+  end
+  local argv = vim.list_extend(vim.deepcopy(cmd), { "--version" })
+  local ok, res = pcall(function()
+    return vim.system(argv, { text = true, stdin = false }):wait(10000)
+  end)
+  if not ok or res.code ~= 0 then
+    health.error(
+      ("server '%s' found at %s but `--version` failed"):format(cmd[1], vim.fn.exepath(cmd[1]))
+    )
+    return false
+  end
+  health.ok(("server %s: %s"):format(vim.fn.exepath(cmd[1]), vim.trim(res.stdout or "")))
+  return true
+end
+
+local function check_key(opts)
+  -- Only whether a key is set: the key itself is never shown.
+  if opts.api_key_cmd then
+    health.ok(("API key: from api_key_cmd '%s' (not run here)"):format(opts.api_key_cmd[1]))
+  elseif (opts.settings or {}).apiKey then
+    health.ok("API key set: yes (settings.apiKey)")
+  elseif vim.env.GEMINI_API_KEY or vim.env.GOOGLE_API_KEY then
+    health.ok("API key set: yes (environment)")
+  else
+    health.warn("API key set: no", {
+      "export GEMINI_API_KEY before starting Neovim",
+      "or setup({ api_key_cmd = { 'pass', 'show', 'gemini' } })",
+    })
+  end
+end
+
+local function check_status()
+  local client = require("gemini_chat.client")
+  local root = client.workspace_root()
+  local status, err = client.request_sync(root, "gemini/status", vim.empty_dict(), 10000)
+  if not status then
+    health.error("gemini/status failed: " .. tostring(err))
+    return
+  end
+  health.ok(
+    ("gemini/status: version %s, model %s, baseUrl %s"):format(
+      tostring(status.version),
+      tostring(status.model),
+      tostring(status.baseUrl)
+    )
+  )
+  local say = status.apiKeySet and health.ok or health.warn
+  say("daemon has an API key: " .. (status.apiKeySet and "yes" or "no"))
+  health.info("data dir: " .. tostring(status.dataDir))
+  health.info("workspace: " .. root)
+end
+
+---Run by :checkhealth gemini_chat.
+function M.check()
+  local opts = require("gemini_chat.config").options
+  health.start("gemini_chat")
+  local nvim_ok = check_neovim()
+  local server_ok = check_server(opts.cmd)
+  check_key(opts)
+  if nvim_ok and server_ok then
+    check_status()
+  end
+end
+
+return M

@@ -1,0 +1,366 @@
+---@mod gemini_chat Chat with Google's Gemini in Neovim, through the gemini-chat daemon.
+local client = require("gemini_chat.client")
+local config = require("gemini_chat.config")
+local ui = require("gemini_chat.ui")
+
+local M = {}
+
+---Model chosen with :GeminiChatModel; nil keeps the configured one.
+M.model = nil ---@type string?
+
+local levels = vim.log.levels
+
+---Configure the plugin. Optional: every option has a default.
+---@param opts? gemini_chat.Opts
+function M.setup(opts)
+  config.set(opts)
+  ui.model_label = M.model or config.options.model
+end
+
+local KEY_HINT = "In Neovim: export GEMINI_API_KEY before starting nvim, or set "
+  .. "require('gemini_chat').setup({ api_key_cmd = { 'pass', 'show', 'gemini' } })."
+
+---Tell the user about a daemon error, at a level matching its reason.
+---@param err table
+function M.notify_error(err)
+  local data = type(err.data) == "table" and err.data or {}
+  local reason = data.reason
+  local level = (reason == "rateLimited" or reason == "blocked") and levels.WARN or levels.ERROR
+  local msg = tostring(err.message or "unknown error")
+  if reason == "apiKeyMissing" then
+    msg = msg .. "\n" .. KEY_HINT
+  end
+  vim.notify("Gemini: " .. msg, level)
+end
+
+---@param line string
+---@return integer
+local function utf16_len(line)
+  if vim.fn.has("nvim-0.11") == 1 then
+    return vim.str_utfindex(line, "utf-16")
+  end
+  local _, n = vim.str_utfindex(line)
+  return n
+end
+
+---An attachment for lines line1..line2 of `buf`: its uri and range when the daemon can read
+---the saved file inside the workspace, else the text itself.
+---@param buf integer
+---@param line1 integer
+---@param line2 integer
+---@param root string
+---@return table attachment, string label
+function M.selection(buf, line1, line2, root)
+  local name = vim.api.nvim_buf_get_name(buf)
+  local lines = vim.api.nvim_buf_get_lines(buf, line1 - 1, line2, false)
+  local inside = name ~= "" and vim.startswith(vim.fs.normalize(name), root .. "/")
+  local label = name ~= "" and vim.fn.fnamemodify(name, ":t") or "selection"
+  if inside then
+    label = vim.fs.normalize(name):sub(#root + 2)
+  end
+  label = ("%s:%d-%d"):format(label, line1, line2)
+  if inside and vim.bo[buf].buftype == "" and not vim.bo[buf].modified then
+    return {
+      uri = vim.uri_from_fname(vim.fs.normalize(name)),
+      range = {
+        start = { line = line1 - 1, character = 0 },
+        ["end"] = { line = line2 - 1, character = utf16_len(lines[#lines] or "") },
+      },
+    },
+      label
+  end
+  -- Unsaved or outside the workspace: the daemon cannot read it from disk, so send the text.
+  return { name = label, text = table.concat(lines, "\n") }, label
+end
+
+---The session of the current workspace, with its keymaps.
+---@return gemini_chat.Session
+local function current_session()
+  local root = client.workspace_root()
+  local existed = ui.sessions[root] ~= nil and vim.api.nvim_buf_is_valid(ui.sessions[root].buf)
+  local s = ui.session(root)
+  if not existed then
+    ui.set_keymaps(s, {
+      send = function()
+        M.send(s)
+      end,
+      stop = function()
+        M.stop(s)
+      end,
+    })
+  end
+  return s
+end
+
+---Fill the buffer from `gemini/history`, then run `after`.
+---@param s gemini_chat.Session
+---@param after fun(ok: boolean)
+local function load_history(s, after)
+  if not ui.model_label then
+    client.request(s.root, "gemini/status", vim.empty_dict(), function(err, result)
+      if not err and type(result) == "table" and not ui.model_label then
+        ui.model_label = result.model
+        ui.refresh_winbar(s)
+      end
+    end)
+  end
+  client.request(s.root, "gemini/history", { workspace = s.uri }, function(err, result)
+    if err then
+      M.notify_error(err)
+      after(false)
+      return
+    end
+    if not s.loaded and not s.request then
+      ui.render_history(s, result.turns or {})
+      ui.focus_input(s)
+    end
+    after(true)
+  end)
+end
+
+---@param s gemini_chat.Session
+---@param message string
+---@return gemini_chat.ChatHandlers
+local function chat_handlers(s, message)
+  local attachments, labels = s.pending, s.pending_labels
+  return {
+    on_text = function(delta)
+      ui.append(s, delta)
+    end,
+    on_progress = function(value)
+      if value.kind ~= "end" and type(value.message) == "string" then
+        ui.reply_status(s, value.message)
+      end
+    end,
+    on_done = function(err, result)
+      s.request = nil
+      ui.set_status(s, "")
+      if err then
+        ui.fail(s, "error", "**Error:** " .. tostring(err.message or "unknown error"))
+        M.notify_error(err)
+        -- Nothing was committed: give the message back for another try.
+        if ui.input_text(s) == "" then
+          ui.set_input(s, message)
+          ui.set_pending(s, attachments, labels)
+        end
+        return
+      end
+      if type(result.model) == "string" then
+        ui.model_label = result.model
+      end
+      ui.finish(s, result)
+      ui.refresh_winbar(s)
+    end,
+  }
+end
+
+---Send `message` (or, when nil, the text of the input area) with the pending attachments.
+---@param s gemini_chat.Session
+---@param message? string
+function M.send(s, message)
+  if s.request then
+    vim.notify("Gemini is still replying; :GeminiChatStop stops it", levels.WARN)
+    return
+  end
+  local draft = nil ---@type string[]?
+  if message then
+    -- A message from the command line leaves what is being typed in the input area alone.
+    draft = ui.input_text(s) ~= "" and ui.input_lines(s) or nil
+  else
+    message = ui.input_text(s)
+  end
+  if message == "" and #s.pending == 0 then
+    vim.notify("Gemini: type a message under the last '## You' first", levels.WARN)
+    return
+  end
+  local handlers = chat_handlers(s, message)
+  local params = {
+    workspace = s.uri,
+    message = message,
+    attachments = #s.pending > 0 and s.pending or nil,
+    model = M.model,
+  }
+  ui.begin_turn(s, message, s.pending_labels, draft)
+  if vim.api.nvim_get_current_buf() == s.buf then
+    ui.focus_input(s)
+  end
+  ui.set_status(s, "replying…")
+  s.request = client.chat(s.root, params, handlers)
+end
+
+---`:GeminiChat [message]`, with an optional range to attach.
+---@param opts {args: string, range: integer, line1: integer, line2: integer}
+function M.command_chat(opts)
+  local source = vim.api.nvim_get_current_buf()
+  local s = current_session()
+  local attachment, label
+  if opts.range > 0 then
+    attachment, label = M.selection(source, opts.line1, opts.line2, s.root)
+  end
+  ui.show(s)
+  local message = vim.trim(opts.args or "")
+  local function go(ok)
+    if attachment then
+      local pending, labels = vim.list_extend({}, s.pending), vim.list_extend({}, s.pending_labels)
+      pending[#pending + 1] = attachment
+      labels[#labels + 1] = label
+      ui.set_pending(s, pending, labels)
+    end
+    if message == "" then
+      return
+    end
+    if ok then
+      M.send(s, message)
+    elseif ui.input_text(s) == "" then
+      -- The daemon is not reachable: keep the message for a later try.
+      ui.set_input(s, message)
+    end
+  end
+  if s.loaded then
+    go(true)
+  else
+    load_history(s, go)
+  end
+end
+
+---`:GeminiChatStop`: cancel the reply in progress.
+---@param s? gemini_chat.Session
+function M.stop(s)
+  s = s or ui.sessions[client.workspace_root()]
+  if not s or not s.request then
+    vim.notify("Gemini: nothing to stop", levels.INFO)
+    return
+  end
+  client.cancel(s.request)
+  s.request = nil
+  ui.fail(s, "stopped", "_Reply stopped._")
+  ui.set_status(s, "")
+end
+
+---`:GeminiChatReset`: archive the conversation and start a fresh one.
+function M.reset()
+  local s = current_session()
+  if s.request then
+    M.stop(s)
+  end
+  client.request(s.root, "gemini/reset", { workspace = s.uri }, function(err, result)
+    if err then
+      M.notify_error(err)
+      return
+    end
+    ui.clear(s)
+    s.loaded = true
+    vim.notify(
+      ("Gemini: chat reset (%d entries archived)"):format(tonumber(result.cleared) or 0),
+      levels.INFO
+    )
+  end)
+end
+
+---Use `name` for the next turns.
+---@param name string
+function M.set_model(name)
+  M.model = name
+  ui.model_label = name
+  for _, s in pairs(ui.sessions) do
+    if vim.api.nvim_buf_is_valid(s.buf) then
+      ui.refresh_winbar(s)
+    end
+  end
+  vim.notify("Gemini: model " .. name, levels.INFO)
+end
+
+---`:GeminiChatModel [name]`: pick the model with vim.ui.select over `gemini/models`.
+---@param name? string
+function M.pick_model(name)
+  if name and name ~= "" then
+    M.set_model(name)
+    return
+  end
+  local root = client.workspace_root()
+  client.request(root, "gemini/models", vim.empty_dict(), function(err, result)
+    if err then
+      M.notify_error(err)
+      return
+    end
+    local current = M.model or ui.model_label or result.default
+    vim.ui.select(result.models or {}, {
+      prompt = "Gemini model",
+      format_item = function(m)
+        local mark = m.name == current and "● " or "  "
+        return ("%s%s (%s)"):format(mark, m.displayName or m.name, m.name)
+      end,
+    }, function(choice)
+      if choice then
+        M.set_model(choice.name)
+      end
+    end)
+  end)
+end
+
+---The conversation as Markdown.
+---@param root string
+---@param turns table[]
+---@return string[]
+function M.markdown(root, turns)
+  local out = {
+    "# Gemini chat: " .. vim.fs.basename(root),
+    "",
+    ("_Exported %s from %s_"):format(os.date("%Y-%m-%d %H:%M"), root),
+  }
+  for _, turn in ipairs(turns) do
+    local who = turn.role == "user" and "You" or "Gemini"
+    if turn.role == "user" then
+      vim.list_extend(out, { "", "---" })
+    end
+    vim.list_extend(out, { "", "## " .. who, "" })
+    vim.list_extend(out, vim.split(turn.text or "", "\n", { plain = true }))
+    for _, a in ipairs(turn.attachments or {}) do
+      out[#out + 1] = "> attached: " .. tostring(a.name or "attachment")
+    end
+  end
+  out[#out + 1] = ""
+  return out
+end
+
+---`:GeminiChatExport [file]`: write the conversation to a Markdown file.
+---@param path? string
+function M.export(path)
+  local root = client.workspace_root()
+  local function write(target, turns)
+    target = vim.fn.fnamemodify(vim.fn.expand(target), ":p")
+    local ok, err = pcall(vim.fn.writefile, M.markdown(root, turns), target)
+    if not ok or err ~= 0 then
+      vim.notify("Gemini: cannot write " .. target, levels.ERROR)
+      return
+    end
+    vim.notify("Gemini: chat exported to " .. target, levels.INFO)
+  end
+  client.request(
+    root,
+    "gemini/history",
+    { workspace = vim.uri_from_fname(root) },
+    function(err, result)
+      if err then
+        M.notify_error(err)
+        return
+      end
+      local turns = result.turns or {}
+      if path and path ~= "" then
+        write(path, turns)
+        return
+      end
+      local default = ("%s/gemini-chat-%s.md"):format(root, os.date("%Y%m%d-%H%M%S"))
+      vim.ui.input(
+        { prompt = "Export the chat to: ", default = default, completion = "file" },
+        function(input)
+          if input and input ~= "" then
+            write(input, turns)
+          end
+        end
+      )
+    end
+  )
+end
+
+return M
