@@ -60,7 +60,7 @@ export class GeminiApi {
       }),
     ];
     try {
-      return await this.rpc.sendRequest<ChatResult>(
+      return await this.request<ChatResult>(
         Method.chat,
         { ...params, partialResultToken, workDoneToken },
         token,
@@ -70,24 +70,31 @@ export class GeminiApi {
     }
   }
 
+  /** vscode-jsonrpc takes a trailing `undefined` for a second parameter: pass a token only if given. */
+  private request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+    return token === undefined
+      ? this.rpc.sendRequest<R>(method, params)
+      : this.rpc.sendRequest<R>(method, params, token);
+  }
+
   /** The workspace's conversation, oldest first. */
   history(workspace?: string): Promise<HistoryResult> {
-    return this.rpc.sendRequest<HistoryResult>(Method.history, withWorkspace(workspace));
+    return this.request<HistoryResult>(Method.history, withWorkspace(workspace));
   }
 
   /** Archive the workspace's conversation and start a fresh one. */
   reset(workspace?: string): Promise<ResetResult> {
-    return this.rpc.sendRequest<ResetResult>(Method.reset, withWorkspace(workspace));
+    return this.request<ResetResult>(Method.reset, withWorkspace(workspace));
   }
 
   /** Models that can chat. */
   models(): Promise<ModelsResult> {
-    return this.rpc.sendRequest<ModelsResult>(Method.models, {});
+    return this.request<ModelsResult>(Method.models, {});
   }
 
   /** The daemon's version, model and whether it has a key. */
   status(): Promise<StatusResult> {
-    return this.rpc.sendRequest<StatusResult>(Method.status, {});
+    return this.request<StatusResult>(Method.status, {});
   }
 }
 

@@ -1,0 +1,154 @@
+// Protocol layer: the extension's GeminiApi (out/api.js) over vscode-jsonrpc against the real
+// daemon and the emulator.
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { CancellationTokenSource } from "vscode-jsonrpc/node.js";
+import { makeWorkspace, requests, resetEmulator, script, startDaemon, waitFor } from "./helpers.mjs";
+
+const require = createRequire(import.meta.url);
+const { GeminiApi, describeError } = require("../out/api.js");
+
+const root = mkdtempSync(join(tmpdir(), "gemini-vscode-protocol-"));
+const folder = makeWorkspace(root);
+const workspace = pathToFileURL(folder).href;
+
+describe("GeminiApi against the real daemon", () => {
+  let daemon;
+  let api;
+
+  before(async () => {
+    daemon = await startDaemon([folder]);
+    api = new GeminiApi(daemon.connection);
+  });
+
+  after(async () => {
+    await daemon?.close();
+  });
+
+  beforeEach(async () => {
+    await resetEmulator();
+    await api.reset(workspace);
+  });
+
+  test("initialize advertises protocol version 1 with streaming", () => {
+    const gemini = daemon.init.capabilities.experimental.geminiChat;
+    assert.equal(gemini.protocolVersion, 1);
+    assert.equal(gemini.streaming, true);
+    assert.ok(gemini.methods.includes("gemini/chat"));
+  });
+
+  test("a streamed reply arrives piece by piece and the pieces join to the result", async () => {
+    await script({ chunks: ["Two dogs ", "have ", "8 paws."] });
+    const deltas = [];
+    const result = await api.chat(
+      { workspace, message: "How many paws?" },
+      { onDelta: (d) => deltas.push(d.text ?? "") },
+    );
+    assert.equal(result.text, "Two dogs have 8 paws.");
+    assert.ok(deltas.length >= 3, `expected 3 pieces, got ${JSON.stringify(deltas)}`);
+    assert.equal(deltas.join(""), result.text);
+    assert.equal(result.turn, 1);
+    assert.ok(result.usage.totalTokens > 0);
+  });
+
+  test("the key goes only in the x-goog-api-key header", async () => {
+    await script({ reply: "ok" });
+    await api.chat({ workspace, message: "hi" });
+    const [req] = await requests("enerateContent");
+    assert.equal(req.headers["x-goog-api-key"], process.env.GEMINI_API_KEY);
+    assert.ok(!JSON.stringify(req.query).includes(process.env.GEMINI_API_KEY));
+    assert.ok(!daemon.stderr().includes(process.env.GEMINI_API_KEY));
+  });
+
+  test("history returns both turns of a finished exchange, oldest first", async () => {
+    await script({ reply: "Hello there." });
+    await api.chat({ workspace, message: "Hello?" });
+    const history = await api.history(workspace);
+    assert.deepEqual(
+      history.turns.map((t) => [t.role, t.text]),
+      [
+        ["user", "Hello?"],
+        ["model", "Hello there."],
+      ],
+    );
+  });
+
+  test("stop cancels a slow reply and leaves the history unchanged", async () => {
+    await script({ chunks: ["first ", "second ", "third ", "fourth"], chunkDelay: 1 });
+    const cts = new CancellationTokenSource();
+    const deltas = [];
+    const pending = api.chat(
+      { workspace, message: "Tell me slowly" },
+      {
+        onDelta: (d) => {
+          deltas.push(d.text);
+          cts.cancel();
+        },
+      },
+      cts.token,
+    );
+    const error = await pending.then(
+      () => assert.fail("a cancelled chat must not resolve"),
+      (e) => e,
+    );
+    assert.equal(describeError(error).kind, "cancelled");
+    assert.deepEqual(deltas, ["first "]);
+    assert.equal((await api.history(workspace)).turns.length, 0);
+  });
+
+  test("a selection attachment (uri + range) reaches Gemini as text", async () => {
+    await script({ reply: "It adds." });
+    const uri = pathToFileURL(join(folder, "src", "app.py")).href;
+    const range = { start: { line: 0, character: 0 }, end: { line: 1, character: 16 } };
+    await api.chat({ workspace, message: "What does this do?", attachments: [{ uri, range }] });
+    const [req] = await requests("enerateContent");
+    const sent = JSON.stringify(req.body.contents);
+    assert.ok(sent.includes("def add(a, b)"), sent);
+    assert.ok(!sent.includes("print(add(2, 3))"), "only the selected lines are sent");
+  });
+
+  test("a long rate limit fails with an error the UI offers to retry", async () => {
+    await script({ status: 429, retryDelay: "600s" });
+    const error = await api.chat({ workspace, message: "hi" }).catch((e) => e);
+    const view = describeError(error);
+    assert.equal(view.reason, "rateLimited");
+    assert.equal(view.action, "retry");
+  });
+
+  test("models lists bare model ids that can chat", async () => {
+    const result = await api.models();
+    assert.ok(result.models.length > 0);
+    for (const m of result.models) assert.ok(!m.name.startsWith("models/"), m.name);
+    assert.ok(result.models.some((m) => m.name === result.default));
+  });
+
+  test("new chat (reset) clears the conversation", async () => {
+    await script({ reply: "one" });
+    await api.chat({ workspace, message: "1" });
+    const reset = await api.reset(workspace);
+    assert.equal(reset.cleared, 2);
+    assert.equal((await api.history(workspace)).turns.length, 0);
+  });
+});
+
+test("a wrong key is reported with the Set API Key action, without the key", async () => {
+  const wrong = "wrong-key-0000";
+  const daemon = await startDaemon([folder], { GEMINI_API_KEY: wrong });
+  try {
+    const api = new GeminiApi(daemon.connection);
+    const error = await api.chat({ workspace, message: "hi" }).catch((e) => e);
+    const view = describeError(error);
+    assert.equal(view.reason, "apiKeyInvalid");
+    assert.equal(view.action, "setApiKey");
+    assert.ok(!view.message.includes(wrong));
+    await waitFor("the daemon to log the failure", () => daemon.stderr().length > 0, 5000).catch(() => "");
+    assert.ok(!daemon.stderr().includes(wrong));
+  } finally {
+    await daemon.close();
+  }
+});

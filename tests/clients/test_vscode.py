@@ -1,0 +1,67 @@
+"""The VS Code client: its Node test suites (protocol, webview, real VS Code) run from pytest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gemini_chat.emulator import Emulator
+from conftest import EMULATOR_KEY, REPO, tool
+
+EXT = REPO / "editor-clients" / "vscode"
+ARTIFACTS = REPO / "test-artifacts" / "vscode"
+SETUP_HINT = "run `make setup-clients` (scripts/setup-vscode-tests.sh)"
+CODE_SERVER_VERSION = "4.100.3"
+
+
+def _code_server() -> str:
+    """The cached code-server the setup script installs."""
+    cache = Path(os.environ.get("GEMINI_CHAT_CACHE", Path.home() / ".cache" / "gemini-chat"))
+    path = cache / f"code-server-{CODE_SERVER_VERSION}" / "node_modules" / ".bin" / "code-server"
+    if not path.exists():
+        pytest.fail(f"code-server {CODE_SERVER_VERSION} is not installed: {SETUP_HINT}", pytrace=False)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def built() -> str:
+    """Node, the extension's packages, and a fresh build of the extension; returns node's path."""
+    node = tool("node", "apt-get install nodejs (Node 20+)")
+    if not (EXT / "node_modules" / ".package-lock.json").exists():
+        pytest.fail(f"the VS Code extension's npm packages are missing: {SETUP_HINT}", pytrace=False)
+    _run([node, "scripts/build.mjs"], dict(os.environ), timeout=120)
+    return node
+
+
+def _run(argv: list[str], env: dict[str, str], timeout: float) -> None:
+    """Run a Node command in the extension folder; fail with its whole output on error."""
+    proc = subprocess.run(
+        argv, cwd=EXT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = f"{proc.stdout}\n{proc.stderr}"
+    assert EMULATOR_KEY not in output.replace(f"GEMINI_API_KEY={EMULATOR_KEY}", ""), "key leaked"
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(argv[1:])} failed (exit {proc.returncode}):\n{output}", pytrace=False)
+
+
+def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) -> dict[str, str]:
+    env = dict(server_env)
+    env.update(
+        EMULATOR_URL=emulator.url,
+        GEMINI_CHAT_SERVER=str(REPO / ".venv" / "bin" / "gemini-chat-server"),
+        GEMINI_CHAT_TEST_TMP=str(tmp_path),
+        GEMINI_CHAT_ARTIFACTS=str(ARTIFACTS),
+        GEMINI_CHAT_SCREENSHOTS=str(EXT / "media" / "screenshots"),
+    )
+    return env
+
+
+def test_protocol_layer_against_real_daemon(
+    built: str, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    """GeminiApi over vscode-jsonrpc streams, stops, attaches and maps errors with the real daemon."""
+    env = _node_env(server_env, emulator, tmp_path)
+    _run([built, "--test", "--test-reporter=spec", "test/protocol.test.mjs"], env, timeout=110)
