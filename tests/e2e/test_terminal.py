@@ -1,0 +1,192 @@
+"""The terminal client in one-shot and stdin modes: real `gemini-chat`, real daemon, emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EMULATOR_KEY, REPO
+from gemini_chat.emulator import Emulator, RecordedRequest
+
+GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
+RUN_TIMEOUT = 60
+GENERATE_SUFFIXES = (":generateContent", ":streamGenerateContent")
+
+
+def gemini_chat(
+    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the terminal client to completion (stdin not a tty: a pipe, or /dev/null)."""
+    return subprocess.run(
+        [str(GEMINI_CHAT), *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+def generate_calls(emulator: Emulator) -> list[RecordedRequest]:
+    """Every :generateContent and :streamGenerateContent call the emulator received."""
+    return [r for r in emulator.requests() if r.path.endswith(GENERATE_SUFFIXES)]
+
+
+def upstream_bodies(emulator: Emulator) -> list[dict[str, object]]:
+    """The JSON bodies of every generate call, oldest first."""
+    return [r.body for r in generate_calls(emulator) if isinstance(r.body, dict)]
+
+
+def user_texts(body: dict[str, object]) -> list[str]:
+    """Each content of a request as "role: text" (a streamed reply's parts joined), in order."""
+    contents = body.get("contents")
+    assert isinstance(contents, list)
+    return [
+        f"{c.get('role')}: "
+        + "".join(p["text"] for p in c.get("parts", []) if "text" in p and not p.get("thought"))
+        for c in contents
+    ]
+
+
+def assert_no_key(result: subprocess.CompletedProcess[str]) -> None:
+    """The API key appears in neither stdout nor stderr."""
+    assert EMULATOR_KEY not in result.stdout
+    assert EMULATOR_KEY not in result.stderr
+
+
+def test_one_shot_prints_the_reply(emulator: Emulator, server_env: dict[str, str], workspace: Path):
+    """`gemini-chat "question"` prints the reply on stdout and exits 0."""
+    emulator.script({"reply": "You have two dogs, so 8 paws."})
+    result = gemini_chat("How many paws are in my house?", env=server_env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "You have two dogs, so 8 paws."
+    assert_no_key(result)
+    [body] = upstream_bodies(emulator)
+    assert user_texts(body) == ["user: How many paws are in my house?"]
+
+
+def test_second_one_shot_carries_the_history(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """A second run in the same workspace sends the first exchange upstream before the new turn."""
+    emulator.script({"reply": "Two dogs."}, {"reply": "8 paws."})
+    first = gemini_chat("What pets do I have?", env=server_env, cwd=workspace)
+    second = gemini_chat("How many paws?", env=server_env, cwd=workspace)
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert second.stdout.strip() == "8 paws."
+    assert user_texts(upstream_bodies(emulator)[-1]) == [
+        "user: What pets do I have?",
+        "model: Two dogs.",
+        "user: How many paws?",
+    ]
+
+
+def test_replies_stream_unless_no_stream(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """By default the client asks for a streamed reply; --no-stream asks for a whole one."""
+    emulator.script({"chunks": ["Hello, ", "world."]}, {"reply": "Whole."})
+    streamed = gemini_chat("hi", env=server_env, cwd=workspace)
+    whole = gemini_chat("--no-stream", "hi again", env=server_env, cwd=workspace)
+    assert streamed.stdout.strip() == "Hello, world."
+    assert whole.stdout.strip() == "Whole."
+    paths = [r.path for r in generate_calls(emulator)]
+    assert ":streamGenerateContent" in paths[0]
+    assert paths[1].endswith(":generateContent")
+
+
+def test_question_from_stdin(emulator: Emulator, server_env: dict[str, str], workspace: Path):
+    """`echo question | gemini-chat` asks the piped text as one question."""
+    emulator.script({"reply": "Piped answer."})
+    result = gemini_chat(env=server_env, cwd=workspace, stdin="What is in src/app.py?\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Piped answer."
+    assert user_texts(upstream_bodies(emulator)[0]) == ["user: What is in src/app.py?"]
+
+
+def test_model_option_is_used_upstream(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """--model NAME picks the model of the turn."""
+    emulator.script({"reply": "From pro."})
+    result = gemini_chat("--model", "gemini-2.5-pro", "hi", env=server_env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "models/gemini-2.5-pro:" in generate_calls(emulator)[0].path
+
+
+def test_workspace_option_names_the_conversation(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path, tmp_path: Path
+):
+    """--workspace DIR continues DIR's conversation wherever the client runs."""
+    emulator.script({"reply": "One."}, {"reply": "Two."})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    gemini_chat("first", env=server_env, cwd=workspace)
+    result = gemini_chat("--workspace", str(workspace), "second", env=server_env, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert user_texts(upstream_bodies(emulator)[-1])[0] == "user: first"
+
+
+def test_invalid_key_prints_the_daemons_message(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """A key the API rejects: exit 1, the daemon's helpful message on stderr, the key nowhere."""
+    bad_key = "not-a-valid-key-5b2e"
+    env = {**server_env, "GEMINI_API_KEY": bad_key}
+    result = gemini_chat("hello", env=env, cwd=workspace)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "key" in result.stderr.lower()
+    assert "GEMINI_API_KEY" in result.stderr or "apiKey" in result.stderr
+    assert bad_key not in result.stdout + result.stderr
+
+
+def test_no_key_uses_the_bundled_emulator(data_dir: Path, workspace: Path):
+    """Without any key the client starts its own emulator and says so on the first line."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"}
+    }
+    env["GEMINI_CHAT_DATA_DIR"] = str(data_dir)
+    result = gemini_chat("Say hello", env=env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    first, *rest = result.stdout.splitlines()
+    assert "No GEMINI_API_KEY set" in first
+    assert "emulator" in first
+    assert "".join(rest).strip(), "the emulator's canned reply is printed"
+
+
+def test_daemon_that_cannot_start_is_explained(server_env: dict[str, str], workspace: Path):
+    """A daemon that dies at start: exit 1, its status and the tail of its stderr are shown."""
+    crash = (
+        f"{sys.executable} -c \"import sys; sys.stderr.write('store is locked\\n'); sys.exit(3)\""
+    )
+    result = gemini_chat("--server", crash, "hello", env=server_env, cwd=workspace)
+    assert result.returncode == 1
+    assert "status 3" in result.stderr
+    assert "store is locked" in result.stderr
+
+
+def test_missing_daemon_command_is_explained(server_env: dict[str, str], workspace: Path):
+    """A --server that does not exist: exit 1 with the reason."""
+    result = gemini_chat("--server", "/nonexistent/daemon", "hello", env=server_env, cwd=workspace)
+    assert result.returncode == 1
+    assert "cannot start the daemon" in result.stderr
+    assert "No such file" in result.stderr
+
+
+@pytest.mark.parametrize("flag", ["--version"])
+def test_version(flag: str, server_env: dict[str, str], workspace: Path):
+    """--version prints the client's version."""
+    result = gemini_chat(flag, env=server_env, cwd=workspace)
+    assert result.returncode == 0
+    assert result.stdout.startswith("gemini-chat ")

@@ -1,0 +1,207 @@
+"""The terminal client's REPL as a person sees it: driven through tmux, read with capture-pane."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import EMULATOR_KEY, REPO, tool
+from gemini_chat.emulator import Emulator
+
+GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
+DEADLINE = 30.0
+EXITED = "[gemini-chat exited "
+
+
+class Tmux:
+    """One tmux server on a private socket running `gemini-chat` in an 80x40 pane."""
+
+    def __init__(self, socket: Path) -> None:
+        self.binary = tool("tmux", "apt-get install tmux")
+        self.socket = socket
+
+    def cmd(self, *args: str) -> str:
+        """Run a tmux command against our server; its stdout."""
+        result = subprocess.run(
+            [self.binary, "-S", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return result.stdout
+
+    def start(self, command: str, env: dict[str, str], cwd: Path) -> None:
+        """Start `command` in a fresh session; the pane keeps its last screen after it ends."""
+        # The shell must outlive the Ctrl-Cs meant for the client (`trap :`, reset in the child),
+        # and `exec cat` keeps the pane and its last screen open after the exit line.
+        shell = f'trap : INT; {command}; echo "{EXITED}$?]"; exec cat'
+        session = ["new-session", "-d", "-s", "chat", "-x", "80", "-y", "40", "-c", str(cwd)]
+        subprocess.run(
+            [self.binary, "-S", str(self.socket), *session, "sh", "-c", shell],
+            env={**env, "TERM": "xterm-256color"},
+            check=True,
+            timeout=10,
+        )
+
+    def type(self, text: str) -> None:
+        """Type `text` and press Enter."""
+        self.cmd("send-keys", "-t", "chat", "-l", text)
+        self.cmd("send-keys", "-t", "chat", "Enter")
+
+    def keys(self, *keys: str) -> None:
+        """Press keys by tmux name (C-c, C-d)."""
+        self.cmd("send-keys", "-t", "chat", *keys)
+
+    def screen(self) -> str:
+        """Everything the pane shows, scrollback included, without colours."""
+        return self.cmd("capture-pane", "-p", "-J", "-t", "chat", "-S", "-")
+
+    def wait_for(self, check: str | Callable[[str], bool], what: str = "") -> str:
+        """Poll the screen until `check` (a substring or predicate) holds; the screen then."""
+        test = (lambda s: check in s) if isinstance(check, str) else check
+        end = time.monotonic() + DEADLINE
+        screen = self.screen()
+        while not test(screen):
+            if time.monotonic() > end:
+                pytest.fail(f"timed out waiting for {what or check!r}; screen:\n{screen}")
+            time.sleep(0.05)  # polling interval of a deadline wait, not a wait for an event
+            screen = self.screen()
+        return screen
+
+    def stop(self) -> None:
+        """Kill the tmux server and everything in it."""
+        subprocess.run(
+            [self.binary, "-S", str(self.socket), "kill-server"], capture_output=True, check=False
+        )
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """A private tmux server, killed afterwards."""
+    mux = Tmux(tmp_path / "tmux.sock")
+    try:
+        yield mux
+    finally:
+        mux.stop()
+
+
+@pytest.fixture
+def repl(tmux: Tmux, server_env: dict[str, str], workspace: Path) -> Tmux:
+    """`gemini-chat` running in the workspace, at its first prompt."""
+    tmux.start(shlex.quote(str(GEMINI_CHAT)), server_env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    return tmux
+
+
+def test_banner_names_the_workspace_and_model(repl: Tmux, workspace: Path):
+    """The REPL opens with a banner: version, folder, model, and how to get help."""
+    screen = repl.screen()
+    assert "gemini-chat" in screen
+    assert workspace.name in screen
+    assert "gemini-2.5-flash" in screen
+    assert "/help" in screen
+
+
+def test_reply_then_usage_line_then_a_fresh_prompt(repl: Tmux, emulator: Emulator):
+    """A question shows the labelled reply, a usage line with the turn, and a new prompt."""
+    emulator.script({"reply": "Two dogs, so 8 paws."})
+    repl.type("How many paws?")
+    screen = repl.wait_for(lambda s: "turn 1" in s and s.rstrip().endswith("you>"), "turn 1")
+    assert "gemini> Two dogs, so 8 paws." in screen
+    assert re.search(r"gemini-2\.5-flash · \d+ in · \d+ out · turn 1", screen)
+    assert EMULATOR_KEY not in screen
+
+
+def test_history_and_reset(repl: Tmux, emulator: Emulator):
+    """/history lists the exchange; /reset clears it and the next turn starts afresh upstream."""
+    emulator.script({"reply": "Paris."}, {"reply": "Hello again."})
+    repl.type("Capital of France?")
+    repl.wait_for("turn 1")
+    repl.type("/history")
+    screen = repl.wait_for(lambda s: s.count("Paris.") >= 2, "the exchange in /history")
+    assert "you> Capital of France?" in screen.split("/history", 1)[1]
+    repl.type("/reset")
+    repl.wait_for("fresh conversation")
+    repl.type("/history")
+    repl.wait_for("no conversation yet")
+    repl.type("Hi")
+    repl.wait_for("Hello again.")
+    body = emulator.requests(":streamGenerateContent")[-1].body
+    assert isinstance(body, dict)
+    assert len(body["contents"]) == 1
+
+
+def test_model_command_switches_the_turns_model(repl: Tmux, emulator: Emulator):
+    """/model alone lists models; /model NAME makes the next turn use NAME."""
+    emulator.script({"reply": "From pro."})
+    repl.type("/model")
+    repl.wait_for("gemini-2.5-pro", "the model list")
+    repl.type("/model gemini-2.5-pro")
+    repl.wait_for("Model for this session: gemini-2.5-pro")
+    repl.type("hi")
+    repl.wait_for("From pro.")
+    assert "models/gemini-2.5-pro:" in emulator.requests(":streamGenerateContent")[-1].path
+
+
+def test_streaming_shows_text_before_the_reply_finished(repl: Tmux, emulator: Emulator):
+    """With slow chunks, the first words are on screen while the usage line is not yet."""
+    words = ["Streaming ", "arrives ", "piece ", "by ", "piece."]
+    emulator.script({"chunks": words, "chunkDelay": 1.0})
+    repl.type("stream please")
+    screen = repl.wait_for("Streaming", "the first chunk")
+    assert "turn 1" not in screen, "the reply was already complete: nothing streamed"
+    screen = repl.wait_for("turn 1", "the end of the reply")
+    assert "gemini> Streaming arrives piece by piece." in screen
+
+
+def test_ctrl_c_stops_a_slow_reply_and_the_next_question_works(repl: Tmux, emulator: Emulator):
+    """Ctrl-C mid-reply cancels upstream and says (stopped); the REPL goes on, history untouched."""
+    slow = ["Once ", "upon ", "a ", "time ", "there ", "was ", "a ", "very ", "long ", "story."]
+    emulator.script({"chunks": slow, "chunkDelay": 2.0}, {"reply": "Short answer."})
+    repl.type("Tell me a long story")
+    repl.wait_for("Once", "the first chunk")
+    repl.keys("C-c")
+    repl.wait_for("(stopped)")
+    emulator.wait_for_event("disconnect")
+    repl.type("Something short?")
+    screen = repl.wait_for("Short answer.")
+    assert EXITED not in screen
+    body = emulator.requests(":streamGenerateContent")[-1].body
+    assert isinstance(body, dict)
+    assert len(body["contents"]) == 1, "the stopped turn must not be in the history"
+
+
+def test_ctrl_c_at_the_prompt_clears_then_quits(repl: Tmux):
+    """One Ctrl-C at the prompt drops the typed text; a second one in a row quits with 0."""
+    repl.keys("-l", "half a thought")
+    repl.keys("C-c")
+    repl.wait_for("Ctrl-C again")
+    repl.keys("C-c")
+    repl.wait_for(f"{EXITED}0]", "a clean exit")
+
+
+def test_ctrl_d_quits(repl: Tmux):
+    """Ctrl-D at the prompt quits with status 0."""
+    repl.keys("C-d")
+    repl.wait_for(f"{EXITED}0]", "a clean exit")
+
+
+def test_quit_command(repl: Tmux):
+    """/quit leaves with status 0."""
+    repl.type("/quit")
+    repl.wait_for(f"{EXITED}0]", "a clean exit")
+
+
+def test_help_lists_the_commands(repl: Tmux):
+    """/help names every command."""
+    repl.type("/help")
+    screen = repl.wait_for("/quit")
+    for name in ("/history", "/reset", "/model", "/help"):
+        assert name in screen
