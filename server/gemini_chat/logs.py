@@ -65,6 +65,10 @@ def setup(verbosity: int = 0, log_file: Path | None = None) -> None:
     pygls_level = logging.DEBUG if verbosity > 1 else logging.WARNING
     for name in ("pygls", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(pygls_level)
+    # pygls logs a traceback for every error answer, expected ones included; we log our own.
+    logging.getLogger("pygls.protocol.json_rpc").setLevel(
+        logging.DEBUG if verbosity > 1 else logging.CRITICAL
+    )
 
 
 def add_redaction(handler: logging.Handler) -> None:

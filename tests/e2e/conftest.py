@@ -1,0 +1,36 @@
+"""Fixtures for end-to-end tests of the real daemon process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .daemon import Daemon, start_daemon
+
+StartDaemon = Callable[..., Awaitable[Daemon]]
+
+
+@pytest.fixture
+async def daemons(server_env: dict[str, str], workspace: Path) -> AsyncIterator[StartDaemon]:
+    """Start daemons (default: the `workspace` folder, emulator env); all stopped afterwards."""
+    started: list[Daemon] = []
+
+    async def start(
+        folders: list[Path] | None = None, env: dict[str, str] | None = None, **kw: Any
+    ) -> Daemon:
+        d = await start_daemon(env or server_env, [workspace] if folders is None else folders, **kw)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        await d.stop()
+
+
+@pytest.fixture
+async def daemon(daemons: StartDaemon) -> Daemon:
+    """One daemon on the `workspace` folder, against the emulator."""
+    return await daemons()
