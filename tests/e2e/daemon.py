@@ -24,12 +24,12 @@ class RawProtocol(LanguageClientProtocol):
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """Plain JSON for results of untyped requests and for `$/progress`."""
-        if "jsonrpc" in data and "result" in data and "method" not in data:
-            if self._result_types.get(data["id"]) is None:
-                self._result_types.pop(data["id"], None)
-                return JsonRPCResponseMessage(
-                    id=data["id"], jsonrpc=data["jsonrpc"], result=data["result"]
-                )
+        is_result = "jsonrpc" in data and "result" in data and "method" not in data
+        if is_result and self._result_types.get(data["id"]) is None:
+            self._result_types.pop(data["id"], None)
+            return JsonRPCResponseMessage(
+                id=data["id"], jsonrpc=data["jsonrpc"], result=data["result"]
+            )
         if data.get("method") == types.PROGRESS and "jsonrpc" in data:
             return JsonRPCNotification(
                 method=types.PROGRESS, jsonrpc=data["jsonrpc"], params=data.get("params")
