@@ -417,7 +417,7 @@ class GeminiClient:
 
 def _model_id(model: str) -> str:
     """The bare model id; ids that could change the URL's meaning are refused."""
-    model_id = model.strip().removeprefix("models/")
+    model_id = model.removeprefix("models/")
     if not _MODEL_ID.fullmatch(model_id) or ".." in model_id:
         raise BadRequestError(
             f"{model!r} is not a valid model id; use one such as gemini-2.5-flash "
