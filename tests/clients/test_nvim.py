@@ -1,0 +1,259 @@
+"""The Neovim plugin in real Neovim 0.11, against the real daemon and the Gemini API emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nvim_helpers import NvimChat, last_user_text, start_nvim
+
+from conftest import EMULATOR_KEY
+from gemini_chat.emulator import Emulator
+
+
+@pytest.fixture
+def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
+    """Neovim in the workspace, the daemon's env pointing at the emulator."""
+    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
+        yield chat
+
+
+def upstream_bodies(emulator: Emulator) -> list[dict[str, object]]:
+    """Bodies of the generate calls the emulator received, oldest first."""
+    return [r.body for r in emulator.requests("enerateContent") if isinstance(r.body, dict)]
+
+
+def test_hello_shows_the_reply_in_the_chat_buffer(nvim: NvimChat, emulator: Emulator) -> None:
+    """`:GeminiChat hello` opens a scratch markdown chat buffer and shows the reply and usage."""
+    emulator.script({"reply": "Hello from the emulator, friend."})
+    nvim.cmd("GeminiChat hello")
+    nvim.wait_text("Hello from the emulator, friend.")
+    nvim.wait_text("_tokens:")
+    text = nvim.chat_text()
+    assert "## You\nhello\n\n## Gemini\n" in text
+    opts = nvim.lua(
+        "local b = ... return {vim.bo[b].filetype, vim.bo[b].buftype, vim.bo[b].modeline}",
+        nvim.chat_buf(),
+    )
+    assert opts == ["markdown", "nofile", False]
+    assert nvim.lua("return vim.api.nvim_get_current_buf()") == nvim.chat_buf()
+    assert "hello" in last_user_text(upstream_bodies(emulator)[-1])
+
+
+def test_second_turn_typed_in_the_input_area_carries_history(
+    nvim: NvimChat, emulator: Emulator
+) -> None:
+    """A follow-up typed under the last '## You' and sent with <CR> goes with the history."""
+    emulator.script({"reply": "First answer."}, {"reply": "Second answer."})
+    nvim.cmd("GeminiChat first question")
+    nvim.wait_text("First answer.")
+    nvim.wait_idle()
+    nvim.nvim.input("Gofollow up question<Esc>")
+    nvim.wait(
+        "require('gemini_chat.ui').input_text(require('gemini_chat.ui').sessions["
+        "require('gemini_chat.client').workspace_root()]) == 'follow up question'",
+        "the typed follow-up in the input area",
+    )
+    nvim.nvim.input("<CR>")
+    nvim.wait_text("Second answer.")
+    contents = upstream_bodies(emulator)[-1]["contents"]
+    assert isinstance(contents, list)
+    texts = [(c["role"], "".join(p.get("text", "") for p in c["parts"])) for c in contents]
+    assert texts[0] == ("user", "first question")
+    assert texts[1][0] == "model" and "First answer." in texts[1][1]
+    assert texts[2] == ("user", "follow up question")
+
+
+def test_range_attaches_the_selection(nvim: NvimChat, emulator: Emulator, workspace: Path) -> None:
+    """`:1,2GeminiChat explain this` sends lines 1-2 of the file along (seen upstream)."""
+    emulator.script({"reply": "It adds."})
+    nvim.cmd("edit src/app.py")
+    nvim.cmd("1,2GeminiChat explain this")
+    nvim.wait_text("It adds.")
+    sent = last_user_text(upstream_bodies(emulator)[-1])
+    assert "def add(a, b):" in sent
+    assert "return a + b" in sent
+    assert "print(add(2, 3))" not in sent
+    assert "explain this" in sent
+    assert "> attached: src/app.py:1-2" in nvim.chat_text()
+
+
+def test_buffer_grows_while_the_reply_streams(nvim: NvimChat, emulator: Emulator) -> None:
+    """Streamed pieces appear one by one before the reply is complete."""
+    emulator.script({"chunks": ["alpha ", "beta ", "gamma ", "omega"], "chunkDelay": 0.4})
+    nvim.cmd("GeminiChat stream please")
+    nvim.wait_text("alpha")
+    assert "omega" not in nvim.chat_text(), "the whole reply arrived at once"
+    assert "_tokens:" not in nvim.chat_text()
+    nvim.wait_text("alpha beta gamma omega")
+    nvim.wait_text("_tokens:")
+
+
+def test_stop_cancels_upstream_and_the_next_message_works(
+    nvim: NvimChat, emulator: Emulator
+) -> None:
+    """:GeminiChatStop closes the upstream stream, says so, and keeps the chat usable."""
+    emulator.script({"chunks": [f"piece{i} " for i in range(30)], "chunkDelay": 0.3})
+    nvim.cmd("GeminiChat a long story")
+    nvim.wait_text("piece0")
+    nvim.cmd("GeminiChatStop")
+    emulator.wait_for_event("disconnect", timeout=10)
+    nvim.wait_text("_Reply stopped._")
+    assert "piece29" not in nvim.chat_text()
+    emulator.script({"reply": "Fresh answer."})
+    nvim.cmd("GeminiChat again")
+    nvim.wait_text("Fresh answer.")
+    # The stopped exchange was not committed: only the new message goes upstream.
+    contents = upstream_bodies(emulator)[-1]["contents"]
+    assert isinstance(contents, list) and len(contents) == 1
+
+
+def test_reset_starts_a_fresh_conversation(nvim: NvimChat, emulator: Emulator) -> None:
+    """:GeminiChatReset clears the buffer and the next turn has no history."""
+    emulator.script({"reply": "Before reset."}, {"reply": "After reset."})
+    nvim.cmd("GeminiChat one")
+    nvim.wait_text("Before reset.")
+    nvim.wait_idle()
+    nvim.cmd("GeminiChatReset")
+    nvim.wait_note("chat reset (2 entries archived)")
+    assert "Before reset." not in nvim.chat_text()
+    nvim.cmd("GeminiChat two")
+    nvim.wait_text("After reset.")
+    contents = upstream_bodies(emulator)[-1]["contents"]
+    assert isinstance(contents, list) and len(contents) == 1
+
+
+def test_model_picker_sets_the_model_for_next_turns(nvim: NvimChat, emulator: Emulator) -> None:
+    """:GeminiChatModel offers gemini/models through vim.ui.select; the pick is used upstream."""
+    nvim.lua(
+        """
+        vim.ui.select = function(items, opts, on_choice)
+          _G.offered = vim.tbl_map(function(m) return m.name end, items)
+          _G.labels = vim.tbl_map(opts.format_item, items)
+          for _, m in ipairs(items) do
+            if m.name == "gemini-2.5-pro" then return on_choice(m) end
+          end
+          on_choice(nil)
+        end
+        """
+    )
+    nvim.cmd("GeminiChatModel")
+    nvim.wait_note("model gemini-2.5-pro")
+    offered = nvim.lua("return _G.offered")
+    assert "gemini-2.5-flash" in offered and "gemini-2.5-pro" in offered
+    emulator.script({"reply": "Pro here."})
+    nvim.cmd("GeminiChat which model?")
+    nvim.wait_text("Pro here.")
+    paths = [r.path for r in emulator.requests("enerateContent")]
+    assert "gemini-2.5-pro:" in paths[-1]
+    nvim.wait_text("_tokens:")
+    assert "gemini-2.5-pro_" in nvim.chat_text()
+
+
+def test_export_writes_the_chat_as_markdown(
+    nvim: NvimChat, emulator: Emulator, tmp_path: Path
+) -> None:
+    """:GeminiChatExport FILE writes the conversation as Markdown."""
+    emulator.script({"reply": "Exported answer."})
+    nvim.cmd("GeminiChat export me")
+    nvim.wait_text("Exported answer.")
+    nvim.wait_idle()
+    target = tmp_path / "out" / "chat.md"
+    target.parent.mkdir()
+    nvim.cmd(f"GeminiChatExport {target}")
+    nvim.wait_note("chat exported to")
+    text = target.read_text()
+    assert text.startswith("# Gemini chat: project\n")
+    assert "## You\n\nexport me\n" in text
+    assert "## Gemini\n\nExported answer." in text
+
+
+def test_missing_key_says_how_to_set_it(
+    server_env: dict[str, str], workspace: Path, tmp_path: Path, emulator: Emulator
+) -> None:
+    """Without a key the reply fails with an error naming GEMINI_API_KEY and api_key_cmd."""
+    env = {k: v for k, v in server_env.items() if k != "GEMINI_API_KEY"}
+    with start_nvim(env, workspace, tmp_path / "nvim") as nvim:
+        nvim.cmd("GeminiChat hello")
+        note = nvim.wait_note("GEMINI_API_KEY")
+        assert note["level"] == 4  # vim.log.levels.ERROR
+        assert "api_key_cmd" in note["msg"]
+        nvim.wait_text("**Error:**")
+        nvim.wait_idle()
+        # The message is handed back for another try.
+        assert nvim.input_text() == "hello"
+    assert emulator.requests("enerateContent") == []
+
+
+def test_api_key_cmd_feeds_only_the_daemon(
+    server_env: dict[str, str], workspace: Path, tmp_path: Path, emulator: Emulator
+) -> None:
+    """api_key_cmd's output reaches the daemon, not Neovim's environment nor its LSP log."""
+    env = {k: v for k, v in server_env.items() if k != "GEMINI_API_KEY"}
+    state = tmp_path / "nvim"
+    with start_nvim(env, workspace, state) as nvim:
+        nvim.lua("vim.lsp.set_log_level('debug')")
+        nvim.lua(
+            "require('gemini_chat').setup({ api_key_cmd = { 'printf', '%s', ... } })", EMULATOR_KEY
+        )
+        emulator.script({"reply": "Key accepted."})
+        nvim.cmd("GeminiChat hello")
+        nvim.wait_text("Key accepted.")
+        assert nvim.lua("return vim.env.GEMINI_API_KEY") is None
+        log = nvim.lua("return vim.lsp.get_log_path()")
+    assert emulator.requests("enerateContent")[-1].headers.get("x-goog-api-key") == EMULATOR_KEY
+    assert EMULATOR_KEY not in Path(log).read_text()
+
+
+def test_checkhealth_reports_neovim_server_key_and_status(nvim: NvimChat) -> None:
+    """:checkhealth gemini_chat shows versions, the key as yes/no and gemini/status."""
+    nvim.cmd("checkhealth gemini_chat")
+    report = "\n".join(nvim.nvim.current.buffer[:])
+    assert "Neovim 0.11.4" in report
+    assert "gemini-chat-server" in report
+    assert "API key set: yes" in report
+    assert "gemini/status: version" in report
+    assert "daemon has an API key: yes" in report
+    assert "ERROR" not in report
+    assert EMULATOR_KEY not in report
+
+
+def test_missing_daemon_says_why(nvim: NvimChat) -> None:
+    """A server command that is not installed gives a clear error, not a stack trace."""
+    nvim.lua("require('gemini_chat').setup({ cmd = { 'no-such-gemini-server' } })")
+    nvim.cmd("GeminiChat hello")
+    note = nvim.wait_note("no-such-gemini-server")
+    assert "not found on PATH" in note["msg"]
+    assert note["level"] == 4
+
+
+def test_unknown_option_warns_once(nvim: NvimChat) -> None:
+    """setup() warns once about an unknown key and keeps working with the defaults."""
+    nvim.lua("require('gemini_chat').setup({ colour = 'blue' })")
+    nvim.lua("require('gemini_chat').setup({ colour = 'blue' })")
+    notes = [n for n in nvim.notes() if "colour" in n["msg"]]
+    assert len(notes) == 1 and notes[0]["level"] == 3  # WARN
+
+
+def test_reply_with_modeline_and_html_stays_inert_text(nvim: NvimChat, emulator: Emulator) -> None:
+    """A reply holding a modeline or HTML is shown verbatim and changes nothing."""
+    reply = (
+        "vim: set filetype=python nomodifiable:\n"
+        "<script>alert('x')</script>\n"
+        "<!-- vim: set buftype=help: -->\n"
+        "/* vim: set ft=c : */"
+    )
+    emulator.script({"reply": reply})
+    nvim.cmd("GeminiChat show me")
+    nvim.wait_text("/* vim: set ft=c : */")
+    nvim.wait_idle()
+    nvim.cmd("doautocmd BufRead")  # even a re-read must not apply modelines
+    buf = nvim.chat_buf()
+    text = nvim.chat_text()
+    for line in reply.splitlines():
+        assert f"\n{line}\n" in text
+    opts = nvim.lua(
+        "local b = ... return {vim.bo[b].filetype, vim.bo[b].buftype, vim.bo[b].modifiable}", buf
+    )
+    assert opts == ["markdown", "nofile", True]
