@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import itertools
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import TypeAlias, cast
+from typing import TypeAlias, TypeVar, cast
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 JsonObject: TypeAlias = "dict[str, JsonValue]"
@@ -321,3 +324,25 @@ def _configuration_nulls(params: JsonObject) -> JsonValue:
     items = params.get("items")
     count = len(items) if isinstance(items, list) else 1
     return cast("JsonValue", [None] * count)
+
+
+class LoopThread:
+    """An asyncio loop on a daemon thread for synchronous callers (a REPL keeps input(), Ctrl-C)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Coroutine[object, object, T]) -> concurrent.futures.Future[T]:
+        """Schedule `coro` on the loop."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[object, object, T], timeout: float | None = None) -> T:
+        """Run `coro` on the loop and wait for its result."""
+        return self.submit(coro).result(timeout)
+
+    def stop(self) -> None:
+        """Stop the loop and its thread."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)

@@ -1,0 +1,239 @@
+"""What the terminal client shows: colours, word wrapping while streaming, the status line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from typing import TextIO
+
+from gemini_chat.rpc_client import JsonObject, as_object
+
+
+class Style:
+    """ANSI styling that collapses to plain text when colours are off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _sgr(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def dim(self, text: str) -> str:
+        """Faint text (usage, thoughts, status)."""
+        return self._sgr("2", text)
+
+    def bold(self, text: str) -> str:
+        """Bold text."""
+        return self._sgr("1", text)
+
+    def you(self, text: str) -> str:
+        """The user's label colour."""
+        return self._sgr("1;32", text)
+
+    def model(self, text: str) -> str:
+        """The model's label colour."""
+        return self._sgr("1;34", text)
+
+    def error(self, text: str) -> str:
+        """Errors."""
+        return self._sgr("31", text)
+
+
+class Wrapper:
+    """Streams text to `out`, breaking lines at word boundaries within `width` (None: no wrap)."""
+
+    def __init__(self, out: TextIO, width: int | None, style: Style) -> None:
+        self.out = out
+        self.width = width
+        self.style = style
+        self.col = 0
+        self.word = ""
+        self.spaces = ""
+        self.line = ""
+        self.in_fence = False
+
+    def feed(self, text: str, dim: bool = False) -> None:
+        """Write a piece of streamed text."""
+        for ch in text:
+            if ch == "\n":
+                self._flush_word(dim)
+                self.out.write("\n")
+                if self.line.lstrip().startswith("```"):
+                    self.in_fence = not self.in_fence  # code keeps its own lines
+                self.col, self.spaces, self.line = 0, "", ""
+            elif self.width is None or self.in_fence or self.line.startswith(("    ", "\t")):
+                self.out.write(self.style.dim(ch) if dim else ch)
+                self.col += 1
+                self.line += ch
+            elif ch in " \t":
+                self._flush_word(dim)
+                self.spaces += ch
+                self.line += ch
+            else:
+                self.word += ch
+                self.line += ch
+        # Show a partial word at once when it fits: streaming should feel live.
+        if self.word and self.width is not None and self._fits(self.word):
+            self._flush_word(dim)
+        self.out.flush()
+
+    def _fits(self, word: str) -> bool:
+        return self.width is None or self.col + len(self.spaces) + len(word) <= self.width
+
+    def _flush_word(self, dim: bool) -> None:
+        if not self.word:
+            return
+        if self.col > 0 and not self.spaces and self.width is not None:
+            pass  # the rest of a word already begun on this line: keep it together
+        elif self.col > 0 and not self._fits(self.word):
+            self.out.write("\n")
+            self.col, self.spaces = 0, ""
+        piece = self.spaces + self.word
+        self.out.write(self.style.dim(piece) if dim else piece)
+        self.col += len(piece)
+        self.word, self.spaces = "", ""
+
+    def prefix(self, styled: str, plain_len: int) -> None:
+        """Start a line with a label that takes `plain_len` columns."""
+        self.out.write(styled)
+        self.col += plain_len
+
+    def finish(self) -> None:
+        """Flush what is pending and end the line."""
+        self._flush_word(False)
+        if self.col > 0:
+            self.out.write("\n")
+        self.col, self.spaces, self.line, self.in_fence = 0, "", "", False
+        self.out.flush()
+
+
+class Screen:
+    """Everything the user sees; safe to call from the RPC thread and the main thread."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, label: bool) -> None:
+        self.out, self.err = out, err
+        self.tty = out.isatty()
+        self.style = Style(self.tty and "NO_COLOR" not in os.environ)
+        width = shutil.get_terminal_size().columns if self.tty else None
+        self.wrapper = Wrapper(out, max(20, width - 1) if width else None, self.style)
+        self.label = label
+        self.lock = threading.RLock()
+        self.status_shown = False
+        self.in_thoughts = False
+        self.started = False
+
+    def line(self, text: str = "") -> None:
+        """Print one line of our own."""
+        with self.lock:
+            self.clear_status()
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def error(self, text: str) -> None:
+        """Print an error to stderr."""
+        with self.lock:
+            self.clear_status()
+            self.out.flush()
+            self.err.write(self.style.error(text) + "\n")
+            self.err.flush()
+
+    def status(self, text: str, *, transient: bool = False) -> None:
+        """Show `text` on the one status line (tty), or as a line on stderr unless transient."""
+        with self.lock:
+            if self.started or (transient and not self.tty):
+                return  # never scribble over a reply that is streaming
+            if self.tty:
+                self.out.write("\r\x1b[K" + self.style.dim(text))
+                self.out.flush()
+                self.status_shown = True
+            else:
+                self.err.write(text + "\n")
+                self.err.flush()
+
+    def clear_status(self) -> None:
+        """Erase the status line, if one is shown."""
+        if self.status_shown:
+            self.out.write("\r\x1b[K")
+            self.status_shown = False
+
+    def begin_reply(self) -> None:
+        """Reset the per-reply state."""
+        with self.lock:
+            self.started = self.in_thoughts = False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.clear_status()
+            self.started = True
+            if self.label:
+                self.wrapper.prefix(self.style.model("gemini>") + " ", len("gemini> "))
+
+    def thought(self, delta: str) -> None:
+        """Stream a piece of the model's thoughts, dimmed."""
+        with self.lock:
+            if not self.tty:
+                self.err.write(delta)  # keep stdout for the reply itself
+                self.err.flush()
+                return
+            self._start()
+            self.in_thoughts = True
+            self.wrapper.feed(delta, dim=True)
+
+    def text(self, delta: str) -> None:
+        """Stream a piece of the reply."""
+        with self.lock:
+            self._start()
+            if self.in_thoughts:
+                self.wrapper.finish()
+                self.in_thoughts = False
+            self.wrapper.feed(delta)
+
+    def wrapped(self, text: str, *, dim: bool = False) -> None:
+        """Print a paragraph of our own, wrapped on a terminal."""
+        with self.lock:
+            self.clear_status()
+            self.wrapper.feed(text, dim=dim)
+            self.wrapper.finish()
+
+    def labelled(self, styled: str, plain_len: int, text: str) -> None:
+        """Print `text` wrapped, after a label."""
+        with self.lock:
+            self.clear_status()
+            self.wrapper.prefix(styled, plain_len)
+            self.wrapper.feed(text)
+            self.wrapper.finish()
+
+    def end_reply(self, usage_line: str | None) -> None:
+        """End the reply's line, then the dim usage line (to stderr when stdout is not a tty)."""
+        with self.lock:
+            self.clear_status()
+            self.wrapper.finish()
+            self.started = False
+            if usage_line is None:
+                return
+            if self.tty:
+                self.out.write(self.style.dim(usage_line) + "\n")
+            else:
+                self.err.write(usage_line + "\n")
+            self.out.flush()
+
+
+def usage_line(result: JsonObject) -> str:
+    """`gemini-2.5-flash · 41 in · 9 out · turn 3` from a gemini/chat result."""
+    usage = as_object(result.get("usage"))
+    parts = [str(result.get("model") or "?")]
+    for key, label in (
+        ("promptTokens", "in"),
+        ("thoughtsTokens", "thinking"),
+        ("replyTokens", "out"),
+    ):
+        value = usage.get(key)
+        if isinstance(value, int) and (value or key != "thoughtsTokens"):
+            parts.append(f"{value:,} {label}")
+    if result.get("turn") is not None:
+        parts.append(f"turn {result.get('turn')}")
+    reason = result.get("finishReason")
+    if reason not in (None, "STOP"):
+        parts.append(f"finish {reason}")
+    return "  " + " · ".join(parts)
