@@ -388,7 +388,7 @@ class Handler(BaseHTTPRequestHandler):
         violations = self.server.state.validator.validate({} if body is None else body, schema)
         if violations:
             raise violations_error(violations)
-        return cast("JsonObject", body or {})
+        return self.server.state.validator.camelize(cast("JsonObject", body or {}), schema)
 
     def _count(self, model: str, raw: bytes, body: object | None) -> int:
         if self.server.state.catalog.get(model, "countTokens") is None:

@@ -417,7 +417,7 @@ def scripted_error(step: JsonObject, model: str) -> RequestError:
 
 
 def _wants_thoughts(request: JsonObject) -> bool:
-    config = request.get("generationConfig") or request.get("generation_config")
+    config = request.get("generationConfig")
     if not isinstance(config, dict):
         return False
     thinking = cast("JsonObject", config).get("thinkingConfig")

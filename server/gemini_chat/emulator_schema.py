@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -74,11 +75,10 @@ class SchemaValidator:
             raise ValueError("discovery document has no schemas")
         self._schemas = cast("dict[str, JsonObject]", schemas)
 
-    @classmethod
-    def bundled(cls) -> SchemaValidator:
-        """The validator for the discovery document shipped in gemini_chat.data."""
-        ref = resources.files("gemini_chat.data") / "generativelanguage-v1beta-discovery.json"
-        return cls(cast("JsonObject", json.loads(ref.read_text(encoding="utf-8"))))
+    @staticmethod
+    def bundled() -> SchemaValidator:
+        """The validator for the discovery document shipped in gemini_chat.data (cached)."""
+        return _bundled_validator()
 
     def enum_values(self, schema_id: str, field: str) -> list[str]:
         """The enum values of a string field (for checking scripted values)."""
@@ -93,6 +93,34 @@ class SchemaValidator:
         out: list[Violation] = []
         self._message(cast("JsonObject", body), schema_id, "", out)
         return out
+
+    def camelize(self, body: JsonObject, schema_id: str) -> JsonObject:
+        """A copy of a valid body with every field under its JSON (camelCase) name.
+
+        The API accepts proto names too (the SDK sends e.g. `include_thoughts`); the emulator's
+        own logic then reads one spelling. Free-form values (Struct, maps) are left alone.
+        """
+        props = self._properties(schema_id)
+        out: JsonObject = {}
+        for key, value in body.items():
+            name = key if key in props else _camel(key)
+            out[name] = self._camelize_value(value, props.get(name, {}))
+        return out
+
+    def _camelize_value(self, value: object, prop: JsonObject) -> object:
+        items = prop.get("items")
+        if isinstance(value, list) and isinstance(items, dict):
+            item_prop = cast("JsonObject", items)
+            return [self._camelize_value(v, item_prop) for v in cast("list[object]", value)]
+        ref = prop.get("$ref")
+        if isinstance(ref, str) and isinstance(value, dict):
+            return self.camelize(cast("JsonObject", value), ref)
+        extra = prop.get("additionalProperties")
+        if isinstance(extra, dict) and isinstance(value, dict):
+            extra_prop = cast("JsonObject", extra)
+            mapping = cast("JsonObject", value)
+            return {k: self._camelize_value(v, extra_prop) for k, v in mapping.items()}
+        return value
 
     def _properties(self, schema_id: str) -> dict[str, JsonObject]:
         props = self._schemas.get(schema_id, {}).get("properties", {})
@@ -312,7 +340,7 @@ def conversation_error(contents: object, where: str, *, must_end_with_user: bool
 
 
 def _part_error(part: JsonObject, path: str, where: str) -> str | None:
-    present = [name for name in _PART_DATA if name in part or snake(name) in part]
+    present = [name for name in _PART_DATA if name in part]
     if not present:
         return (
             f"* {where}.{path}.data: required oneof field 'data' must have one initialized field\n"
@@ -338,12 +366,10 @@ class ModelCatalog:
         self._models = models
         self._by_name = {str(m.get("name")): m for m in models}
 
-    @classmethod
-    def bundled(cls) -> ModelCatalog:
-        """The catalog shipped in gemini_chat.data/models.json."""
-        ref = resources.files("gemini_chat.data") / "models.json"
-        data = json.loads(ref.read_text(encoding="utf-8"))
-        return cls(objects(cast("JsonObject", data).get("models")))
+    @staticmethod
+    def bundled() -> ModelCatalog:
+        """The catalog shipped in gemini_chat.data/models.json (cached; never mutated)."""
+        return _bundled_catalog()
 
     def get(self, name: str, method: str | None = None) -> JsonObject | None:
         """The model called `name` ("models/x"), if it exists and supports `method`."""
@@ -359,3 +385,19 @@ class ModelCatalog:
         """One page of models and the offset of the next page (None on the last)."""
         end = offset + size
         return self._models[offset:end], (end if end < len(self._models) else None)
+
+
+def _data(name: str) -> JsonObject:
+    ref = resources.files("gemini_chat.data") / name
+    return cast("JsonObject", json.loads(ref.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def _bundled_validator() -> SchemaValidator:
+    # Parsing the 300 kB discovery document costs ~80 ms: once per process is enough.
+    return SchemaValidator(_data("generativelanguage-v1beta-discovery.json"))
+
+
+@functools.cache
+def _bundled_catalog() -> ModelCatalog:
+    return ModelCatalog(objects(_data("models.json").get("models")))
