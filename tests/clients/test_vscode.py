@@ -65,3 +65,44 @@ def test_protocol_layer_against_real_daemon(
     """GeminiApi over vscode-jsonrpc streams, stops, attaches and maps errors with the real daemon."""
     env = _node_env(server_env, emulator, tmp_path)
     _run([built, "--test", "--test-reporter=spec", "test/protocol.test.mjs"], env, timeout=110)
+
+
+def _chromium() -> str:
+    """Debian's Chromium, which playwright-core drives."""
+    return tool("chromium", f"apt-get install chromium, or {SETUP_HINT}")
+
+
+def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
+    """The chat webview renders history and streams, stops, copies code, and never runs model HTML."""
+    env = dict(os.environ)
+    env.update(
+        GEMINI_CHAT_CHROMIUM=_chromium(),
+        GEMINI_CHAT_ARTIFACTS=str(ARTIFACTS),
+        GEMINI_CHAT_SCREENSHOTS=str(EXT / "media" / "screenshots"),
+    )
+    _run([built, "--test", "--test-reporter=spec", "test/webview.test.mjs"], env, timeout=110)
+
+
+@pytest.fixture(scope="module")
+def vsix(built: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The extension packaged with vsce, as `make vsix` builds it."""
+    out = tmp_path_factory.mktemp("vsix") / "gemini-chat.vsix"
+    env = dict(os.environ)
+    _run([built, "scripts/build.mjs", "--production"], env, timeout=120)
+    vsce = str(EXT / "node_modules" / "@vscode" / "vsce" / "vsce")
+    _run([built, vsce, "package", "--no-dependencies", "--out", str(out)], env, timeout=120)
+    # Leave a development build behind for the other suites.
+    _run([built, "scripts/build.mjs"], env, timeout=120)
+    return out
+
+
+@pytest.mark.timeout(300)
+def test_end_to_end_in_code_server(
+    built: str, vsix: Path, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    """In real VS Code: open the view, stream a reply, ask about a selection, stop a slow reply."""
+    env = _node_env(server_env, emulator, tmp_path)
+    env.update(
+        CODE_SERVER=_code_server(), GEMINI_CHAT_VSIX=str(vsix), GEMINI_CHAT_CHROMIUM=_chromium()
+    )
+    _run([built, "--test", "--test-reporter=spec", "test/e2e.test.mjs"], env, timeout=280)

@@ -1,12 +1,14 @@
 // Bundles the extension (Node, CommonJS) and the webview script (browser), copies the codicons,
 // and builds the pure modules the Node tests import into out/.
-import { cpSync, mkdirSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const production = process.argv.includes("--production");
+// A clean dist/ so stale source maps never end up in the .vsix.
+rmSync(join(root, "dist"), { recursive: true, force: true });
 const common = { bundle: true, logLevel: "warning", sourcemap: !production, minify: production };
 
 await Promise.all([

@@ -46,7 +46,7 @@ export function webviewHtml(r: WebviewResources): string {
     <div id="notice" class="notice" hidden></div>
     <ul id="attachments" class="attachments" aria-label="Attachments"></ul>
     <div class="input-row">
-      <textarea id="input" rows="1" placeholder="Ask Gemini… (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
+      <textarea id="input" rows="1" placeholder="Ask Gemini…" title="Enter to send, Shift+Enter for a new line" aria-label="Message"></textarea>
       <button id="send" class="icon-button primary" type="button" title="Send (Enter)" aria-label="Send">
         <span class="codicon codicon-send" aria-hidden="true"></span>
       </button>

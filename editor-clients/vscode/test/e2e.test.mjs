@@ -1,0 +1,192 @@
+// End to end in real VS Code: code-server with the packaged .vsix, driven in headless Chromium,
+// the extension's real daemon answering from the emulator.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser, screenshot } from "./browser.mjs";
+import { env, makeWorkspace, requests, resetEmulator, script, waitFor } from "./helpers.mjs";
+
+const codeServer = env("CODE_SERVER");
+const root = mkdtempSync(join(tmpdir(), "gemini-vscode-e2e-"));
+const userData = join(root, "user-data");
+const extensions = join(root, "extensions");
+const folder = makeWorkspace(root, "project");
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function writeSettings() {
+  mkdirSync(join(userData, "User"), { recursive: true });
+  const settings = {
+    // code-server takes the extension host's PATH from a login shell: name the daemon exactly.
+    "geminiChat.serverPath": env("GEMINI_CHAT_SERVER"),
+    "workbench.colorTheme": "Default Dark Modern",
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.welcomePage.walkthroughs.openOnInstall": false,
+    "security.workspace.trust.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.ignoreRecommendations": true,
+    "chat.commandCenter.enabled": false,
+    "window.commandCenter": false,
+    "editor.minimap.enabled": false,
+  };
+  writeFileSync(join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
+}
+
+function installVsix() {
+  const r = spawnSync(
+    codeServer,
+    ["--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", env("GEMINI_CHAT_VSIX")],
+    { encoding: "utf8", env: { ...process.env, VSCODE_CLI: "1" } },
+  );
+  assert.equal(r.status, 0, `install-extension failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+async function startCodeServer(port) {
+  const args = [
+    "--bind-addr", `127.0.0.1:${port}`,
+    "--auth", "none",
+    "--disable-telemetry",
+    "--disable-update-check",
+    "--disable-workspace-trust",
+    "--disable-getting-started-override",
+    "--user-data-dir", userData,
+    "--extensions-dir", extensions,
+    folder,
+  ];
+  // VSCODE_CLI=1: keep this environment (emulator URL, key, data dir) instead of a login shell's.
+  const child = spawn(codeServer, args, {
+    env: { ...process.env, VSCODE_CLI: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout.on("data", (d) => { output += d; });
+  child.stderr.on("data", (d) => { output += d; });
+  await waitFor("code-server to listen", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30000)
+    .catch((err) => { throw new Error(`${err.message}\n${output}`); });
+  return { child, output: () => output };
+}
+
+function killGroup(child) {
+  // The extension host and the daemon outlive the browser: end code-server's whole group.
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // Already gone.
+  }
+}
+
+describe("Gemini Chat in real VS Code (code-server)", () => {
+  let server;
+  let browser;
+  let page;
+  let chat;
+
+  before(async () => {
+    writeSettings();
+    installVsix();
+    const port = await freePort();
+    server = await startCodeServer(port);
+    browser = await launchBrowser({ width: 1280, height: 800 });
+    page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+    chat = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) {
+      killGroup(server.child);
+      const timer = setTimeout(() => {
+        try { process.kill(-server.child.pid, "SIGKILL"); } catch { /* gone */ }
+      }, 5000);
+      await new Promise((resolve) => (server.child.exitCode !== null ? resolve() : server.child.once("exit", resolve)));
+      clearTimeout(timer);
+    }
+  });
+
+  test("the Gemini view opens from the activity bar and shows the model", async () => {
+    await page.locator('.activitybar [aria-label^="Gemini"]').first().click({ timeout: 60000 });
+    await chat.locator("#input").waitFor({ timeout: 60000 });
+    await waitFor("the status bar item", async () =>
+      (await page.locator(".statusbar-item", { hasText: "gemini-2.5-flash" }).count()) > 0, 30000);
+    await waitFor("the model picker to list the daemon's models", async () =>
+      (await chat.locator("#model option").count()) > 1, 30000);
+  });
+
+  test("a message gets a reply streamed from the emulator", async () => {
+    await resetEmulator();
+    await script({ chunks: ["Hello ", "from ", "the ", "Gemini ", "emulator."], chunkDelay: 0.4 });
+    await chat.locator("#input").fill("Say hello");
+    await chat.locator("#input").press("Enter");
+    const body = chat.locator(".entry.model .entry-body").last();
+    const seen = new Set();
+    await waitFor("the whole reply", async () => {
+      const text = (await body.innerText()).trim();
+      if (text !== "") seen.add(text);
+      return text.includes("Hello from the Gemini emulator.") && (await chat.locator("#send").isVisible());
+    }, 30000);
+    const partial = [...seen].filter((t) => t !== "Hello from the Gemini emulator." && t.length > 0);
+    assert.ok(partial.length > 0, `no partial reply seen: ${JSON.stringify([...seen])}`);
+    await chat.locator(".entry.model .entry-footer", { hasText: "tokens" }).last().waitFor();
+    await screenshot(page, "vscode-chat");
+  });
+
+  test("Ask about Selection attaches the selected lines and sends them", async () => {
+    await resetEmulator();
+    await script({ reply: "It defines `add`, which returns the **sum** of `a` and `b`." });
+    await page.keyboard.press("Control+P");
+    await page.keyboard.type("app.py");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "app.py" }).first().waitFor();
+    await page.keyboard.press("Enter");
+    const editor = page.locator(".editor-instance .monaco-editor").first();
+    await editor.locator(".view-line", { hasText: "def add" }).waitFor();
+    await editor.locator(".view-line", { hasText: "def add" }).click();
+    await page.keyboard.press("Home");
+    await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+End");
+    await page.keyboard.press("Control+Alt+G");
+    await chat.locator("#attachments .chip", { hasText: "app.py:1-2" }).waitFor({ timeout: 15000 });
+    await chat.locator("#input").fill("What does this do?");
+    await chat.locator("#input").press("Enter");
+    await chat.locator(".entry.model .entry-body", { hasText: "sum" }).waitFor({ timeout: 30000 });
+    const [req] = await requests("enerateContent");
+    const sent = JSON.stringify(req.body.contents);
+    assert.ok(sent.includes("def add(a, b)"), sent);
+    assert.ok(!sent.includes("print(add(2, 3))"), "only the selection is sent");
+    await screenshot(page, "vscode-selection");
+  });
+
+  test("Stop cancels a slow reply", async () => {
+    await resetEmulator();
+    const chunks = Array.from({ length: 20 }, (_, i) => `part ${i + 1}. `);
+    await script({ chunks, chunkDelay: 1 });
+    await chat.locator("#input").fill("Write something long");
+    await chat.locator("#input").press("Enter");
+    const body = chat.locator(".entry.model .entry-body").last();
+    await body.filter({ hasText: "part 1." }).waitFor({ timeout: 30000 });
+    await chat.locator("#stop").click();
+    await chat.locator(".entry.model .entry-footer", { hasText: "Stopped" }).last().waitFor({ timeout: 15000 });
+    await chat.locator("#send").waitFor({ state: "visible" });
+    assert.ok(!(await body.innerText()).includes("part 20."));
+    await waitFor("the upstream stream to be closed", async () => {
+      const r = await fetch(`${env("EMULATOR_URL")}/_emulator/events`);
+      return (await r.json()).events.some((e) => e.type === "disconnect" || e.event === "disconnect");
+    }, 15000);
+    await screenshot(page, "vscode-stopped");
+  });
+});
