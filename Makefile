@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell scripts/ensure-uv.sh)
 PY := .venv/bin/python
 
-.PHONY: help setup chat test test-python test-clients lint fmt bench fuzz vsix clean
+.PHONY: help setup chat test test-python test-clients lint fmt bench fuzz vsix clean setup-vscode
 
 help:
 	@echo "make chat   - chat with Gemini in this folder (emulator when GEMINI_API_KEY is unset)"
@@ -32,12 +32,22 @@ test: setup setup-clients
 test-python: setup
 	$(UV) run --locked pytest tests/unit tests/e2e
 
-setup-clients: setup
+setup-clients: setup setup-vscode
+
+# The VS Code tests' tools: npm packages, Debian chromium, code-server (idempotent, cached).
+setup-vscode:
+	scripts/setup-vscode-tests.sh
+
+# The VS Code extension as a .vsix (editor-clients/vscode/gemini-chat.vsix).
+vsix:
+	scripts/setup-vscode-tests.sh --npm-only
+	cd editor-clients/vscode && npm run --silent package
 
 lint: setup
 	$(UV) run --locked ruff check server tests bench
 	$(UV) run --locked ruff format --check server tests bench
 	$(UV) run --locked basedpyright
+	editor-clients/vscode/scripts/lint.sh
 
 fmt: setup
 	$(UV) run --locked ruff format server tests bench

@@ -22,7 +22,15 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     apt_updated=1
   fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+  local out
+  out="$(mktemp)"
+  # apt's progress is noise in a test run: show it only when the install fails.
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >"$out" 2>&1; then
+    cat "$out" >&2
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
 }
 
 missing_debs() {
@@ -34,8 +42,8 @@ missing_debs() {
 
 install_debs() {
   local missing
-  missing="$(missing_debs chromium ripgrep libkrb5-dev)"
-  if [ -n "$missing" ]; then
+  missing="$(missing_debs chromium ripgrep libkrb5-dev | tr '\n' ' ')"
+  if [ -n "${missing// /}" ]; then
     log "apt-get install $missing"
     # shellcheck disable=SC2086
     apt_install $missing
@@ -83,7 +91,10 @@ install_code_server() {
   mv "$CS_DIR.partial" "$CS_DIR"
 }
 
-install_debs
 install_node_modules
+if [ "${1:-}" = "--npm-only" ]; then
+  exit 0
+fi
+install_debs
 install_code_server
 log "ready: code-server at $CS_DIR/node_modules/.bin/code-server, chromium at $(command -v chromium)"

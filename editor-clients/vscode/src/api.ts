@@ -103,13 +103,7 @@ function withWorkspace(workspace?: string): { workspace?: string } {
 }
 
 /** What the UI offers next to an error. */
-export type ErrorAction =
-  | "setApiKey"
-  | "selectModel"
-  | "retry"
-  | "showLog"
-  | "openSettings"
-  | "none";
+export type ErrorAction = "setApiKey" | "selectModel" | "retry" | "showLog" | "openSettings" | "none";
 
 export interface ErrorView {
   kind: "cancelled" | "failed";

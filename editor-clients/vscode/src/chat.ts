@@ -229,18 +229,24 @@ export class ChatController implements vscode.Disposable {
   ): Promise<ChatResult | null> {
     const params = { message: text, attachments: attachments.map((a) => a.attachment) };
     const workspace = this.workspaceUri();
-    return api.chat(workspace === undefined ? params : { ...params, workspace }, {
-      onDelta: (delta) => {
-        if (delta.text === undefined || delta.text === "") return;
-        reply.text += delta.text;
-        this.post({ type: "delta", id: reply.id, text: delta.text });
+    return api.chat(
+      workspace === undefined ? params : { ...params, workspace },
+      {
+        onDelta: (delta) => {
+          if (delta.text === undefined || delta.text === "") return;
+          reply.text += delta.text;
+          this.post({ type: "delta", id: reply.id, text: delta.text });
+        },
+        onWorkDone: (value) => {
+          // The daemon reports its retry waits ("retrying in 4 s") as work-done progress.
+          if (value.kind === "report" && /retr|rate/i.test(value.message ?? ""))
+            this.setStatus("rateLimited");
+          else if (value.kind === "report" && this.currentStatus === "rateLimited")
+            this.setStatus("thinking");
+        },
       },
-      onWorkDone: (value) => {
-        // The daemon reports its retry waits ("retrying in 4 s") as work-done progress.
-        if (value.kind === "report" && /retr|rate/i.test(value.message ?? "")) this.setStatus("rateLimited");
-        else if (value.kind === "report" && this.currentStatus === "rateLimited") this.setStatus("thinking");
-      },
-    }, token);
+      token,
+    );
   }
 
   private finishReply(reply: Entry, result: ChatResult | null): void {

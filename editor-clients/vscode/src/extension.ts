@@ -12,7 +12,8 @@ let daemon: DaemonClient | undefined;
 async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
   const key = await vscode.window.showInputBox({
     title: "Gemini API key",
-    prompt: "Stored in VS Code's secret storage and given to the server only in its environment. Leave empty to remove it.",
+    prompt:
+      "Stored in VS Code's secret storage and given to the server only in its environment. Leave empty to remove it.",
     password: true,
     ignoreFocusOut: true,
     placeHolder: "AIza…",

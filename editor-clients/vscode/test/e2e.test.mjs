@@ -48,7 +48,14 @@ function writeSettings() {
 function installVsix() {
   const r = spawnSync(
     codeServer,
-    ["--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", env("GEMINI_CHAT_VSIX")],
+    [
+      "--user-data-dir",
+      userData,
+      "--extensions-dir",
+      extensions,
+      "--install-extension",
+      env("GEMINI_CHAT_VSIX"),
+    ],
     { encoding: "utf8", env: { ...process.env, VSCODE_CLI: "1" } },
   );
   assert.equal(r.status, 0, `install-extension failed:\n${r.stdout}\n${r.stderr}`);
@@ -56,14 +63,18 @@ function installVsix() {
 
 async function startCodeServer(port) {
   const args = [
-    "--bind-addr", `127.0.0.1:${port}`,
-    "--auth", "none",
+    "--bind-addr",
+    `127.0.0.1:${port}`,
+    "--auth",
+    "none",
     "--disable-telemetry",
     "--disable-update-check",
     "--disable-workspace-trust",
     "--disable-getting-started-override",
-    "--user-data-dir", userData,
-    "--extensions-dir", extensions,
+    "--user-data-dir",
+    userData,
+    "--extensions-dir",
+    extensions,
     folder,
   ];
   // VSCODE_CLI=1: keep this environment (emulator URL, key, data dir) instead of a login shell's.
@@ -73,10 +84,19 @@ async function startCodeServer(port) {
     detached: true,
   });
   let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
-  await waitFor("code-server to listen", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30000)
-    .catch((err) => { throw new Error(`${err.message}\n${output}`); });
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  await waitFor(
+    "code-server to listen",
+    async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+    30000,
+  ).catch((err) => {
+    throw new Error(`${err.message}\n${output}`);
+  });
   return { child, output: () => output };
 }
 
@@ -112,9 +132,15 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     if (server) {
       killGroup(server.child);
       const timer = setTimeout(() => {
-        try { process.kill(-server.child.pid, "SIGKILL"); } catch { /* gone */ }
+        try {
+          process.kill(-server.child.pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       }, 5000);
-      await new Promise((resolve) => (server.child.exitCode !== null ? resolve() : server.child.once("exit", resolve)));
+      await new Promise((resolve) =>
+        server.child.exitCode !== null ? resolve() : server.child.once("exit", resolve),
+      );
       clearTimeout(timer);
     }
   });
@@ -122,10 +148,16 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
   test("the Gemini view opens from the activity bar and shows the model", async () => {
     await page.locator('.activitybar [aria-label^="Gemini"]').first().click({ timeout: 60000 });
     await chat.locator("#input").waitFor({ timeout: 60000 });
-    await waitFor("the status bar item", async () =>
-      (await page.locator(".statusbar-item", { hasText: "gemini-2.5-flash" }).count()) > 0, 30000);
-    await waitFor("the model picker to list the daemon's models", async () =>
-      (await chat.locator("#model option").count()) > 1, 30000);
+    await waitFor(
+      "the status bar item",
+      async () => (await page.locator(".statusbar-item", { hasText: "gemini-2.5-flash" }).count()) > 0,
+      30000,
+    );
+    await waitFor(
+      "the model picker to list the daemon's models",
+      async () => (await chat.locator("#model option").count()) > 1,
+      30000,
+    );
   });
 
   test("a message gets a reply streamed from the emulator", async () => {
@@ -135,11 +167,15 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     await chat.locator("#input").press("Enter");
     const body = chat.locator(".entry.model .entry-body").last();
     const seen = new Set();
-    await waitFor("the whole reply", async () => {
-      const text = (await body.innerText()).trim();
-      if (text !== "") seen.add(text);
-      return text.includes("Hello from the Gemini emulator.") && (await chat.locator("#send").isVisible());
-    }, 30000);
+    await waitFor(
+      "the whole reply",
+      async () => {
+        const text = (await body.innerText()).trim();
+        if (text !== "") seen.add(text);
+        return text.includes("Hello from the Gemini emulator.") && (await chat.locator("#send").isVisible());
+      },
+      30000,
+    );
     const partial = [...seen].filter((t) => t !== "Hello from the Gemini emulator." && t.length > 0);
     assert.ok(partial.length > 0, `no partial reply seen: ${JSON.stringify([...seen])}`);
     await chat.locator(".entry.model .entry-footer", { hasText: "tokens" }).last().waitFor();
@@ -180,13 +216,20 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     const body = chat.locator(".entry.model .entry-body").last();
     await body.filter({ hasText: "part 1." }).waitFor({ timeout: 30000 });
     await chat.locator("#stop").click();
-    await chat.locator(".entry.model .entry-footer", { hasText: "Stopped" }).last().waitFor({ timeout: 15000 });
+    await chat
+      .locator(".entry.model .entry-footer", { hasText: "Stopped" })
+      .last()
+      .waitFor({ timeout: 15000 });
     await chat.locator("#send").waitFor({ state: "visible" });
     assert.ok(!(await body.innerText()).includes("part 20."));
-    await waitFor("the upstream stream to be closed", async () => {
-      const r = await fetch(`${env("EMULATOR_URL")}/_emulator/events`);
-      return (await r.json()).events.some((e) => e.type === "disconnect" || e.event === "disconnect");
-    }, 15000);
+    await waitFor(
+      "the upstream stream to be closed",
+      async () => {
+        const r = await fetch(`${env("EMULATOR_URL")}/_emulator/events`);
+        return (await r.json()).events.some((e) => e.type === "disconnect" || e.event === "disconnect");
+      },
+      15000,
+    );
     await screenshot(page, "vscode-stopped");
   });
 });

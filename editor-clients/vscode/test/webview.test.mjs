@@ -30,7 +30,10 @@ function startServer() {
         nonce: randomBytes(16).toString("base64"),
       });
       // VS Code injects its theme's variables; a stylesheet with the Dark Modern ones stands in.
-      const themed = html.replace("<link", `<link href="${origin}/test/fixtures/theme-dark.css" rel="stylesheet">\n  <link`);
+      const themed = html.replace(
+        "<link",
+        `<link href="${origin}/test/fixtures/theme-dark.css" rel="stylesheet">\n  <link`,
+      );
       res.writeHead(200, { "content-type": "text/html" }).end(themed);
       return;
     }
@@ -142,8 +145,9 @@ describe("chat webview in Chromium", () => {
     const done = { ...entries[1], text: "One, two, three.", streaming: false, usage };
     await send({ type: "entry", entry: done });
     await send({ type: "busy", busy: false });
-    await waitFor("the usage line", async () =>
-      (await log().locator('[data-id="m1"] .entry-footer').count()) === 1,
+    await waitFor(
+      "the usage line",
+      async () => (await log().locator('[data-id="m1"] .entry-footer').count()) === 1,
     );
     assert.equal(await page.locator(".cursor").count(), 0);
   });
@@ -206,7 +210,10 @@ describe("chat webview in Chromium", () => {
     assert.ok(text.includes('<img src=x onerror="window.__pwned=1">'), text);
     assert.ok(text.includes("<script>window.__pwned=2</script>"), text);
     const hrefs = await body.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
-    assert.ok(hrefs.every((h) => h === null || !h.startsWith("javascript:")), JSON.stringify(hrefs));
+    assert.ok(
+      hrefs.every((h) => h === null || !h.startsWith("javascript:")),
+      JSON.stringify(hrefs),
+    );
     await body.locator("a").evaluateAll((as) => {
       for (const a of as) a.click();
     });
@@ -239,7 +246,9 @@ describe("chat webview in Chromium", () => {
     assert.ok((await posted()).some((m) => m.type === "selectModel" && m.model === "gemini-2.5-pro"));
     await page.locator("#input").focus();
     await page.keyboard.press("Shift+Tab");
-    const focused = await page.evaluate(() => document.activeElement?.id || document.activeElement?.className);
+    const focused = await page.evaluate(
+      () => document.activeElement?.id || document.activeElement?.className,
+    );
     assert.ok(focused, "Shift+Tab moves focus to a control");
   });
 });
