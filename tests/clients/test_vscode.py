@@ -22,7 +22,9 @@ def _code_server() -> str:
     cache = Path(os.environ.get("GEMINI_CHAT_CACHE", Path.home() / ".cache" / "gemini-chat"))
     path = cache / f"code-server-{CODE_SERVER_VERSION}" / "node_modules" / ".bin" / "code-server"
     if not path.exists():
-        pytest.fail(f"code-server {CODE_SERVER_VERSION} is not installed: {SETUP_HINT}", pytrace=False)
+        pytest.fail(
+            f"code-server {CODE_SERVER_VERSION} is not installed: {SETUP_HINT}", pytrace=False
+        )
     return str(path)
 
 
@@ -31,7 +33,9 @@ def built() -> str:
     """Node, the extension's packages, and a fresh build of the extension; returns node's path."""
     node = tool("node", "apt-get install nodejs (Node 20+)")
     if not (EXT / "node_modules" / ".package-lock.json").exists():
-        pytest.fail(f"the VS Code extension's npm packages are missing: {SETUP_HINT}", pytrace=False)
+        pytest.fail(
+            f"the VS Code extension's npm packages are missing: {SETUP_HINT}", pytrace=False
+        )
     _run([node, "scripts/build.mjs"], dict(os.environ), timeout=120)
     return node
 
@@ -44,7 +48,9 @@ def _run(argv: list[str], env: dict[str, str], timeout: float) -> None:
     output = f"{proc.stdout}\n{proc.stderr}"
     if proc.returncode != 0:
         shown = output.replace(EMULATOR_KEY, "<key>")
-        pytest.fail(f"{' '.join(argv[1:])} failed (exit {proc.returncode}):\n{shown}", pytrace=False)
+        pytest.fail(
+            f"{' '.join(argv[1:])} failed (exit {proc.returncode}):\n{shown}", pytrace=False
+        )
     assert EMULATOR_KEY not in output, "the API key appeared in the Node tests' output"
 
 
