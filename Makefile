@@ -23,7 +23,7 @@ setup: .venv/.synced
 	touch $@
 
 chat: setup
-	$(UV) run --locked gemini-chat $(ARGS)
+	@$(UV) run --locked gemini-chat $(ARGS)
 
 # --- tests -------------------------------------------------------------------------------
 test: setup setup-clients

@@ -125,6 +125,8 @@ class Session:
                 self.screen.line(self.screen.style.dim("(stopped)"))
             else:
                 self.screen.error(f"error: {exc.message}")
+                if exc.reason == "modelNotFound" and self.screen.label:
+                    self.screen.line(self.screen.style.dim("/model lists the models you can use."))
             return False
         finally:
             self._drop_tokens()

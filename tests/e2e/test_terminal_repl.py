@@ -178,6 +178,31 @@ def test_ctrl_c_stops_a_slow_reply_and_the_next_question_works(repl: Tmux, emula
     assert len(body["contents"]) == 1, "the stopped turn must not be in the history"
 
 
+def test_rate_limit_retry_shows_on_the_status_line(repl: Tmux, emulator: Emulator):
+    """A 429 with a retry delay shows the daemon's progress report until the reply replaces it."""
+    emulator.script({"status": 429, "retryDelay": "3s"}, {"reply": "Worth the wait."})
+    repl.type("hello?")
+    repl.wait_for("retrying", "the work-done report")
+    screen = repl.wait_for("turn 1", "the reply after the retry")
+    assert "gemini> Worth the wait." in screen
+    assert "retrying" not in screen, "the status line is cleared when the reply begins"
+
+
+def test_thoughts_are_shown_before_the_reply(
+    tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """With --thoughts the thought summary streams first, then the reply on its own line."""
+    emulator.script({"thought": "They want a greeting.", "chunks": ["Hi ", "there."]})
+    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} --thoughts", server_env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    tmux.type("greet me")
+    screen = tmux.wait_for("turn 1")
+    assert "gemini> They want a greeting.\nHi there.\n" in screen
+    body = emulator.requests(":streamGenerateContent")[-1].body
+    assert isinstance(body, dict)
+    assert body["generationConfig"]["thinkingConfig"]["includeThoughts"] is True
+
+
 def test_ctrl_c_at_the_prompt_clears_then_quits(repl: Tmux):
     """One Ctrl-C at the prompt drops the typed text; a second one in a row quits with 0."""
     repl.keys("-l", "half a thought")
