@@ -82,12 +82,23 @@ def test_range_attaches_the_selection(nvim: NvimChat, emulator: Emulator, worksp
 def test_buffer_grows_while_the_reply_streams(nvim: NvimChat, emulator: Emulator) -> None:
     """Streamed pieces appear one by one before the reply is complete."""
     emulator.script({"chunks": ["alpha ", "beta ", "gamma ", "omega"], "chunkDelay": 0.4})
+    nvim.lua(
+        """
+        _G.progress = {}
+        vim.api.nvim_create_autocmd("LspProgress", { callback = function(ev)
+          table.insert(_G.progress, ev.data.params.value.kind)
+        end })
+        """
+    )
     nvim.cmd("GeminiChat stream please")
     nvim.wait_text("alpha")
     assert "omega" not in nvim.chat_text(), "the whole reply arrived at once"
     assert "_tokens:" not in nvim.chat_text()
     nvim.wait_text("alpha beta gamma omega")
     nvim.wait_text("_tokens:")
+    # Work-done progress reached Neovim's LspProgress event (what fidget.nvim listens to).
+    nvim.wait("vim.tbl_contains(_G.progress, 'end')", "LspProgress end")
+    assert nvim.lua("return _G.progress")[0] == "begin"
 
 
 def test_stop_cancels_upstream_and_the_next_message_works(

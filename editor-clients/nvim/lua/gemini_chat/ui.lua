@@ -50,7 +50,7 @@ local function set_highlights()
   local links = {
     GeminiChatYou = "Title",
     GeminiChatGemini = "Special",
-    GeminiChatRule = "WinSeparator",
+    GeminiChatRule = "NonText",
     GeminiChatUsage = "Comment",
     GeminiChatHint = "Comment",
     GeminiChatError = "DiagnosticError",
@@ -351,7 +351,8 @@ function M.refresh_winbar(s)
   if s.status ~= "" then
     parts[#parts + 1] = s.status
   end
-  local bar = "%#GeminiChatGemini# ✦ Gemini Chat %#GeminiChatHint#"
+  -- `%<` truncates the details, not the title, in a narrow window.
+  local bar = "%#GeminiChatGemini# ✦ Gemini %#GeminiChatHint#%<"
     .. escape_statusline(table.concat(parts, " · "))
   for _, win in ipairs(vim.fn.win_findbuf(s.buf)) do
     if vim.api.nvim_win_get_config(win).relative == "" then
@@ -443,7 +444,7 @@ end
 ---@return gemini_chat.Line[]
 local function gemini_block(text, usage, model)
   local items = { { "" }, { "## Gemini", "gemini" } } ---@type gemini_chat.Line[]
-  for _, line in ipairs(split(text)) do
+  for _, line in ipairs(split((text:gsub("[\r\n]+$", "")))) do
     items[#items + 1] = { line }
   end
   local u = usage_line(usage, model)
@@ -563,6 +564,15 @@ function M.finish(s, result)
     local lines = split(result.text)
     vim.api.nvim_buf_set_lines(s.buf, first, first + r.lines, false, lines)
     r.lines = #lines
+  end
+  -- Drop trailing blank lines of the reply (a final newline) before the usage line.
+  while r.lines > 1 do
+    local last = vim.api.nvim_buf_get_lines(s.buf, first + r.lines - 1, first + r.lines, false)[1]
+    if last ~= "" then
+      break
+    end
+    vim.api.nvim_buf_set_lines(s.buf, first + r.lines - 1, first + r.lines, false, {})
+    r.lines = r.lines - 1
   end
   M.reply_status(s, nil)
   local u = usage_line(result.usage, result.model)
