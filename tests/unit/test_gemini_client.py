@@ -443,3 +443,10 @@ async def test_client_is_an_async_context_manager() -> None:
     """``async with GeminiClient()`` closes its connection pool."""
     async with GeminiClient(transport=httpx.MockTransport(Upstream(ok()))) as client:
         await client.generate_content("gemini-2.5-flash", request(), opts())
+
+
+async def test_unreadable_reply_is_retried_and_described(make: Any) -> None:
+    """A 200 that is not JSON is retried like a 5xx, with its own status line."""
+    h = make(Upstream(ok(b"{truncated"), ok()))
+    await h.client.generate_content("gemini-2.5-flash", request(), opts(), on_retry=h.on_retry)
+    assert [n.describe() for n in h.notices] == ["Gemini's reply was unusable: retrying in 1 s"]

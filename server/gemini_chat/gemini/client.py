@@ -85,8 +85,10 @@ class RetryNotice:
             what = "rate limited"
         elif self.error.http_status is not None:
             what = f"Gemini answered {self.error.http_status}"
-        else:
+        elif isinstance(self.error, NetworkError):
             what = "connection failed"
+        else:
+            what = "Gemini's reply was unusable"
         return f"{what}: retrying in {seconds} s"
 
 
