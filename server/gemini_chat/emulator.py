@@ -7,19 +7,195 @@ the client's own models cannot hide behind a shared model. See docs/emulator.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import re
 import signal
+import socket
 import sys
 import threading
+import time
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import FrameType, TracebackType
+from typing import cast
 
-from gemini_chat.emulator_http import EmulatorServer, EmulatorState, RecordedRequest
+from gemini_chat.emulator_http import EmulatorServer
+from gemini_chat.emulator_replies import STATUS_NAMES
+from gemini_chat.emulator_schema import JsonObject, ModelCatalog, SchemaValidator
 
 __all__ = ["DEFAULT_API_KEY", "Emulator", "RecordedRequest", "main"]
 
 DEFAULT_API_KEY = "emulator-key"
 """The key the emulator accepts when none is given (what `make chat` uses without a real key)."""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request as received: header names lower-case, body parsed (None if not JSON)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: object | None
+
+
+class EmulatorState:
+    """Everything the handler threads share: keys, script, records, events, open sockets."""
+
+    def __init__(self, api_keys: Sequence[str]) -> None:
+        self.api_keys = frozenset(api_keys)
+        self.validator = SchemaValidator.bundled()
+        self.catalog = ModelCatalog.bundled()
+        self.stopping = threading.Event()
+        self._cond = threading.Condition()
+        self._script: deque[JsonObject] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._events: list[JsonObject] = []
+        self._sockets: set[socket.socket] = set()
+        self._finish = self.validator.enum_values("Candidate", "finishReason")
+        self._blocks = self.validator.enum_values("PromptFeedback", "blockReason")
+
+    def add_steps(self, steps: Sequence[object]) -> int:
+        """Validate and queue script steps; return the queue length."""
+        checked = [check_step(s, self._finish, self._blocks) for s in steps]
+        with self._cond:
+            self._script.extend(checked)
+            return len(self._script)
+
+    def next_step(self) -> JsonObject:
+        """The next scripted step, or {} (the default reply) when the script is empty."""
+        with self._cond:
+            return self._script.popleft() if self._script else {}
+
+    def record(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: object
+    ) -> None:
+        """Remember a request and announce it as a "request" event."""
+        with self._cond:
+            self._requests.append(RecordedRequest(method, path, query, headers, body))
+        self.event("request", method=method, path=path)
+
+    def event(self, kind: str, **fields: object) -> None:
+        """Record an event and wake anyone waiting for one."""
+        with self._cond:
+            self._events.append({"type": kind, **fields, "time": time.monotonic()})
+            self._cond.notify_all()
+
+    def requests(self, path_contains: str = "") -> list[RecordedRequest]:
+        """A snapshot of recorded requests whose path contains `path_contains`."""
+        with self._cond:
+            return [r for r in self._requests if path_contains in r.path]
+
+    def events(self) -> list[JsonObject]:
+        """A snapshot of the events so far."""
+        with self._cond:
+            return [dict(e) for e in self._events]
+
+    def wait_for_event(self, kind: str, timeout: float) -> JsonObject:
+        """The first event of type `kind` since the last clear, waiting up to `timeout` seconds."""
+
+        def find() -> JsonObject | None:
+            return next((e for e in self._events if e["type"] == kind), None)
+
+        with self._cond:
+            if not self._cond.wait_for(lambda: find() is not None, timeout):
+                seen = [e["type"] for e in self._events]
+                raise TimeoutError(f"no {kind!r} event within {timeout}s (events: {seen})")
+            return dict(cast("JsonObject", find()))
+
+    def clear(self) -> None:
+        """Forget requests, events and the script."""
+        with self._cond:
+            self._script.clear()
+            self._requests.clear()
+            self._events.clear()
+
+    def track(self, sock: socket.socket, add: bool) -> None:
+        """Keep the set of open client connections (stop() closes them)."""
+        with self._cond:
+            if add:
+                self._sockets.add(sock)
+            else:
+                self._sockets.discard(sock)
+
+    def close_sockets(self) -> None:
+        """Shut down every open client connection (wakes handler threads blocked on reads)."""
+        with self._cond:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # already closed by the peer
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+# --- script steps --------------------------------------------------------------------------
+
+_NUMBER = (int, float)
+_STEP_TYPES: dict[str, tuple[type, ...]] = {
+    "reply": (str,),
+    "chunks": (list,),
+    "thought": (str,),
+    "finishReason": (str,),
+    "status": (int,),
+    "message": (str,),
+    "retryDelay": (str,),
+    "quota": (str,),
+    "delay": _NUMBER,
+    "chunkDelay": _NUMBER,
+    "cutAfter": (int,),
+    "errorAfter": (int,),
+    "block": (str,),
+    "invalidJson": (bool,),
+    "dropConnection": (bool,),
+    "functionCall": (dict,),
+    "image": (dict,),
+}
+
+
+def check_step(
+    step: object, finish_reasons: Sequence[str], block_reasons: Sequence[str]
+) -> JsonObject:
+    """Validate one script step (so a typo in a test fails loudly); return a copy."""
+    if not isinstance(step, dict):
+        raise ValueError(f"a script step must be an object, not {type(step).__name__}")
+    checked = dict(cast("JsonObject", step))
+    for key, value in checked.items():
+        types = _STEP_TYPES.get(key)
+        if types is None:
+            raise ValueError(f"unknown script step key {key!r} (known: {', '.join(_STEP_TYPES)})")
+        if isinstance(value, bool) != (bool in types) or not isinstance(value, types):
+            raise ValueError(f"script step {key!r} has the wrong type: {value!r}")
+    problem = _step_value_problem(checked, finish_reasons, block_reasons)
+    if problem:
+        raise ValueError(f"bad script step {checked!r}: {problem}")
+    return checked
+
+
+def _step_value_problem(
+    step: JsonObject, finish_reasons: Sequence[str], block_reasons: Sequence[str]
+) -> str | None:
+    chunks = step.get("chunks", [])
+    checks = [
+        (all(isinstance(c, str) for c in cast("list[object]", chunks)), "chunks must be strings"),
+        (step.get("finishReason", "STOP") in finish_reasons, "unknown finishReason"),
+        (step.get("block", "SAFETY") in block_reasons, "unknown block reason"),
+        (step.get("status", 500) in STATUS_NAMES, f"status must be one of {sorted(STATUS_NAMES)}"),
+        (step.get("quota", "minute") in ("minute", "day"), 'quota must be "minute" or "day"'),
+        (re.fullmatch(r"\d+(\.\d+)?s", str(step.get("retryDelay", "1s"))), "retryDelay like '2s'"),
+        ("errorAfter" not in step or "status" in step, "errorAfter needs a status"),
+    ]
+    for key in ("delay", "chunkDelay", "cutAfter", "errorAfter"):
+        checks.append((cast("float", step.get(key, 0)) >= 0, f"{key} must not be negative"))
+    call = cast("JsonObject", step.get("functionCall", {"name": "f"}))
+    checks.append((isinstance(call.get("name"), str), "functionCall needs a name"))
+    checks.append((isinstance(call.get("args", {}), dict), "functionCall args must be an object"))
+    image = cast("JsonObject", step.get("image", {"mimeType": "a", "data": ""}))
+    checks.append(
+        (isinstance(image.get("mimeType"), str) and isinstance(image.get("data"), str), "image")
+    )
+    return next((message for ok, message in checks if not ok), None)
 
 
 class Emulator:

@@ -1,22 +1,19 @@
-"""The emulator's HTTP side: shared state, the request handler, v1beta routes, SSE writing."""
+"""The emulator's HTTP side: the request handler, v1beta routes, SSE writing, control API."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import re
 import select
 import socket
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from gemini_chat.emulator_replies import (
@@ -24,7 +21,6 @@ from gemini_chat.emulator_replies import (
     RequestError,
     blocked,
     build_reply,
-    check_step,
     error_body,
     invalid_key_error,
     not_found_model,
@@ -34,114 +30,15 @@ from gemini_chat.emulator_replies import (
     scripted_error,
     violations_error,
 )
-from gemini_chat.emulator_schema import (
-    JsonObject,
-    ModelCatalog,
-    SchemaValidator,
-    conversation_error,
-)
+from gemini_chat.emulator_schema import JsonObject, conversation_error
+
+if TYPE_CHECKING:
+    from gemini_chat.emulator import EmulatorState
 
 _log = logging.getLogger("gemini_chat.emulator")
 _POLL = 0.01  # how often a wait looks for a closed client socket (cancel must be seen fast)
 _BROKEN_JSON = '{"candidates": [{"content": {"parts": [{"text": "cut'
 _ROUTE = re.compile(r"^/v1beta/(models/[^/:]+)(?::([A-Za-z]+))?$")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """A request as received: header names lower-case, body parsed (None if not JSON)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: object | None
-
-
-class EmulatorState:
-    """Everything the handler threads share: keys, script, records, events, open sockets."""
-
-    def __init__(self, api_keys: Sequence[str]) -> None:
-        self.api_keys = frozenset(api_keys)
-        self.validator = SchemaValidator.bundled()
-        self.catalog = ModelCatalog.bundled()
-        self.stopping = threading.Event()
-        self._cond = threading.Condition()
-        self._script: deque[JsonObject] = deque()
-        self._requests: list[RecordedRequest] = []
-        self._events: list[JsonObject] = []
-        self._sockets: set[socket.socket] = set()
-        self._finish = self.validator.enum_values("Candidate", "finishReason")
-        self._blocks = self.validator.enum_values("PromptFeedback", "blockReason")
-
-    def add_steps(self, steps: Sequence[object]) -> int:
-        """Validate and queue script steps; return the queue length."""
-        checked = [check_step(s, self._finish, self._blocks) for s in steps]
-        with self._cond:
-            self._script.extend(checked)
-            return len(self._script)
-
-    def next_step(self) -> JsonObject:
-        """The next scripted step, or {} (the default reply) when the script is empty."""
-        with self._cond:
-            return self._script.popleft() if self._script else {}
-
-    def record(self, request: RecordedRequest) -> None:
-        """Remember a request and announce it as a "request" event."""
-        with self._cond:
-            self._requests.append(request)
-        self.event("request", method=request.method, path=request.path)
-
-    def event(self, kind: str, **fields: object) -> None:
-        """Record an event and wake anyone waiting for one."""
-        with self._cond:
-            self._events.append({"type": kind, **fields, "time": time.monotonic()})
-            self._cond.notify_all()
-
-    def requests(self, path_contains: str = "") -> list[RecordedRequest]:
-        """A snapshot of recorded requests whose path contains `path_contains`."""
-        with self._cond:
-            return [r for r in self._requests if path_contains in r.path]
-
-    def events(self) -> list[JsonObject]:
-        """A snapshot of the events so far."""
-        with self._cond:
-            return [dict(e) for e in self._events]
-
-    def wait_for_event(self, kind: str, timeout: float) -> JsonObject:
-        """The first event of type `kind` since the last clear, waiting up to `timeout` seconds."""
-
-        def find() -> JsonObject | None:
-            return next((e for e in self._events if e["type"] == kind), None)
-
-        with self._cond:
-            if not self._cond.wait_for(lambda: find() is not None, timeout):
-                seen = [e["type"] for e in self._events]
-                raise TimeoutError(f"no {kind!r} event within {timeout}s (events: {seen})")
-            return dict(cast("JsonObject", find()))
-
-    def clear(self) -> None:
-        """Forget requests, events and the script."""
-        with self._cond:
-            self._script.clear()
-            self._requests.clear()
-            self._events.clear()
-
-    def track(self, sock: socket.socket, add: bool) -> None:
-        """Keep the set of open client connections (stop() closes them)."""
-        with self._cond:
-            if add:
-                self._sockets.add(sock)
-            else:
-                self._sockets.discard(sock)
-
-    def close_sockets(self) -> None:
-        """Shut down every open client connection (wakes handler threads blocked on reads)."""
-        with self._cond:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):  # already closed by the peer
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -237,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         body = _parse_json(raw)
-        self.server.state.record(RecordedRequest(self.command, split.path, query, headers, body))
+        self.server.state.record(self.command, split.path, query, headers, body)
         try:
             status = self._api(split.path, query, raw, body)
         except RequestError as err:

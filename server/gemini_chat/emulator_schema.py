@@ -109,9 +109,12 @@ class SchemaValidator:
 
     def _camelize_value(self, value: object, prop: JsonObject) -> object:
         items = prop.get("items")
-        if isinstance(value, list) and isinstance(items, dict):
+        if isinstance(value, list):
+            values = cast("list[object]", value)
+            if not isinstance(items, dict):
+                return values
             item_prop = cast("JsonObject", items)
-            return [self._camelize_value(v, item_prop) for v in cast("list[object]", value)]
+            return [self._camelize_value(v, item_prop) for v in values]
         ref = prop.get("$ref")
         if isinstance(ref, str) and isinstance(value, dict):
             return self.camelize(cast("JsonObject", value), ref)
