@@ -268,3 +268,45 @@ def test_reply_with_modeline_and_html_stays_inert_text(nvim: NvimChat, emulator:
         "local b = ... return {vim.bo[b].filetype, vim.bo[b].buftype, vim.bo[b].modifiable}", buf
     )
     assert opts == ["markdown", "nofile", True]
+
+
+def test_range_without_message_waits_for_the_typed_message(
+    nvim: NvimChat, emulator: Emulator
+) -> None:
+    """`:3,4GeminiChat` keeps the lines pending; the next typed message takes them along."""
+    emulator.script({"reply": "It prints 5."})
+    nvim.cmd("edit src/app.py")
+    nvim.cmd("4GeminiChat")
+    pending = (
+        "require('gemini_chat.ui').sessions["
+        "require('gemini_chat.client').workspace_root()].pending_labels"
+    )
+    nvim.wait(f"#{pending} > 0", "the pending attachment")
+    assert nvim.lua(f"return {pending}") == ["src/app.py:4"]
+    nvim.nvim.input("Gowhat does it print?<Esc><CR>")
+    nvim.wait_text("It prints 5.")
+    sent = last_user_text(upstream_bodies(emulator)[-1])
+    assert "print(add(2, 3))" in sent and "what does it print?" in sent
+    assert "def add" not in sent
+
+
+def test_help_file_has_tags(nvim: NvimChat, tmp_path: Path) -> None:
+    """doc/gemini_chat.txt builds help tags for the commands, options and health."""
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    source = Path(nvim.lua("return vim.api.nvim_get_runtime_file('doc/gemini_chat.txt', false)[1]"))
+    (doc / "gemini_chat.txt").write_text(source.read_text())
+    nvim.cmd(f"helptags {doc}")
+    tags = {line.split("\t")[0] for line in (doc / "tags").read_text().splitlines()}
+    for tag in (
+        "gemini_chat",
+        ":GeminiChat",
+        ":GeminiChatStop",
+        ":GeminiChatReset",
+        ":GeminiChatModel",
+        ":GeminiChatExport",
+        "gemini_chat.setup()",
+        "gemini_chat-api-key",
+        "gemini_chat-health",
+    ):
+        assert tag in tags

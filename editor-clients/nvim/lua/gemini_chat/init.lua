@@ -58,7 +58,8 @@ function M.selection(buf, line1, line2, root)
   if inside then
     label = vim.fs.normalize(name):sub(#root + 2)
   end
-  label = ("%s:%d-%d"):format(label, line1, line2)
+  label = line1 == line2 and ("%s:%d"):format(label, line1)
+    or ("%s:%d-%d"):format(label, line1, line2)
   if inside and vim.bo[buf].buftype == "" and not vim.bo[buf].modified then
     return {
       uri = vim.uri_from_fname(vim.fs.normalize(name)),
