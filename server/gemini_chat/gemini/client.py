@@ -12,7 +12,7 @@ import math
 import platform
 import random
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -344,8 +344,10 @@ class GeminiClient:
             if response.status_code != 200:
                 raw = await self._read_error_body(response, opts, deadline)
                 raise _status_error(response, raw, model)
-            async for chunk in self._chunks(response, model, opts, deadline, progress):
-                yield chunk
+            chunks = self._chunks(response, model, opts, deadline, progress)
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
         finally:
             await response.aclose()
         if not progress.finished:
@@ -392,7 +394,7 @@ class GeminiClient:
         opts: CallOptions,
         deadline: float,
         progress: StreamProgress,
-    ) -> AsyncIterator[GenerateContentResponse]:
+    ) -> AsyncGenerator[GenerateContentResponse, None]:
         """Parsed chunks; a mid-stream error event or a block raises and is never retried."""
         events = iter_event_data(
             response,
