@@ -48,7 +48,8 @@ class Wrapper:
         self.width = width
         self.style = style
         self.col = 0
-        self.word = ""
+        self.word = ""  # the current word's characters not yet written
+        self.begun = ""  # the current word's characters already written on this line
         self.spaces = ""
         self.line = ""
         self.in_fence = False
@@ -57,42 +58,57 @@ class Wrapper:
         """Write a piece of streamed text."""
         for ch in text:
             if ch == "\n":
-                self._flush_word(dim)
-                self.out.write("\n")
+                self._place(dim)
+                self._newline()
                 if self.line.lstrip().startswith("```"):
                     self.in_fence = not self.in_fence  # code keeps its own lines
-                self.col, self.spaces, self.line = 0, "", ""
+                self.line = ""
             elif self.width is None or self.in_fence or self.line.startswith(("    ", "\t")):
-                self.out.write(self.style.dim(ch) if dim else ch)
-                self.col += 1
+                self._write(ch, dim)
                 self.line += ch
             elif ch in " \t":
-                self._flush_word(dim)
+                self._place(dim)
+                self.begun = ""
                 self.spaces += ch
                 self.line += ch
             else:
                 self.word += ch
                 self.line += ch
-        # Show a partial word at once when it fits: streaming should feel live.
-        if self.word and self.width is not None and self._fits(self.word):
-            self._flush_word(dim)
+        # Show a partial word at once, so streaming feels live; it moves if it outgrows the line.
+        self._place(dim)
         self.out.flush()
 
-    def _fits(self, word: str) -> bool:
-        return self.width is None or self.col + len(self.spaces) + len(word) <= self.width
+    def _write(self, text: str, dim: bool) -> None:
+        self.out.write(self.style.dim(text) if dim else text)
+        self.col += len(text)
 
-    def _flush_word(self, dim: bool) -> None:
+    def _newline(self) -> None:
+        self.out.write("\n")
+        self.col, self.spaces, self.begun = 0, "", ""
+
+    def _overflows(self, extra: int) -> bool:
+        return self.width is not None and self.col + extra > self.width
+
+    def _place(self, dim: bool) -> None:
+        """Write the pending part of the current word, moving the word down if it overflows."""
         if not self.word:
             return
-        if self.col > 0 and not self.spaces and self.width is not None:
-            pass  # the rest of a word already begun on this line: keep it together
-        elif self.col > 0 and not self._fits(self.word):
-            self.out.write("\n")
-            self.col, self.spaces = 0, ""
-        piece = self.spaces + self.word
-        self.out.write(self.style.dim(piece) if dim else piece)
-        self.col += len(piece)
-        self.word, self.spaces = "", ""
+        if not self.begun:
+            if self.col > 0 and self._overflows(len(self.spaces) + len(self.word)):
+                self._newline()
+            self._write(self.spaces + self.word, dim)
+            self.spaces = ""
+        elif self.col > len(self.begun) and self._overflows(len(self.word)):
+            # Erase the written part (it fit when written) and start the whole word anew below.
+            self.out.write("\b" * len(self.begun) + "\x1b[K")
+            moved = self.begun
+            self._newline()
+            self._write(moved + self.word, dim)
+            self.begun = moved
+        else:
+            self._write(self.word, dim)
+        self.begun += self.word
+        self.word = ""
 
     def prefix(self, styled: str, plain_len: int) -> None:
         """Start a line with a label that takes `plain_len` columns."""
@@ -101,10 +117,10 @@ class Wrapper:
 
     def finish(self) -> None:
         """Flush what is pending and end the line."""
-        self._flush_word(False)
+        self._place(False)
         if self.col > 0:
             self.out.write("\n")
-        self.col, self.spaces, self.line, self.in_fence = 0, "", "", False
+        self.col, self.spaces, self.begun, self.line, self.in_fence = 0, "", "", "", False
         self.out.flush()
 
 
