@@ -232,4 +232,27 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     );
     await screenshot(page, "vscode-stopped");
   });
+
+  test("the transcript comes back after the view is hidden and shown", async () => {
+    await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+    await page.locator('.activitybar [aria-label^="Gemini"]').first().click();
+    const frame = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    await frame.locator(".entry.model .entry-body", { hasText: "Hello from the Gemini emulator." }).waitFor({
+      timeout: 30000,
+    });
+    chat = frame;
+  });
+
+  test("New Chat starts an empty conversation", async () => {
+    await page.locator('.part.sidebar a.action-label[aria-label="New Chat"]:visible').first().click();
+    await chat.locator(".welcome").waitFor({ timeout: 15000 });
+    assert.equal(await chat.locator(".entry").count(), 0);
+    await resetEmulator();
+    await script({ reply: "Fresh start." });
+    await chat.locator("#input").fill("Anyone there?");
+    await chat.locator("#input").press("Enter");
+    await chat.locator(".entry.model .entry-body", { hasText: "Fresh start." }).waitFor({ timeout: 30000 });
+    const [req] = await requests("enerateContent");
+    assert.equal(req.body.contents.length, 1, "a new chat sends no earlier turns");
+  });
 });

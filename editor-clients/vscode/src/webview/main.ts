@@ -108,12 +108,24 @@ function decorateCodeBlocks(body: HTMLElement): void {
   }
 }
 
+/** Where the streaming cursor goes: the end of the last paragraph or list item, not a new line. */
+function cursorHost(body: HTMLElement): HTMLElement {
+  let host: Element = body;
+  while (
+    host.lastElementChild !== null &&
+    /^(P|UL|OL|LI|BLOCKQUOTE|H[1-6])$/.test(host.lastElementChild.tagName)
+  ) {
+    host = host.lastElementChild;
+  }
+  return host as HTMLElement;
+}
+
 function renderBody(entry: Entry, body: HTMLElement): void {
   if (entry.role === "model") {
     // Sanitized by renderMarkdown (markdown-it without raw HTML, then DOMPurify).
     body.innerHTML = renderMarkdown(entry.text);
     decorateCodeBlocks(body);
-    if (entry.streaming === true) body.append(el("span", "cursor"));
+    if (entry.streaming === true) cursorHost(body).append(el("span", "cursor"));
   } else {
     body.textContent = entry.text;
   }
