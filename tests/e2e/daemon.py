@@ -115,9 +115,10 @@ class Daemon:
         """shutdown + exit, then wait for the process."""
         if self.process.returncode is None:
             try:
-                await asyncio.wait_for(self.client.shutdown_session(), 10)
+                await asyncio.wait_for(self.client.shutdown_session(), 30)
             except (TimeoutError, RuntimeError, ConnectionError):
-                self.process.kill()
+                if self.process.returncode is None:
+                    self.process.kill()
         await self.client.stop()
 
 
