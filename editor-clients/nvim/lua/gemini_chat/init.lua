@@ -97,6 +97,11 @@ end
 ---@param s gemini_chat.Session
 ---@param after fun(ok: boolean)
 local function load_history(s, after)
+  s.waiting = s.waiting or {}
+  table.insert(s.waiting, after)
+  if s.loading then
+    return -- one request serves every caller
+  end
   if not ui.model_label then
     client.request(s.root, "gemini/status", vim.empty_dict(), function(err, result)
       if not err and type(result) == "table" and not ui.model_label then
@@ -105,17 +110,22 @@ local function load_history(s, after)
       end
     end)
   end
+  ui.set_status(s, "starting…")
+  s.loading = true
   client.request(s.root, "gemini/history", { workspace = s.uri }, function(err, result)
+    s.loading = false
+    ui.set_status(s, "")
+    local waiting = s.waiting
+    s.waiting = {}
     if err then
       M.notify_error(err)
-      after(false)
-      return
-    end
-    if not s.loaded and not s.request then
+    elseif not s.loaded then
       ui.render_history(s, result.turns or {})
       ui.focus_input(s)
     end
-    after(true)
+    for _, fn in ipairs(waiting) do
+      fn(err == nil)
+    end
   end)
 end
 
@@ -161,6 +171,15 @@ end
 function M.send(s, message)
   if s.request then
     vim.notify("Gemini is still replying; :GeminiChatStop stops it", levels.WARN)
+    return
+  end
+  if not s.loaded then
+    -- The reply must land below the history: load it first.
+    load_history(s, function(ok)
+      if ok then
+        M.send(s, message)
+      end
+    end)
     return
   end
   local draft = nil ---@type string[]?

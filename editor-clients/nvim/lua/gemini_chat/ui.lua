@@ -38,6 +38,8 @@ local RULE = string.rep("─", 300)
 ---@field pending_labels string[]
 ---@field status string Shown in the winbar.
 ---@field loaded boolean History was rendered.
+---@field loading? boolean History was asked for and has not come yet.
+---@field waiting? fun(ok: boolean)[] Callers waiting for the history.
 ---@field request? gemini_chat.Request The reply in progress.
 
 ---@type table<string, gemini_chat.Session>
