@@ -26,6 +26,7 @@ RequestHandler: TypeAlias = "Callable[[JsonObject], JsonValue]"
 REQUEST_CANCELLED = -32800
 REQUEST_FAILED = -32803
 METHOD_NOT_FOUND = -32601
+INTERNAL_ERROR = -32603
 STDERR_TAIL_LINES = 30
 
 
@@ -296,7 +297,11 @@ class RpcClient:
         if handler is None:
             reply["error"] = {"code": METHOD_NOT_FOUND, "message": f"unsupported: {method}"}
         else:
-            reply["result"] = handler(params)
+            try:
+                reply["result"] = handler(params)
+            except Exception as exc:  # a task boundary: answer, and keep reading
+                log.exception("handler for %s failed", method)
+                reply["error"] = {"code": INTERNAL_ERROR, "message": str(exc)}
         with contextlib.suppress(ServerExited):
             await self._send(reply)
 

@@ -72,6 +72,7 @@ class Session:
         self.model = opts.model
         self.stream = opts.stream
         self.thoughts = opts.thoughts
+        self.stopped = False  # the last turn was cancelled with Ctrl-C
         self._tokens: dict[str, str] = {}  # progress token -> "partial" | "work"
         self._lock = threading.Lock()
         client.on_notification("$/progress", self._on_progress)
@@ -110,6 +111,7 @@ class Session:
             params["generationConfig"] = {"thinkingConfig": {"includeThoughts": True}}
         with self._lock:
             self._tokens = {partial: "partial", work: "work"}
+        self.stopped = False
         self.screen.begin_reply()
         self.screen.status("thinking…", transient=True)
         future = self.loop.submit(self.client.request("gemini/chat", params, msg_id=msg_id))
@@ -149,6 +151,7 @@ class Session:
             raise
         self.screen.end_reply(None)
         self.screen.line(self.screen.style.dim("(stopped)"))
+        self.stopped = True
 
     def _finish(self, result: JsonObject) -> None:
         text = result.get("text")
@@ -427,7 +430,9 @@ def run(opts: Options, env: dict[str, str], screen: Screen, redact: list[str]) -
 def converse(session: Session, screen: Screen, opts: Options) -> int:
     """The one-shot answer or the REPL; the exit status."""
     if opts.question is not None:
-        return 0 if session.ask(opts.question) else 1
+        if session.ask(opts.question):
+            return 0
+        return 130 if session.stopped else 1
     status = session.call("gemini/status", {})
     model = session.model or str(status.get("model") or "")
     home = str(Path.home())

@@ -147,10 +147,11 @@ class Screen:
             self.out.flush()
 
     def error(self, text: str) -> None:
-        """Print an error to stderr."""
+        """Print an error to stderr, on a line of its own."""
         with self.lock:
             self.clear_status()
-            self.out.flush()
+            self.wrapper.finish()
+            self.started = False
             self.err.write(self.style.error(text) + "\n")
             self.err.flush()
 

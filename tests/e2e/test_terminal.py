@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,12 @@ def user_texts(body: dict[str, object]) -> list[str]:
         + "".join(p["text"] for p in c.get("parts", []) if "text" in p and not p.get("thought"))
         for c in contents
     ]
+
+
+def child_pids(pid: int) -> list[int]:
+    """The children of process `pid`, whichever of its threads started them (Linux /proc)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(c) for task in tasks for c in (task / "children").read_text().split()]
 
 
 def assert_no_key(result: subprocess.CompletedProcess[str]) -> None:
@@ -174,6 +181,57 @@ def test_daemon_that_cannot_start_is_explained(server_env: dict[str, str], works
     assert result.returncode == 1
     assert "status 3" in result.stderr
     assert "store is locked" in result.stderr
+
+
+def test_ctrl_c_stops_a_one_shot_reply(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """SIGINT while a one-shot reply streams cancels it upstream: "(stopped)", exit 130."""
+    emulator.script({"chunks": ["one ", "two ", "three"], "chunkDelay": 3.0})
+    client = subprocess.Popen(
+        [str(GEMINI_CHAT), "count"],
+        env=server_env,
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
+        client.send_signal(signal.SIGINT)
+        out, _err = client.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        client.kill()
+    emulator.wait_for_event("disconnect", timeout=RUN_TIMEOUT)
+    assert client.returncode == 130
+    assert out.rstrip().endswith("(stopped)")
+
+
+def test_daemon_dying_mid_reply_is_explained(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """The daemon killed while a reply streams: exit 1, and the client says the daemon died."""
+    emulator.script({"chunks": ["one ", "two ", "three"], "chunkDelay": 3.0})
+    client = subprocess.Popen(
+        [str(GEMINI_CHAT), "count"],
+        env=server_env,
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
+        [daemon] = child_pids(client.pid)
+        os.kill(daemon, signal.SIGKILL)
+        out, err = client.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        client.kill()
+    assert client.returncode == 1
+    assert "exited with status -9" in err
+    assert EMULATOR_KEY not in out + err
 
 
 def test_missing_daemon_command_is_explained(server_env: dict[str, str], workspace: Path):
