@@ -15,6 +15,7 @@ EXT = REPO / "editor-clients" / "vscode"
 ARTIFACTS = REPO / "test-artifacts" / "vscode"
 SETUP_HINT = "run `make setup-clients` (scripts/setup-vscode-tests.sh)"
 CODE_SERVER_VERSION = "4.100.3"
+VSCE_FLAGS = ["--no-dependencies", "--allow-missing-repository", "--no-rewrite-relative-links"]
 
 
 def _code_server() -> str:
@@ -97,7 +98,7 @@ def vsix(built: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = dict(os.environ)
     _run([built, "scripts/build.mjs", "--production"], env, timeout=120)
     vsce = str(EXT / "node_modules" / "@vscode" / "vsce" / "vsce")
-    _run([built, vsce, "package", "--no-dependencies", "--out", str(out)], env, timeout=120)
+    _run([built, vsce, "package", *VSCE_FLAGS, "--out", str(out)], env, timeout=120)
     # Leave a development build behind for the other suites.
     _run([built, "scripts/build.mjs"], env, timeout=120)
     return out

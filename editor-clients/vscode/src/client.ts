@@ -62,6 +62,9 @@ export class DaemonClient implements vscode.Disposable {
   /** Fires when the daemon starts, stops or fails. */
   readonly onDidChangeState = this.stateEmitter.event;
   private pending: Promise<void> | undefined;
+  private restarting: Promise<void> | undefined;
+  // Only compared, never logged: tells whether a secret change needs a restart.
+  private keyInUse: string | undefined;
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -99,11 +102,22 @@ export class DaemonClient implements vscode.Disposable {
     return this.api;
   }
 
-  /** Stop and start again, picking up a new key, path or arguments. */
-  async restart(): Promise<void> {
-    await this.pending?.catch(() => undefined);
-    await this.stop();
-    await this.start();
+  /** Stop and start again, picking up a new key, path or arguments; concurrent calls share one. */
+  restart(): Promise<void> {
+    this.restarting ??= (async () => {
+      await this.pending?.catch(() => undefined);
+      await this.stop();
+      await this.start();
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  /** Restart if the stored key is not the one the running daemon was given. */
+  async applyKeyChange(): Promise<void> {
+    const key = await this.secrets.get(SECRET_KEY);
+    if (key !== this.keyInUse || this.currentState !== "running") await this.restart();
   }
 
   /** Stop the daemon (shutdown + exit). */
@@ -143,6 +157,7 @@ export class DaemonClient implements vscode.Disposable {
     const env: NodeJS.ProcessEnv = { ...process.env };
     // The key reaches the daemon only through its environment: never settings or arguments.
     const key = await this.secrets.get(SECRET_KEY);
+    this.keyInUse = key;
     if (key !== undefined && key !== "") env.GEMINI_API_KEY = key;
     return env;
   }

@@ -9,7 +9,7 @@ import { StatusItem } from "./status";
 
 let daemon: DaemonClient | undefined;
 
-async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
+async function setApiKey(secrets: vscode.SecretStorage, client: DaemonClient): Promise<void> {
   const key = await vscode.window.showInputBox({
     title: "Gemini API key",
     prompt:
@@ -21,7 +21,8 @@ async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
   if (key === undefined) return;
   if (key.trim() === "") await secrets.delete(SECRET_KEY);
   else await secrets.store(SECRET_KEY, key.trim());
-  // The secret's change event restarts the daemon with the new environment.
+  await client.applyKeyChange();
+  await reportStartFailure(client);
 }
 
 async function reportStartFailure(client: DaemonClient): Promise<void> {
@@ -53,11 +54,12 @@ export function activate(context: vscode.ExtensionContext): void {
     command("geminiChat.stop", () => chat.stop()),
     command("geminiChat.selectModel", () => chat.pickModel()),
     command("geminiChat.selectWorkspace", () => chat.pickWorkspace()),
-    command("geminiChat.setApiKey", () => setApiKey(context.secrets)),
+    command("geminiChat.setApiKey", () => setApiKey(context.secrets, client)),
     command("geminiChat.restartServer", () => client.restart().then(() => reportStartFailure(client))),
     command("geminiChat.showLog", () => output.show(true)),
     context.secrets.onDidChange((e) => {
-      if (e.key === SECRET_KEY) void client.restart();
+      // Also a change made in another window: restart only if the daemon has another key.
+      if (e.key === SECRET_KEY) void client.applyKeyChange();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, RESTART_KEYS)) void client.restart().then(() => reportStartFailure(client));

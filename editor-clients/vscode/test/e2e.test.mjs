@@ -2,7 +2,7 @@
 // the extension's real daemon answering from the emulator.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -254,5 +254,49 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     await chat.locator(".entry.model .entry-body", { hasText: "Fresh start." }).waitFor({ timeout: 30000 });
     const [req] = await requests("enerateContent");
     assert.equal(req.body.contents.length, 1, "a new chat sends no earlier turns");
+  });
+
+  test("Set API Key hands the key to the daemon; a wrong key shows Set API Key inline", async () => {
+    const wrong = "wrong-key-e2e-0000";
+    const good = env("GEMINI_API_KEY");
+    const modelsListedWith = (key) =>
+      waitFor(
+        `the restarted daemon to list models with the new key`,
+        async () =>
+          (await requests("/v1beta/models")).some(
+            (r) => r.path === "/v1beta/models" && r.headers["x-goog-api-key"] === key,
+          ),
+        30000,
+      );
+    const enterKey = async (key) => {
+      const box = page.locator(".quick-input-widget input");
+      await box.waitFor({ state: "visible" });
+      await box.fill(key);
+      await box.press("Enter");
+    };
+    await resetEmulator();
+    await page.keyboard.press("Control+Shift+P");
+    await page.keyboard.type("Gemini: Set API Key");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Set API Key" }).first().waitFor();
+    await page.keyboard.press("Enter");
+    await enterKey(wrong);
+    // The restarted daemon lists the models for the view with the key it was given.
+    await modelsListedWith(wrong);
+    await chat.locator("#input").fill("Is my key right?");
+    await chat.locator("#input").press("Enter");
+    const action = chat.locator(".entry.error").last().getByRole("button", { name: "Set API Key" });
+    await action.waitFor({ timeout: 30000 });
+    assert.ok(!(await chat.locator(".entry.error").last().innerText()).includes(wrong));
+    await screenshot(page, "vscode-key-error");
+    await resetEmulator();
+    await action.click();
+    await enterKey(good);
+    await modelsListedWith(good);
+    await script({ reply: "Key accepted." });
+    await chat.locator("#input").fill("And now?");
+    await chat.locator("#input").press("Enter");
+    await chat.locator(".entry.model .entry-body", { hasText: "Key accepted." }).waitFor({ timeout: 30000 });
+    const settings = readFileSync(join(userData, "User", "settings.json"), "utf8");
+    assert.ok(!settings.includes(wrong) && !settings.includes(good), "no key in settings.json");
   });
 });
