@@ -310,3 +310,23 @@ def test_help_file_has_tags(nvim: NvimChat, tmp_path: Path) -> None:
         "gemini_chat-health",
     ):
         assert tag in tags
+
+
+def test_daemon_that_dies_at_start_says_why(nvim: NvimChat) -> None:
+    """A daemon that exits at once is reported with its exit code and its last stderr line."""
+    nvim.lua(
+        "require('gemini_chat').setup({ cmd = { 'sh', '-c', "
+        "'echo \"fatal: bad settings for gemini\" >&2; exit 3' } })"
+    )
+    nvim.cmd("GeminiChat hello")
+    note = nvim.wait_note("exited (code 3")
+    assert "fatal: bad settings for gemini" in note["msg"]
+    assert note["level"] == 4
+    # The message waits in the input area; with a working daemon the chat goes on.
+    assert nvim.input_text() == "hello"
+    nvim.lua("require('gemini_chat').setup({})")
+    nvim.cmd("GeminiChat")
+    nvim.nvim.input("<CR>")
+    nvim.wait_text("## Gemini")
+    nvim.wait_idle()
+    assert "**Error:**" not in nvim.chat_text()

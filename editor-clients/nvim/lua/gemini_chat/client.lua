@@ -5,6 +5,10 @@ local M = {}
 
 M.name = "gemini_chat"
 
+---Called (on the main loop) when the daemon has exited.
+---@type fun()[]
+M.exit_hooks = {}
+
 local has_011 = vim.fn.has("nvim-0.11") == 1
 
 ---@class gemini_chat.Request
@@ -104,6 +108,28 @@ function M.get()
   return client
 end
 
+---The daemon's last stderr line, which Neovim keeps in its LSP log.
+---@param name string
+---@return string?
+local function last_stderr(name)
+  local ok, lines = pcall(vim.fn.readfile, vim.lsp.get_log_path(), "", -200)
+  if not ok then
+    return nil
+  end
+  local needle = ('"rpc"\t"%s"\t"stderr"\t"'):format(name)
+  for i = #lines, 1, -1 do
+    local at = lines[i]:find(needle, 1, true)
+    if at then
+      local text = lines[i]:sub(at + #needle):gsub('"$', ""):gsub("\\n", " ")
+      text = vim.trim(text)
+      if text ~= "" then
+        return text
+      end
+    end
+  end
+  return nil
+end
+
 ---Say why the daemon stopped when it was not asked to.
 ---@param code integer
 ---@param signal integer
@@ -111,15 +137,27 @@ local function on_exit(code, signal, _)
   vim.schedule(function()
     state.client_id = nil
     state.folders = {}
+    -- Neovim never answers the requests of a dead client: let their owners finish them.
+    for _, hook in ipairs(M.exit_hooks) do
+      hook()
+    end
     if state.stopping or (code == 0 and signal == 0) then
       return
     end
-    local msg = ("gemini_chat: the daemon '%s' exited (code %d, signal %d)"):format(
-      config.options.cmd[1],
-      code,
-      signal
-    )
-    vim.notify(msg .. "; see :LspLog and :checkhealth gemini_chat", vim.log.levels.ERROR)
+    local name = config.options.cmd[1]
+    -- Give Neovim a moment to log the daemon's last words: they say why it stopped.
+    vim.defer_fn(function()
+      local msg = ("gemini_chat: the daemon '%s' exited (code %d, signal %d)"):format(
+        name,
+        code,
+        signal
+      )
+      local why = last_stderr(name)
+      if why then
+        msg = msg .. ": " .. why
+      end
+      vim.notify(msg .. "\nSee :LspLog and :checkhealth gemini_chat", vim.log.levels.ERROR)
+    end, 200)
   end)
 end
 

@@ -113,6 +113,9 @@ local function load_history(s, after)
   ui.set_status(s, "starting…")
   s.loading = true
   client.request(s.root, "gemini/history", { workspace = s.uri }, function(err, result)
+    if not s.loading then
+      return -- the daemon exited meanwhile and the waiters were told
+    end
     s.loading = false
     ui.set_status(s, "")
     local waiting = s.waiting
@@ -128,6 +131,26 @@ local function load_history(s, after)
     end
   end)
 end
+
+---Finish what the exited daemon will never answer: history loads and replies.
+local function on_daemon_exit()
+  for _, s in pairs(ui.sessions) do
+    if vim.api.nvim_buf_is_valid(s.buf) then
+      local waiting = s.loading and s.waiting or {}
+      s.loading, s.waiting = false, {}
+      if s.request then
+        s.request.done = true
+        s.request = nil
+        ui.fail(s, "error", "**Error:** the daemon stopped")
+      end
+      ui.set_status(s, "")
+      for _, fn in ipairs(waiting) do
+        fn(false)
+      end
+    end
+  end
+end
+table.insert(client.exit_hooks, on_daemon_exit)
 
 ---@param s gemini_chat.Session
 ---@param message string
