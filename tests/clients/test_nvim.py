@@ -330,3 +330,24 @@ def test_daemon_that_dies_at_start_says_why(nvim: NvimChat) -> None:
     nvim.wait_text("## Gemini")
     nvim.wait_idle()
     assert "**Error:**" not in nvim.chat_text()
+
+
+def test_second_workspace_shares_the_daemon(
+    nvim: NvimChat, emulator: Emulator, tmp_path: Path
+) -> None:
+    """After :cd to another project, its own chat runs on the same single daemon."""
+    emulator.script({"reply": "In project."}, {"reply": "In other."})
+    nvim.cmd("GeminiChat one")
+    nvim.wait_text("In project.")
+    nvim.wait_idle()
+    other = tmp_path / "other"
+    (other / ".git").mkdir(parents=True)
+    (other / "sub").mkdir()
+    nvim.cmd(f"cd {other / 'sub'}")
+    nvim.cmd("GeminiChat two")
+    nvim.wait_text("In other.")
+    assert "In project." not in nvim.chat_text()  # each workspace has its own chat
+    assert nvim.lua("return #vim.lsp.get_clients({ name = 'gemini_chat' })") == 1
+    assert nvim.lua("return require('gemini_chat.client').workspace_root()") == str(other)
+    contents = upstream_bodies(emulator)[-1]["contents"]
+    assert isinstance(contents, list) and len(contents) == 1
