@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import importlib
 import importlib.util
 import os
 import secrets
@@ -98,6 +99,26 @@ class Session:
         """One turn: stream the reply; Ctrl-C cancels it. True when the reply completed."""
         msg_id = self.client.new_id()
         partial, work = f"gc-p-{msg_id}", f"gc-w-{msg_id}"
+        with self._lock:
+            self._tokens = {partial: "partial", work: "work"}
+        self.stopped = False
+        self.screen.begin_reply()
+        self.screen.status("thinking…", transient=True)
+        params = self._chat_params(message, partial, work)
+        future = self.loop.submit(self.client.request("gemini/chat", params, msg_id=msg_id))
+        try:
+            result = as_object(future.result())
+        except KeyboardInterrupt:
+            return self._stop(future, msg_id)
+        except RpcError as exc:
+            self._failed(exc)
+            return False
+        finally:
+            self._drop_tokens()
+        self._finish(result)
+        return True
+
+    def _chat_params(self, message: str, partial: str, work: str) -> JsonObject:
         params: JsonObject = {
             "workspace": self.workspace,
             "message": message,
@@ -109,49 +130,40 @@ class Session:
             params["model"] = self.model
         if self.thoughts:
             params["generationConfig"] = {"thinkingConfig": {"includeThoughts": True}}
-        with self._lock:
-            self._tokens = {partial: "partial", work: "work"}
-        self.stopped = False
-        self.screen.begin_reply()
-        self.screen.status("thinking…", transient=True)
-        future = self.loop.submit(self.client.request("gemini/chat", params, msg_id=msg_id))
-        try:
-            result = as_object(future.result())
-        except KeyboardInterrupt:
-            self._stop(future, msg_id)
-            return False
-        except RpcError as exc:
-            self._drop_tokens()
-            self.screen.end_reply(None)
-            if exc.code == REQUEST_CANCELLED:
-                self.screen.line(self.screen.style.dim("(stopped)"))
-            else:
-                self.screen.error(f"error: {exc.message}")
-                if exc.reason == "modelNotFound" and self.screen.label:
-                    self.screen.line(self.screen.style.dim("/model lists the models you can use."))
-            return False
-        finally:
-            self._drop_tokens()
-        self._finish(result)
-        return True
+        return params
+
+    def _failed(self, exc: RpcError) -> None:
+        self._drop_tokens()
+        self.screen.end_reply(None)
+        if exc.code == REQUEST_CANCELLED:
+            self.screen.line(self.screen.style.dim("(stopped)"))
+            return
+        self.screen.error(f"error: {exc.message}")
+        if exc.reason == "modelNotFound" and self.screen.label:
+            self.screen.line(self.screen.style.dim("/model lists the models you can use."))
 
     def _drop_tokens(self) -> None:
         with self._lock:
             self._tokens = {}
 
-    def _stop(self, future: concurrent.futures.Future[JsonValue], msg_id: int) -> None:
+    def _stop(self, future: concurrent.futures.Future[JsonValue], msg_id: int) -> bool:
         """Cancel the turn, wait briefly for the daemon to confirm, say "(stopped)"."""
         self._drop_tokens()  # no more text after the user said stop
         self.loop.submit(self.client.cancel(msg_id))
+        note, completed = "(stopped)", False
         try:
-            future.result(CANCEL_GRACE)
+            result = as_object(future.result(CANCEL_GRACE))
         except (KeyboardInterrupt, RpcError, TimeoutError, concurrent.futures.CancelledError):
             pass
-        except ServerExited:
-            raise
+        else:  # the reply won the race: it is in the history, so say so
+            note, completed = (
+                f"(stopped; the reply had already finished: {usage_line(result).strip()})",
+                True,
+            )
         self.screen.end_reply(None)
-        self.screen.line(self.screen.style.dim("(stopped)"))
-        self.stopped = True
+        self.screen.line(self.screen.style.dim(note))
+        self.stopped = not completed
+        return completed
 
     def _finish(self, result: JsonObject) -> None:
         text = result.get("text")
@@ -292,7 +304,11 @@ def _load_readline() -> bool:
     """Import readline for line editing and history, when stdin is a terminal and it exists."""
     if not sys.stdin.isatty():
         return False
-    return importlib.util.find_spec("readline") is not None and bool(__import__("readline"))
+    try:
+        importlib.import_module("readline")  # importing it is what makes input() use it
+    except ImportError:
+        return False
+    return True
 
 
 def server_command(option: str | None) -> list[str]:
@@ -433,7 +449,10 @@ def converse(session: Session, screen: Screen, opts: Options) -> int:
         if session.ask(opts.question):
             return 0
         return 130 if session.stopped else 1
-    status = session.call("gemini/status", {})
+    try:
+        status = session.call("gemini/status", {})
+    except RpcError:
+        status = {}  # the banner can do without it; turns will report real problems
     model = session.model or str(status.get("model") or "")
     home = str(Path.home())
     folder = str(opts.workspace.resolve())
