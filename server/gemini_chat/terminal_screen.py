@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import textwrap
 import threading
 from typing import TextIO
 
@@ -147,7 +148,11 @@ class Screen:
             self.out.flush()
 
     def error(self, text: str) -> None:
-        """Print an error to stderr, on a line of its own."""
+        """Print an error to stderr, on a line of its own (wrapped on a terminal)."""
+        width = self.wrapper.width
+        if width is not None and self.err.isatty():
+            fill = textwrap.TextWrapper(width, break_long_words=False, break_on_hyphens=False).fill
+            text = "\n".join(fill(line) or line for line in text.splitlines())
         with self.lock:
             self.clear_status()
             self.wrapper.finish()

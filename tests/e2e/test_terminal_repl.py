@@ -63,6 +63,10 @@ class Tmux:
         """Everything the pane shows, scrollback included, without colours."""
         return self.cmd("capture-pane", "-p", "-J", "-t", "chat", "-S", "-")
 
+    def raw_screen(self) -> str:
+        """The visible pane with its colour escapes."""
+        return self.cmd("capture-pane", "-p", "-e", "-t", "chat")
+
     def wait_for(self, check: str | Callable[[str], bool], what: str = "") -> str:
         """Poll the screen until `check` (a substring or predicate) holds; the screen then."""
         test = (lambda s: check in s) if isinstance(check, str) else check
@@ -117,6 +121,22 @@ def test_reply_then_usage_line_then_a_fresh_prompt(repl: Tmux, emulator: Emulato
     assert "gemini> Two dogs, so 8 paws." in screen
     assert re.search(r"gemini-2\.5-flash · \d+ in · \d+ out · turn 1", screen)
     assert EMULATOR_KEY not in screen
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+def test_colours_only_without_no_color(
+    no_color: bool, tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """On a terminal the prompt and usage line are styled, unless NO_COLOR is set."""
+    env = {k: v for k, v in server_env.items() if k != "NO_COLOR"}
+    if no_color:
+        env["NO_COLOR"] = "1"
+    emulator.script({"reply": "Plain."})
+    tmux.start(shlex.quote(str(GEMINI_CHAT)), env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    tmux.type("hi")
+    tmux.wait_for("turn 1")
+    assert ("\x1b[" in tmux.raw_screen()) is not no_color
 
 
 def test_history_and_reset(repl: Tmux, emulator: Emulator):
