@@ -201,7 +201,10 @@ class Handler(BaseHTTPRequestHandler):
         """Sleep `seconds`, watching the socket: False as soon as the client has closed it."""
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
-            if self.server.state.stopping.is_set() or self._peer_closed(min(remaining, _POLL)):
+            if self.server.state.stopping.is_set():
+                self.close_connection = True  # shutting down: not the client's doing
+                return False
+            if self._peer_closed(min(remaining, _POLL)):
                 self._lost()
                 return False
         return True

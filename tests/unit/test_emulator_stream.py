@@ -9,9 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
+from gemini_chat.emulator_replies import split_words
 
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
@@ -363,3 +366,25 @@ def test_keep_alive_serves_several_requests_on_one_connection(emulator: Emulator
             )
     reader.close()
     sock.close()
+
+
+@given(st.text(max_size=400))
+def test_split_words_keeps_the_text(text: str) -> None:
+    """Streamed pieces always join back to the reply, in at most 8 non-empty pieces."""
+    pieces = split_words(text)
+    assert "".join(pieces) == text
+    assert len(pieces) <= 8
+    assert all(pieces)
+
+
+def test_stop_during_a_delay_is_prompt_and_not_a_disconnect() -> None:
+    """stop() ends a long scripted wait at once and does not report a client disconnect."""
+    emu = Emulator(api_keys=[EMULATOR_KEY])
+    emu.start()
+    emu.script({"delay": 60})
+    sock = _raw_request(emu.url, f"{FLASH}:generateContent", HELLO)
+    emu.wait_for_event("request")
+    emu.stop()
+    assert sock.recv(4096) == b""
+    sock.close()
+    assert [e["type"] for e in emu.events()] == ["request"]
