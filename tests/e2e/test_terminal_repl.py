@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -137,6 +138,18 @@ def test_colours_only_without_no_color(
     tmux.type("hi")
     tmux.wait_for("turn 1")
     assert ("\x1b[" in tmux.raw_screen()) is not no_color
+
+
+def test_no_key_repl_says_so_first_and_answers(tmux: Tmux, data_dir: Path, workspace: Path):
+    """Without a key the first line on screen names the bundled emulator; questions still work."""
+    hidden = {"GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    env["GEMINI_CHAT_DATA_DIR"] = str(data_dir)
+    tmux.start(shlex.quote(str(GEMINI_CHAT)), env, workspace)
+    screen = tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    assert screen.lstrip().startswith("No GEMINI_API_KEY set: using the bundled emulator")
+    tmux.type("hello")
+    tmux.wait_for("turn 1", "the canned reply")
 
 
 def test_history_and_reset(repl: Tmux, emulator: Emulator):
