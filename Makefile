@@ -48,6 +48,7 @@ lint: setup
 	$(UV) run --locked ruff format --check server tests bench
 	$(UV) run --locked basedpyright
 	editor-clients/vscode/scripts/lint.sh
+	editor-clients/nvim/scripts/lint.sh
 
 fmt: setup
 	$(UV) run --locked ruff format server tests bench

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, TypeAlias, cast
+from typing import Literal, TypeAlias
 
 from pydantic import ValidationError
 
@@ -109,7 +109,10 @@ class ChatService:
         settings = self._settings()
         model = bare_model(turn.model or settings.model)
         config = self._generation_config(settings, turn.generation_config)
-        user = {"role": "user", "parts": [*turn.prepared.parts, *_message_parts(turn.message)]}
+        user: Json = {
+            "role": "user",
+            "parts": [*turn.prepared.parts, *_message_parts(turn.message)],
+        }
         async with self._lock(turn.ws.key):
             store = self._store()
             history = await asyncio.to_thread(store.history, turn.ws.key)
@@ -211,7 +214,7 @@ class ChatService:
                 for kind, piece in _absorb(reply, chunk):
                     await on_delta(kind, piece)
         finally:
-            await cast(_Closable, stream).aclose()
+            await stream.aclose()  # closes the upstream response at once on cancel
         return _finish(reply)
 
     async def history(self, ws: Workspace) -> Json:
@@ -265,10 +268,6 @@ class ChatService:
         total = await self._client.count_tokens(name, contents, opts) if contents else 0
         info = await self._client.get_model(name, opts)
         return {"totalTokens": total, "inputTokenLimit": info.input_token_limit, "model": name}
-
-
-class _Closable:
-    async def aclose(self) -> None: ...
 
 
 def _message_parts(message: str) -> list[Json]:

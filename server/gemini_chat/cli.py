@@ -143,17 +143,18 @@ def _dispatch(server: GeminiChatServer, body: bytes) -> None:
         msg_id = data.get("id") if isinstance(data, dict) else None  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
         _send_error(server, msg_id, -32600, "Invalid request: not a JSON-RPC 2.0 message")  # pyright: ignore[reportUnknownArgumentType]
         return
+    method = str(data.get("method", "response"))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     try:
         message = proto.structure_message(data)  # pyright: ignore[reportUnknownArgumentType]
     except JsonRpcException as exc:
         if "id" in data and "method" in data:
             _send_error(server, data["id"], -32602, f"Invalid params for {data['method']}")  # pyright: ignore[reportUnknownArgumentType]
-        log.warning("Could not read a %s message: %s", data.get("method", "response"), exc)  # pyright: ignore[reportUnknownMemberType]
+        log.warning("Could not read a %s message: %s", method, exc)
         return
     try:
-        proto.handle_message(message)
+        proto.handle_message(message)  # pyright: ignore[reportArgumentType]
     except Exception:
-        log.exception("Failed to handle a %s message", data.get("method", "response"))  # pyright: ignore[reportUnknownMemberType]
+        log.exception("Failed to handle a %s message", method)
 
 
 def _send_error(server: GeminiChatServer, msg_id: object, code: int, message: str) -> None:

@@ -85,7 +85,7 @@ class GeminiChatServer(LanguageServer):
     """The daemon: settings, workspaces, the store and the chat service."""
 
     def __init__(self, cwd: Path | None = None, environ: dict[str, str] | None = None) -> None:
-        super().__init__(
+        super().__init__(  # pyright: ignore[reportUnknownMemberType]
             "gemini-chat-server",
             __version__,
             protocol_cls=GeminiChatProtocol,

@@ -104,6 +104,10 @@ def _check(name: str, value: object) -> object:
     return getattr(probe, name)
 
 
+def _ignore(_message: str) -> None:
+    """Drop a warning (until the client is there to show it)."""
+
+
 class SettingsManager:
     """Builds `Settings` from defaults, the environment and the client's section."""
 
@@ -112,7 +116,7 @@ class SettingsManager:
     ) -> None:
         self._env = env_layer(os.environ if environ is None else environ)
         self._client: JsonObject = {}
-        self._warn = warn or (lambda _msg: None)
+        self._warn: Callable[[str], None] = warn or _ignore
         self._warned: set[str] = set()
         self.current = self._build()
 
