@@ -1,4 +1,14 @@
-"""A small asyncio JSON-RPC 2.0 client over a child's stdio, with LSP base-protocol framing."""
+"""A small asyncio JSON-RPC 2.0 client over a child's stdio, with LSP base-protocol framing.
+
+    client = await RpcClient.spawn(["gemini-chat-server"], env=env)
+    await client.initialize(Path("/abs/workspace"))
+    client.on_notification("$/progress", on_progress)
+    result = await client.request("gemini/chat", {"message": "hi", "partialResultToken": "p"})
+    await client.close()  # shutdown, exit, wait (kill if it lingers)
+
+Errors come back as `RpcError` (code, message, data); a server that died as `ServerExited`
+with the tail of its stderr. `LoopThread` runs the client for synchronous code.
+"""
 
 from __future__ import annotations
 
@@ -351,3 +361,5 @@ class LoopThread:
         """Stop the loop and its thread."""
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()
