@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import cast
 
+from gemini_chat.emulator_errors import STATUS_NAMES
 from gemini_chat.emulator_http import EmulatorServer
-from gemini_chat.emulator_replies import STATUS_NAMES
 from gemini_chat.emulator_schema import JsonObject, ModelCatalog, SchemaValidator
 
 __all__ = ["DEFAULT_API_KEY", "Emulator", "RecordedRequest", "main"]
@@ -45,7 +45,7 @@ class RecordedRequest:
 class EmulatorState:
     """Everything the handler threads share: keys, script, records, events, open sockets."""
 
-    def __init__(self, api_keys: Sequence[str]) -> None:
+    def __init__(self, api_keys: Sequence[str], input_token_limit: int | None = None) -> None:
         self.api_keys = frozenset(api_keys)
         self.validator = SchemaValidator.bundled()
         self.catalog = ModelCatalog.bundled()
@@ -57,6 +57,39 @@ class EmulatorState:
         self._sockets: set[socket.socket] = set()
         self._finish = self.validator.enum_values("Candidate", "finishReason")
         self._blocks = self.validator.enum_values("PromptFeedback", "blockReason")
+        self._limit: int | None = None
+        self.set_input_token_limit(input_token_limit)
+
+    @property
+    def input_token_limit(self) -> int | None:
+        """The input token limit that overrides every model's, or None (each model's own)."""
+        with self._cond:
+            return self._limit
+
+    def set_input_token_limit(self, limit: int | None) -> None:
+        """Override every model's inputTokenLimit (None: back to each model's own)."""
+        value = cast("object", limit)  # callers from untyped code (the control endpoint, tests)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"inputTokenLimit must be a positive integer or None, not {value!r}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"inputTokenLimit must be a positive integer, not {limit}")
+        with self._cond:
+            self._limit = limit
+
+    def token_limit(self, model: JsonObject) -> int | None:
+        """The input token limit a model enforces: the override, else its own inputTokenLimit."""
+        override = self.input_token_limit
+        own = model.get("inputTokenLimit")
+        if override is not None:
+            return override
+        return own if isinstance(own, int) and not isinstance(own, bool) else None
+
+    def with_limit(self, model: JsonObject) -> JsonObject:
+        """The model as models.get shows it: a copy with the overriding inputTokenLimit."""
+        override = self.input_token_limit
+        if override is None or "inputTokenLimit" not in model:
+            return model
+        return {**model, "inputTokenLimit": override}  # same key order: the value is replaced
 
     def add_steps(self, steps: Sequence[object]) -> int:
         """Validate and queue script steps; return the queue length."""
@@ -107,7 +140,7 @@ class EmulatorState:
             return dict(cast("JsonObject", find()))
 
     def clear(self) -> None:
-        """Forget requests, events and the script."""
+        """Forget requests, events and the script (the token limit is configuration: it stays)."""
         with self._cond:
             self._script.clear()
             self._requests.clear()
@@ -206,11 +239,12 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         api_keys: Sequence[str] = (DEFAULT_API_KEY,),
+        input_token_limit: int | None = None,
     ) -> None:
         if isinstance(api_keys, str):
             raise TypeError("api_keys must be a sequence of keys, not one string")
         self._address = (host, port)
-        self._state = EmulatorState(api_keys)
+        self._state = EmulatorState(api_keys, input_token_limit)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
@@ -268,8 +302,17 @@ class Emulator:
         return self._state.wait_for_event(type, timeout)
 
     def clear(self) -> None:
-        """Forget requests, events and the script."""
+        """Forget requests, events and the script; the input token limit stays."""
         self._state.clear()
+
+    @property
+    def input_token_limit(self) -> int | None:
+        """The input token limit set for every model, or None (each model's own)."""
+        return self._state.input_token_limit
+
+    def set_input_token_limit(self, limit: int | None) -> None:
+        """Make every model report and enforce this inputTokenLimit (None: their own again)."""
+        self._state.set_input_token_limit(limit)
 
     def __enter__(self) -> Emulator:
         """Start on entering a with-block."""
@@ -294,6 +337,17 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The gemini-chat-emulator command: print the URL, serve until SIGINT/SIGTERM."""
     parser = argparse.ArgumentParser(
@@ -308,11 +362,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="KEY",
         help=f"a key to accept (repeatable; default {DEFAULT_API_KEY!r})",
     )
+    parser.add_argument(
+        "--input-token-limit",
+        type=_positive,
+        metavar="N",
+        help="report and enforce this inputTokenLimit for every model",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
     )
-    emulator = Emulator(args.host, args.port, args.api_keys or [DEFAULT_API_KEY])
+    keys = args.api_keys or [DEFAULT_API_KEY]
+    emulator = Emulator(args.host, args.port, keys, args.input_token_limit)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         print(emulator.start(), flush=True)

@@ -10,26 +10,23 @@ import select
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from gemini_chat.emulator_replies import (
+from gemini_chat.emulator_control import control
+from gemini_chat.emulator_errors import (
     MISSING_KEY,
     RequestError,
-    blocked,
-    build_reply,
-    error_body,
     invalid_key_error,
     not_found_model,
     plain_error,
-    prompt_details,
-    response_id,
     scripted_error,
+    token_limit_error,
     violations_error,
 )
+from gemini_chat.emulator_replies import blocked, build_reply, prompt_details, response_id
 from gemini_chat.emulator_schema import JsonObject, conversation_error
 
 if TYPE_CHECKING:
@@ -266,8 +263,9 @@ class Handler(BaseHTTPRequestHandler):
         size = int(size_text)
         size = 50 if size <= 0 else min(size, 1000)
         offset = _decode_token(query.get("pageToken", ""))
-        models, next_offset = self.server.state.catalog.page(size, offset)
-        result: JsonObject = {"models": models}
+        state = self.server.state
+        models, next_offset = state.catalog.page(size, offset)
+        result: JsonObject = {"models": [state.with_limit(m) for m in models]}
         if next_offset is not None:
             result["nextPageToken"] = _encode_token(next_offset)
         return self._json_ok(result)
@@ -276,7 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         model = self.server.state.catalog.get(name)
         if model is None:
             raise not_found_model(name, "get")
-        return self._json_ok(model)
+        return self._json_ok(self.server.state.with_limit(model))
 
     def _request(self, raw: bytes, body: object | None, schema: str) -> JsonObject:
         """The parsed request body, or the API's 400 for bad JSON or a schema violation."""
@@ -315,13 +313,17 @@ class Handler(BaseHTTPRequestHandler):
     def _generate(self, model: str, raw: bytes, body: object | None, sse: bool | None) -> int:
         """generateContent (sse None) or streamGenerateContent (SSE, or a JSON array)."""
         state = self.server.state
-        if state.catalog.get(model, "generateContent") is None:
+        found = state.catalog.get(model, "generateContent")
+        if found is None:
             raise not_found_model(model, "generateContent")
         request = self._request(raw, body, "GenerateContentRequest")
         where = "GenerateContentRequest"
         problem = conversation_error(request.get("contents"), where, must_end_with_user=True)
         if problem:
             raise plain_error(400, problem)
+        limit, (count, _) = state.token_limit(found), prompt_details(request)
+        if limit is not None and count > limit:
+            raise token_limit_error(count, limit)  # before next_step(): no step is used up
         step = state.next_step()
         if not self._wait(float(cast("float", step.get("delay", 0)))):
             return 0
@@ -384,32 +386,9 @@ class Handler(BaseHTTPRequestHandler):
         text = event if isinstance(event, str) else json.dumps(event, indent=2, ensure_ascii=False)
         return (("[" if index == 0 else ",\r\n") + text).encode()
 
-    # --- control endpoints (no key: for tests in other processes) ---------------------------
-
     def _control(self, path: str, raw: bytes, query: dict[str, str]) -> None:
-        state = self.server.state
-        body = _parse_json(raw)
-        try:
-            if (self.command, path) == ("POST", "/_emulator/script"):
-                steps = cast("JsonObject", body).get("steps") if isinstance(body, dict) else None
-                if not isinstance(steps, list):
-                    raise ValueError('expected {"steps": [...]}')
-                result: JsonObject = {"queued": state.add_steps(cast("list[object]", steps))}
-            elif (self.command, path) == ("GET", "/_emulator/requests"):
-                found = state.requests(query.get("path_contains", ""))
-                result = {"requests": [asdict(r) for r in found]}
-            elif (self.command, path) == ("GET", "/_emulator/events"):
-                result = {"events": state.events()}
-            elif (self.command, path) == ("POST", "/_emulator/reset"):
-                state.clear()
-                result = {}
-            else:
-                self._send(404, _pretty(error_body(404, "Unknown emulator control endpoint.")))
-                return
-        except ValueError as err:
-            self._send(400, _pretty(error_body(400, str(err))))
-            return
-        self._send(200, _pretty(result))
+        status, result = control(self.server.state, self.command, path, _parse_json(raw), query)
+        self._send(status, _pretty(result))
 
 
 def _encode_token(offset: int) -> str:

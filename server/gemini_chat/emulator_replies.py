@@ -1,4 +1,4 @@
-"""What the emulator answers: error bodies, conversation rules, token counts, reply chunks."""
+"""What the emulator answers: token counts, the default reply, and replies built from steps."""
 
 from __future__ import annotations
 
@@ -7,49 +7,11 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from gemini_chat.emulator_schema import JsonObject, Violation, objects, parts_of
+from gemini_chat.emulator_schema import JsonObject, objects, parts_of
 
-STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    408: "DEADLINE_EXCEEDED",
-    409: "ABORTED",
-    429: "RESOURCE_EXHAUSTED",
-    499: "CANCELLED",
-    500: "INTERNAL",
-    501: "UNIMPLEMENTED",
-    502: "UNAVAILABLE",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
-_DEFAULT_MESSAGES = {
-    400: "Request contains an invalid argument.",
-    401: "Request had invalid authentication credentials.",
-    403: "The caller does not have permission",
-    404: "Requested entity was not found.",
-    429: "Resource has been exhausted (e.g. check quota).",
-    499: "The operation was cancelled.",
-    500: "An internal error has occurred. Please retry or report in "
-    "https://developers.generativeai.google/guide/troubleshooting",
-    503: "The model is overloaded. Please try again later.",
-    504: "Deadline expired before operation could complete.",
-}
-_RPC = "type.googleapis.com/google.rpc."
-MISSING_KEY = (
-    "Method doesn't allow unregistered callers (callers without established identity). "
-    "Please use API Key or other form of API consumer identity to call this API."
-)
-INVALID_KEY = "API key not valid. Please pass a valid API key."
-QUOTA_MESSAGE = (
-    "You exceeded your current quota, please check your plan and billing details. For more "
-    "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
-)
 _SAFETY_CATEGORIES = (
     "HARM_CATEGORY_SEXUALLY_EXPLICIT",
     "HARM_CATEGORY_HATE_SPEECH",
@@ -58,94 +20,6 @@ _SAFETY_CATEGORIES = (
 )
 BLOB_TOKENS = 258
 """Fixed token cost of one inline or file blob (what Gemini charges for a small image)."""
-
-
-class RequestError(Exception):
-    """A request the real API would reject: carries the HTTP status and the error body."""
-
-    def __init__(self, status: int, body: JsonObject) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
-
-
-def error_body(status: int, message: str, details: Sequence[JsonObject] = ()) -> JsonObject:
-    """A Google API error body: {"error": {code, message, status, details?}}."""
-    err: JsonObject = {
-        "code": status,
-        "message": message,
-        "status": STATUS_NAMES.get(status, "UNKNOWN"),
-    }
-    if details:
-        err["details"] = list(details)
-    return {"error": err}
-
-
-def plain_error(status: int, message: str | None = None) -> RequestError:
-    """A RequestError with the API's usual message for that status."""
-    text = message if message is not None else _DEFAULT_MESSAGES.get(status, "Unknown error.")
-    return RequestError(status, error_body(status, text))
-
-
-def invalid_key_error() -> RequestError:
-    """The 400 the API sends for an API key it does not know."""
-    details: list[JsonObject] = [
-        {
-            "@type": _RPC + "ErrorInfo",
-            "reason": "API_KEY_INVALID",
-            "domain": "googleapis.com",
-            "metadata": {"service": "generativelanguage.googleapis.com"},
-        },
-        {"@type": _RPC + "LocalizedMessage", "locale": "en-US", "message": INVALID_KEY},
-    ]
-    return RequestError(400, error_body(400, INVALID_KEY, details))
-
-
-def violations_error(violations: Sequence[Violation]) -> RequestError:
-    """The 400 for schema violations, with a BadRequest detail listing each field."""
-    fields: list[JsonObject] = []
-    for v in violations:
-        entry: JsonObject = {"field": v.field} if v.field else {}
-        entry["description"] = v.description
-        fields.append(entry)
-    message = "\n".join(v.description for v in violations)
-    details: list[JsonObject] = [{"@type": _RPC + "BadRequest", "fieldViolations": fields}]
-    return RequestError(400, error_body(400, message, details))
-
-
-def not_found_model(model: str, method: str) -> RequestError:
-    """The 404 for an unknown model, or one that does not support `method`."""
-    return plain_error(
-        404,
-        f"{model} is not found for API version v1beta, or is not supported for {method}. "
-        "Call ListModels to see the list of available models and their supported methods.",
-    )
-
-
-def quota_error(model: str, quota: str, retry_delay: str | None) -> RequestError:
-    """A 429 shaped like the real one: QuotaFailure, Help and (when given) RetryInfo."""
-    per = "Day" if quota == "day" else "Minute"
-    violation: JsonObject = {
-        "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-        "quotaId": f"GenerateRequestsPer{per}PerProjectPerModel-FreeTier",
-        "quotaDimensions": {"location": "global", "model": model.removeprefix("models/")},
-        "quotaValue": "250" if quota == "day" else "10",
-    }
-    details: list[JsonObject] = [
-        {"@type": _RPC + "QuotaFailure", "violations": [violation]},
-        {
-            "@type": _RPC + "Help",
-            "links": [
-                {
-                    "description": "Learn more about Gemini API quotas",
-                    "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
-                }
-            ],
-        },
-    ]
-    if retry_delay is not None:
-        details.append({"@type": _RPC + "RetryInfo", "retryDelay": retry_delay})
-    return RequestError(429, error_body(429, QUOTA_MESSAGE, details))
 
 
 def part_tokens(part: JsonObject) -> int:
@@ -190,6 +64,10 @@ def prompt_details(request: JsonObject) -> tuple[int, list[JsonObject]]:
 def default_reply(request: JsonObject) -> str:
     """The emulator's friendly answer: a pure function of the conversation sent."""
     contents = objects(request.get("contents"))
+    tools = _function_response_names(contents[-1] if contents else {})
+    if tools:
+        # A tool loop sends the results back: answer in plain text so the loop ends.
+        return f"I looked at the result{'s' if len(tools) > 1 else ''} of {_and(tools)}."
     users = [c for c in contents if c.get("role") in (None, "", "user")]
     texts = [c for c in users if any(isinstance(p.get("text"), str) for p in parts_of(c))]
     last = users[-1] if users else {}
@@ -203,6 +81,21 @@ def default_reply(request: JsonObject) -> str:
         f"This conversation has {len(texts)} user message(s); {last_text}. "
         "Set GEMINI_API_KEY to talk to Gemini."
     )
+
+
+def _function_response_names(content: JsonObject) -> list[str]:
+    """The distinct tool names of a content's functionResponse parts, in order."""
+    names: list[str] = []
+    for part in parts_of(content):
+        response = part.get("functionResponse")
+        name = cast("JsonObject", response).get("name") if isinstance(response, dict) else None
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return names
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def split_words(text: str, low: int = 4, high: int = 8) -> list[str]:
@@ -247,10 +140,8 @@ class Reply:
             groups.append([{"text": self.thought, "thought": True}])
         groups.extend([{"text": piece}] for piece in self.pieces)
         if self.extra_parts:
-            if self.pieces:
-                groups[-1] = groups[-1] + self.extra_parts
-            else:
-                groups.append(list(self.extra_parts))
+            # As the API streams them: a functionCall or image arrives whole, in its own event.
+            groups.append(list(self.extra_parts))
         if not groups or groups[-1][0].get("thought"):
             groups.append([])
         self._sign(groups)
@@ -319,6 +210,7 @@ class Reply:
 
 
 def _safety_ratings() -> list[JsonObject]:
+    """Every category NEGLIGIBLE except dangerous content: HIGH and blocked, as the API marks it."""
     ratings: list[JsonObject] = []
     for category in _SAFETY_CATEGORIES:
         rating: JsonObject = {"category": category, "probability": "NEGLIGIBLE"}
@@ -329,23 +221,16 @@ def _safety_ratings() -> list[JsonObject]:
 
 
 def blocked(model_version: str, rid: str, prompt: int, reason: str) -> JsonObject:
-    """A blocked prompt: HTTP 200, promptFeedback.blockReason and no candidates."""
+    """A blocked prompt: HTTP 200, promptFeedback (ratings too for SAFETY) and no candidates."""
+    feedback: JsonObject = {"blockReason": reason}
+    if reason == "SAFETY":
+        feedback["safetyRatings"] = _safety_ratings()
     return {
-        "promptFeedback": {"blockReason": reason},
+        "promptFeedback": feedback,
         "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
         "modelVersion": model_version,
         "responseId": rid,
     }
-
-
-def scripted_error(step: JsonObject, model: str) -> RequestError:
-    """The error a step with "status" asks for."""
-    status = cast("int", step["status"])
-    message = step.get("message")
-    if status == 429 and message is None:
-        delay = step.get("retryDelay")
-        return quota_error(model, str(step.get("quota", "minute")), cast("str | None", delay))
-    return plain_error(status, cast("str | None", message))
 
 
 def _wants_thoughts(request: JsonObject) -> bool:
