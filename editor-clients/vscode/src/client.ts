@@ -1,6 +1,7 @@
 /** Starts, stops and restarts the daemon through vscode-languageclient over stdio. */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -33,6 +34,29 @@ function expandHome(p: string): string {
   return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
 }
 
+/** The executable `command` names (a path, or a bare name looked up on `PATH`), if any. */
+function findExecutable(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  const runnable = (file: string): boolean => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes(path.sep)) return runnable(command) ? command : undefined;
+  const dirs = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
+  return dirs.map((d) => path.join(d, command)).find(runnable);
+}
+
+function missingServerMessage(command: string): string {
+  return (
+    `The Gemini chat server "${command}" was not found. Install it (from the gemini-chat ` +
+    'repository: "uv tool install ." or "pipx install .") or set "geminiChat.serverPath" ' +
+    "to the full path of gemini-chat-server."
+  );
+}
+
 /** Spawn the daemon; reject with an install hint when the executable is missing. */
 function spawnDaemon(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -40,15 +64,10 @@ function spawnDaemon(command: string, args: string[], env: NodeJS.ProcessEnv): P
     child.once("spawn", () => resolve(child));
     child.once("error", (err: NodeJS.ErrnoException) => {
       const missing = err.code === "ENOENT";
-      const what = missing ? "was not found" : `failed to start (${err.code ?? err.message})`;
-      reject(
-        new DaemonStartError(
-          `The Gemini chat server "${command}" ${what}. Install it (from the gemini-chat ` +
-            'repository: "uv tool install ." or "pipx install .") or set "geminiChat.serverPath" ' +
-            "to the full path of gemini-chat-server.",
-          missing,
-        ),
-      );
+      const message = missing
+        ? missingServerMessage(command)
+        : `The Gemini chat server "${command}" failed to start (${err.code ?? err.message}).`;
+      reject(new DaemonStartError(message, missing));
     });
   });
 }
@@ -168,6 +187,13 @@ export class DaemonClient implements vscode.Disposable {
     const settings = readSettings();
     const env = await this.daemonEnv();
     const command = expandHome(settings.serverPath);
+    // Checked first so a missing server gives one clear error, not the client's generic one.
+    if (findExecutable(command, env) === undefined) {
+      this.lastError = missingServerMessage(command);
+      this.output.appendLine(`[client] ${this.lastError}`);
+      this.setState("failed");
+      return;
+    }
     const options: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       initializationOptions: settings.daemon,

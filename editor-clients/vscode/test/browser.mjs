@@ -26,12 +26,16 @@ export async function launchBrowser(viewport = { width: 420, height: 720 }) {
 }
 
 /** Save a screenshot into test-artifacts, and into the README's media when asked to. */
-export async function screenshot(target, name) {
+export async function screenshot(target, name, { artifactOnly = false } = {}) {
   const artifacts = process.env.GEMINI_CHAT_ARTIFACTS ?? join(tmpdir(), "gemini-artifacts");
   mkdirSync(artifacts, { recursive: true });
   const file = join(artifacts, `${name}.png`);
   await target.screenshot({ path: file });
-  if (process.env.GEMINI_CHAT_UPDATE_SCREENSHOTS === "1" && process.env.GEMINI_CHAT_SCREENSHOTS) {
+  if (
+    !artifactOnly &&
+    process.env.GEMINI_CHAT_UPDATE_SCREENSHOTS === "1" &&
+    process.env.GEMINI_CHAT_SCREENSHOTS
+  ) {
     mkdirSync(process.env.GEMINI_CHAT_SCREENSHOTS, { recursive: true });
     copyFileSync(file, join(process.env.GEMINI_CHAT_SCREENSHOTS, `${name}.png`));
   }

@@ -26,11 +26,11 @@ function freePort() {
   });
 }
 
-function writeSettings() {
-  mkdirSync(join(userData, "User"), { recursive: true });
+function writeSettings(dataDir, serverPath = env("GEMINI_CHAT_SERVER")) {
+  mkdirSync(join(dataDir, "User"), { recursive: true });
   const settings = {
     // code-server takes the extension host's PATH from a login shell: name the daemon exactly.
-    "geminiChat.serverPath": env("GEMINI_CHAT_SERVER"),
+    "geminiChat.serverPath": serverPath,
     "workbench.colorTheme": "Default Dark Modern",
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
@@ -42,7 +42,7 @@ function writeSettings() {
     "window.commandCenter": false,
     "editor.minimap.enabled": false,
   };
-  writeFileSync(join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
+  writeFileSync(join(dataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
 
 function installVsix() {
@@ -61,7 +61,7 @@ function installVsix() {
   assert.equal(r.status, 0, `install-extension failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-async function startCodeServer(port) {
+async function startCodeServer(port, dataDir) {
   const args = [
     "--bind-addr",
     `127.0.0.1:${port}`,
@@ -72,7 +72,7 @@ async function startCodeServer(port) {
     "--disable-workspace-trust",
     "--disable-getting-started-override",
     "--user-data-dir",
-    userData,
+    dataDir,
     "--extensions-dir",
     extensions,
     folder,
@@ -109,40 +109,57 @@ function killGroup(child) {
   }
 }
 
+/** code-server on `dataDir` with the extension, and Chromium showing the workspace. */
+async function openVsCode(dataDir) {
+  const port = await freePort();
+  const server = await startCodeServer(port, dataDir);
+  const browser = await launchBrowser({ width: 1280, height: 800 });
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+  const chat = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+  return { server, browser, page, chat };
+}
+
+async function closeVsCode(session, name, options = { artifactOnly: true }) {
+  if (session === undefined) return;
+  const { server, browser, page } = session;
+  // The last view, whatever happened: the first thing to look at when a test failed.
+  await screenshot(page, name, options).catch(() => undefined);
+  await browser.close();
+  killGroup(server.child);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-server.child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }, 5000);
+  await new Promise((resolve) =>
+    server.child.exitCode !== null ? resolve() : server.child.once("exit", resolve),
+  );
+  clearTimeout(timer);
+}
+
+async function openGeminiView(page, chat) {
+  await page.locator('.activitybar [aria-label^="Gemini"]').first().click({ timeout: 60000 });
+  await chat.locator("#input").waitFor({ timeout: 60000 });
+}
+
 describe("Gemini Chat in real VS Code (code-server)", () => {
-  let server;
-  let browser;
+  let session;
   let page;
   let chat;
 
   before(async () => {
-    writeSettings();
+    writeSettings(userData);
     installVsix();
-    const port = await freePort();
-    server = await startCodeServer(port);
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
-    await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
-    chat = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    session = await openVsCode(userData);
+    ({ page, chat } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    if (server) {
-      killGroup(server.child);
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-server.child.pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }, 5000);
-      await new Promise((resolve) =>
-        server.child.exitCode !== null ? resolve() : server.child.once("exit", resolve),
-      );
-      clearTimeout(timer);
-    }
+    await closeVsCode(session, "vscode-last");
   });
 
   test("the Gemini view opens from the activity bar and shows the model", async () => {
@@ -298,5 +315,33 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     await chat.locator(".entry.model .entry-body", { hasText: "Key accepted." }).waitFor({ timeout: 30000 });
     const settings = readFileSync(join(userData, "User", "settings.json"), "utf8");
     assert.ok(!settings.includes(wrong) && !settings.includes(good), "no key in settings.json");
+  });
+});
+
+describe("VS Code without the server", () => {
+  const dataDir = join(root, "user-data-missing");
+  let session;
+
+  before(async () => {
+    writeSettings(dataDir, join(root, "no-such-dir", "gemini-chat-server"));
+    session = await openVsCode(dataDir);
+  });
+
+  after(async () => {
+    await closeVsCode(session, "vscode-missing-server", { artifactOnly: false });
+  });
+
+  test("a missing server is reported with how to install it", async () => {
+    const { page, chat } = session;
+    await page.locator(".notifications-toasts", { hasText: "was not found" }).waitFor({ timeout: 60000 });
+    await openGeminiView(page, chat);
+    const notice = chat.locator("#notice");
+    await notice.filter({ hasText: "was not found" }).waitFor({ timeout: 30000 });
+    assert.match(await notice.innerText(), /uv tool install|pipx install/);
+    assert.equal(await notice.getByRole("button", { name: "Open Settings" }).count(), 1);
+    await waitFor(
+      "the status bar to show the failure",
+      async () => (await page.locator(".statusbar-item", { hasText: "Gemini" }).count()) > 0,
+    );
   });
 });

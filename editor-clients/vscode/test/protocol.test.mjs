@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { CancellationTokenSource } from "vscode-jsonrpc/node.js";
-import { makeWorkspace, requests, resetEmulator, script, startDaemon, waitFor } from "./helpers.mjs";
+import { makeWorkspace, requests, resetEmulator, script, startDaemon } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const { GeminiApi, describeError } = require("../out/api.js");
@@ -146,7 +146,6 @@ test("a wrong key is reported with the Set API Key action, without the key", asy
     assert.equal(view.reason, "apiKeyInvalid");
     assert.equal(view.action, "setApiKey");
     assert.ok(!view.message.includes(wrong));
-    await waitFor("the daemon to log the failure", () => daemon.stderr().length > 0, 5000).catch(() => "");
     assert.ok(!daemon.stderr().includes(wrong));
   } finally {
     await daemon.close();

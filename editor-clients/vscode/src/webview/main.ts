@@ -242,7 +242,9 @@ function renderNotice(): void {
   notice.hidden = view.notice === undefined;
   if (view.notice === undefined) return;
   const { message, action } = view.notice;
-  notice.append(icon("warning"), el("span", undefined, message));
+  const warning = icon("warning");
+  warning.classList.add("notice-icon");
+  notice.append(warning, el("span", undefined, message));
   if (action !== "none") {
     const button = el("button", "action-button", ACTION_LABELS[action]);
     button.type = "button";
