@@ -1,0 +1,1 @@
+"""Benchmarks of gemini-chat against the emulator on loopback; run with `python -m bench`."""

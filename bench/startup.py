@@ -1,0 +1,54 @@
+"""Process start to the `initialize` answer, for a freshly spawned gemini-chat-server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from gemini_chat.rpc_client import RpcClient
+
+from .common import (
+    BENCH_KEY,
+    SERVER,
+    Metric,
+    Section,
+    at_most,
+    daemon_env,
+    initialize_params,
+    stats_ms,
+)
+
+
+async def _start(env: dict[str, str], folder: Path) -> float:
+    """Seconds from spawning the daemon to its `initialize` answer."""
+    start = time.perf_counter()
+    client = await RpcClient.spawn([SERVER], env=env, redact=[BENCH_KEY])
+    try:
+        await client.request("initialize", initialize_params([folder]))
+        return time.perf_counter() - start
+    finally:
+        await client.close()
+
+
+async def measure(base_url: str, tmp: Path, repeats: int, uncached: int) -> Section:
+    """`repeats` starts with cached bytecode (after a warm-up), `uncached` without any."""
+    folder = tmp / "start-ws"
+    folder.mkdir()
+    env = daemon_env(base_url, tmp / "start-data")
+    await _start(env, folder)  # writes the bytecode cache, warms the page cache
+    samples = [await _start(env, folder) for _ in range(repeats)]
+    bare = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}
+    bare["PYTHONDONTWRITEBYTECODE"] = "1"
+    cold = [await _start(bare, folder) for _ in range(uncached)]
+    s = stats_ms(samples)
+    ok = at_most(s.p50, 300)
+    metrics = [Metric("start", "start -> initialize answer", s.p50, "ms", s.p90, "<= 300 ms", ok)]
+    if cold:
+        c = stats_ms(cold)
+        note = "no .pyc (PYTHONDONTWRITEBYTECODE, as in this sandbox)"
+        metrics.append(
+            Metric(
+                "start_uncached", "  same, compiling every import", c.p50, "ms", c.p90, note=note
+            )
+        )
+    return Section("start", metrics, {"samples_s": samples, "uncached_s": cold})

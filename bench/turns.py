@@ -1,0 +1,130 @@
+"""One non-streamed turn three ways over a growing history: daemon, direct httpx (floor), SDK."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable
+from pathlib import Path
+
+import httpx
+from google import genai
+from google.genai import types
+from google.genai.chats import AsyncChat
+
+from gemini_chat.emulator import Emulator
+from gemini_chat.rpc_client import JsonObject, RpcClient
+from gemini_chat.settings import DEFAULT_SYSTEM_INSTRUCTION
+
+from .common import BENCH_KEY, MODEL, Metric, Section, at_most, running_daemon, stats_ms
+
+
+def _message(i: int) -> str:
+    return f"Question {i + 1}: how many paws do {i + 2} dogs and one cat have in total?"
+
+
+class DirectChat:
+    """The floor: the daemon's request body built by hand and posted with plain httpx."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient()
+        self.url = f"{base_url}/v1beta/models/{MODEL}:generateContent"
+        self.headers = {"x-goog-api-key": BENCH_KEY, "content-type": "application/json"}
+        self.history: list[JsonObject] = []
+        self.last_body: JsonObject = {}
+
+    async def send(self, message: str) -> str:
+        """One turn: the whole history plus the new user content, as the daemon sends it."""
+        user: JsonObject = {"role": "user", "parts": [{"text": message}]}
+        body: JsonObject = {
+            "contents": [*self.history, user],
+            "systemInstruction": {"role": "user", "parts": [{"text": DEFAULT_SYSTEM_INSTRUCTION}]},
+            "generationConfig": {},
+        }
+        content = json.dumps(body).encode()
+        response = await self.http.post(self.url, content=content, headers=self.headers)
+        response.raise_for_status()
+        reply = json.loads(response.content)["candidates"][0]["content"]
+        self.history += [user, reply]
+        self.last_body = body
+        return "".join(p.get("text", "") for p in reply["parts"])
+
+
+def _sdk_chat(base_url: str) -> tuple[genai.Client, AsyncChat]:
+    options = types.HttpOptions(base_url=base_url, api_version="v1beta")
+    client = genai.Client(api_key=BENCH_KEY, http_options=options)
+    config = types.GenerateContentConfig(system_instruction=DEFAULT_SYSTEM_INSTRUCTION)
+    return client, client.aio.chats.create(model=MODEL, config=config)
+
+
+async def _timed(call: Awaitable[object]) -> float:
+    start = time.perf_counter()
+    await call
+    return time.perf_counter() - start
+
+
+async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
+    """Interleave the three paths turn by turn, so load drift hits them alike."""
+    folder = tmp / "turns-ws"
+    folder.mkdir()
+    direct = DirectChat(emu.url)
+    sdk_client, sdk_chat = _sdk_chat(emu.url)
+    times: dict[str, list[float]] = {"daemon": [], "direct": [], "sdk": []}
+    async with running_daemon(emu.url, tmp / "turns-data", [folder]) as client:
+        for i in range(turns):
+            msg = _message(i)
+            times["daemon"].append(await _timed(_daemon_turn(client, folder, msg)))
+            daemon_body = emu.requests(":generateContent")[-1].body
+            times["direct"].append(await _timed(direct.send(msg)))
+            times["sdk"].append(await _timed(sdk_chat.send_message(msg)))
+    await direct.http.aclose()
+    del sdk_client
+    same_body = daemon_body == direct.last_body
+    return _section(times, turns, same_body)
+
+
+async def _daemon_turn(client: RpcClient, folder: Path, message: str) -> None:
+    await client.request("gemini/chat", {"workspace": folder.as_uri(), "message": message})
+
+
+def _section(times: dict[str, list[float]], turns: int, same_body: bool) -> Section:
+    d, f, s = (stats_ms(times[k]) for k in ("daemon", "direct", "sdk"))
+    added = stats_ms([a - b for a, b in zip(times["daemon"], times["direct"], strict=True)])
+    tail = max(1, turns // 10)
+    tail_d = stats_ms(times["daemon"][-tail:])
+    tail_s = stats_ms(times["sdk"][-tail:])
+    ratio_all = s.p50 / d.p50
+    ratio_tail = tail_s.p50 / tail_d.p50
+    note = "" if same_body else "bodies differ: the floor is not the daemon's request"
+    metrics = [
+        Metric("turn_daemon", f"turn via daemon ({turns} turns)", d.p50, "ms", d.p90),
+        Metric("turn_direct", "same request, direct httpx (floor)", f.p50, "ms", f.p90),
+        Metric("turn_sdk", "google-genai aio chats (peer)", s.p50, "ms", s.p90),
+        Metric(
+            "turn_added",
+            "daemon added over floor (per-turn diff)",
+            added.p50,
+            "ms",
+            added.p90,
+            "<= 1 ms",
+            at_most(added.p50, 1.0),
+            note,
+        ),
+        Metric(
+            "turn_sdk_ratio",
+            f"SDK / daemon, last {tail} turns",
+            ratio_tail,
+            "x",
+            None,
+            ">= 10x",
+            ratio_tail >= 10,
+            f"all turns: {ratio_all:.2f}x",
+        ),
+    ]
+    details: dict[str, object] = {
+        "turns": turns,
+        "same_body_as_daemon": same_body,
+        "samples_s": times,
+        "tail": {"n": tail, "daemon_ms": tail_d.p50, "sdk_ms": tail_s.p50},
+    }
+    return Section("turns", metrics, details)
