@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from gemini_chat import __version__
 from gemini_chat.rpc_client import (
+    INTERNAL_ERROR,
     REQUEST_CANCELLED,
     JsonObject,
     JsonValue,
@@ -49,6 +50,7 @@ Type a question and press Enter (end a line with \\ to continue it on the next).
 Ctrl-C stops a reply that is streaming; at the prompt it clears the line."""
 START_TIMEOUT = 30.0
 CANCEL_GRACE = 5.0
+LOG_TAIL_LINES = 12
 
 
 @dataclass
@@ -139,6 +141,9 @@ class Session:
             self.screen.line(self.screen.style.dim("(stopped)"))
             return
         self.screen.error(f"error: {exc.message}")
+        if exc.code == INTERNAL_ERROR:  # "see its log": its log is our pipe, so show the end
+            tail = self.client.stderr_tail().splitlines()[-LOG_TAIL_LINES:]
+            self.screen.error("\n".join(["the daemon's log ends with:", *tail]))
         if exc.reason == "modelNotFound" and self.screen.label:
             self.screen.line(self.screen.style.dim("/model lists the models you can use."))
 
