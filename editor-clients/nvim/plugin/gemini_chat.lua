@@ -28,8 +28,15 @@ command("GeminiChatReset", function()
 end, { desc = "Archive this workspace's Gemini chat and start a fresh one" })
 
 command("GeminiChatModel", function(opts)
-  require("gemini_chat").pick_model(opts.args)
-end, { nargs = "?", desc = "Pick the Gemini model (or set [name])" })
+  require("gemini_chat").pick_model(opts.args, opts.bang)
+end, {
+  nargs = "?",
+  bang = true,
+  complete = function(lead)
+    return require("gemini_chat").complete_models(lead)
+  end,
+  desc = "Pick this workspace's Gemini model (or set [name]; ! goes back to the default)",
+})
 
 command("GeminiChatExport", function(opts)
   require("gemini_chat").export(opts.args)

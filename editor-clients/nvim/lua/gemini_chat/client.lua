@@ -301,7 +301,7 @@ function M.request_sync(root, method, params, timeout_ms)
 end
 
 ---@class gemini_chat.ChatHandlers
----@field on_text fun(delta: string)
+---@field on_part fun(value: table) A partial result: {text}, {thought}, {tool}, {image}, ...
 ---@field on_progress fun(value: table)
 ---@field on_done fun(err: table?, result: table?)
 
@@ -321,8 +321,8 @@ function M.chat(root, params, handlers)
     partial_token = ("gemini-chat-part-%d"):format(state.seq),
   }
   state.partial[req.partial_token] = function(value)
-    if type(value.text) == "string" and not req.cancelled then
-      handlers.on_text(value.text)
+    if not req.cancelled then
+      handlers.on_part(value)
     end
   end
   state.work[req.work_token] = function(value)

@@ -17,6 +17,7 @@ local M = {}
 ---@class gemini_chat.Opts
 ---@field cmd? string[] The daemon's command line.
 ---@field model? string Model id; nil keeps the daemon's default.
+---@field show_thoughts? boolean Ask for thought summaries each turn (shown folded).
 ---@field settings? table<string, any> Daemon settings (PROTOCOL.md), sent as initializationOptions.
 ---@field api_key_cmd? string[] A command printing the API key (given only to the daemon's env).
 ---@field root_markers? string[] Files or folders marking a workspace root above the cwd.
@@ -27,6 +28,7 @@ local M = {}
 M.defaults = {
   cmd = { "gemini-chat-server" },
   model = nil,
+  show_thoughts = false,
   settings = {},
   api_key_cmd = nil,
   root_markers = { ".git", ".hg", ".jj", "pyproject.toml", "package.json", "Cargo.toml", "go.mod" },
@@ -39,6 +41,7 @@ local known = {
   top = {
     cmd = true,
     model = true,
+    show_thoughts = true,
     settings = true,
     api_key_cmd = true,
     root_markers = true,
@@ -112,6 +115,13 @@ local checks = {
       return v == nil or (type(v) == "string" and v ~= "")
     end,
     "a model id string",
+  },
+  {
+    "show_thoughts",
+    function(v)
+      return type(v) == "boolean"
+    end,
+    "true or false",
   },
   {
     "settings",

@@ -55,10 +55,26 @@ local function check_key(opts)
   end
 end
 
+---The GEMINI.md files the daemon adds to the system instruction of this workspace.
+---@param files any
+local function check_context_files(files)
+  if type(files) ~= "table" then
+    return -- an older daemon: no context files
+  end
+  if #files == 0 then
+    health.info("context files: none (a GEMINI.md at the workspace root is added to every turn)")
+    return
+  end
+  for _, path in ipairs(files) do
+    health.ok("context file: " .. tostring(path))
+  end
+end
+
 local function check_status()
   local client = require("gemini_chat.client")
   local root = client.workspace_root()
-  local status, err = client.request_sync(root, "gemini/status", vim.empty_dict(), 10000)
+  local params = { workspace = vim.uri_from_fname(root) }
+  local status, err = client.request_sync(root, "gemini/status", params, 10000)
   if not status then
     health.error("gemini/status failed: " .. tostring(err))
     return
@@ -74,6 +90,7 @@ local function check_status()
   say("daemon has an API key: " .. (status.apiKeySet and "yes" or "no"))
   health.info("data dir: " .. tostring(status.dataDir))
   health.info("workspace: " .. root)
+  check_context_files(status.contextFiles)
 end
 
 ---Run by :checkhealth gemini_chat.

@@ -1,14 +1,17 @@
 ---@mod gemini_chat Chat with Google's Gemini in Neovim, through the gemini-chat daemon.
+local blocks = require("gemini_chat.blocks")
 local client = require("gemini_chat.client")
 local config = require("gemini_chat.config")
 local ui = require("gemini_chat.ui")
 
 local M = {}
 
----Model chosen with :GeminiChatModel; nil keeps the configured one.
+---A per-turn model, only for a daemon that cannot remember one per workspace (no
+---`gemini/setModel`); nil lets the daemon pick (the workspace's model, else the setting).
 M.model = nil ---@type string?
 
 local levels = vim.log.levels
+local show_model -- defined below, used by the history loader
 
 ---Configure the plugin. Optional: every option has a default.
 ---@param opts? gemini_chat.Opts
@@ -20,13 +23,38 @@ end
 local KEY_HINT = "In Neovim: export GEMINI_API_KEY before starting nvim, or set "
   .. "require('gemini_chat').setup({ api_key_cmd = { 'pass', 'show', 'gemini' } })."
 
+---The error's message; for a block, with its reason and categories if the message lacks them.
+---@param err table
+---@return string
+function M.error_text(err)
+  local data = type(err.data) == "table" and err.data or {}
+  local msg = tostring(err.message or "unknown error")
+  if data.reason ~= "blocked" then
+    return msg
+  end
+  local names = { data.blockReason }
+  if type(data.categories) == "table" then
+    vim.list_extend(names, data.categories)
+  end
+  local missing = {}
+  for _, name in ipairs(names) do
+    if type(name) == "string" and not msg:find(name, 1, true) then
+      missing[#missing + 1] = name
+    end
+  end
+  if #missing > 0 then
+    msg = ("%s (%s)"):format(msg, table.concat(missing, ", "))
+  end
+  return msg
+end
+
 ---Tell the user about a daemon error, at a level matching its reason.
 ---@param err table
 function M.notify_error(err)
   local data = type(err.data) == "table" and err.data or {}
   local reason = data.reason
   local level = (reason == "rateLimited" or reason == "blocked") and levels.WARN or levels.ERROR
-  local msg = tostring(err.message or "unknown error")
+  local msg = M.error_text(err)
   if reason == "apiKeyMissing" then
     msg = msg .. "\n" .. KEY_HINT
   end
@@ -93,6 +121,24 @@ local function current_session()
   return s
 end
 
+---Show `model` (the one the workspace's next turn uses) in the winbar; without it (an older
+---daemon), the daemon's default from `gemini/status`.
+---@param s gemini_chat.Session
+---@param model any
+show_model = function(s, model)
+  if type(model) == "string" and model ~= "" then
+    s.model = model
+    ui.refresh_winbar(s)
+    return
+  end
+  client.request(s.root, "gemini/status", vim.empty_dict(), function(err, result)
+    if not err and type(result) == "table" and type(result.model) == "string" then
+      s.model = M.model or result.model
+      ui.refresh_winbar(s)
+    end
+  end)
+end
+
 ---Fill the buffer from `gemini/history`, then run `after`.
 ---@param s gemini_chat.Session
 ---@param after fun(ok: boolean)
@@ -101,14 +147,6 @@ local function load_history(s, after)
   table.insert(s.waiting, after)
   if s.loading then
     return -- one request serves every caller
-  end
-  if not ui.model_label then
-    client.request(s.root, "gemini/status", vim.empty_dict(), function(err, result)
-      if not err and type(result) == "table" and not ui.model_label then
-        ui.model_label = result.model
-        ui.refresh_winbar(s)
-      end
-    end)
   end
   ui.set_status(s, "starting…")
   s.loading = true
@@ -122,9 +160,12 @@ local function load_history(s, after)
     s.waiting = {}
     if err then
       M.notify_error(err)
-    elseif not s.loaded then
-      ui.render_history(s, result.turns or {})
-      ui.focus_input(s)
+    else
+      show_model(s, result.model)
+      if not s.loaded then
+        ui.render_history(s, result.turns or {})
+        ui.focus_input(s)
+      end
     end
     for _, fn in ipairs(waiting) do
       fn(err == nil)
@@ -152,14 +193,37 @@ local function on_daemon_exit()
 end
 table.insert(client.exit_hooks, on_daemon_exit)
 
+---Show a partial result of `gemini/chat`: answer text, thoughts, a tool call, an image or a
+---compaction notice.
+---@param s gemini_chat.Session
+---@param value table
+function M.show_part(s, value)
+  if type(value.text) == "string" then
+    ui.append(s, value.text)
+  end
+  if type(value.thought) == "string" then
+    ui.append_thought(s, value.thought)
+  end
+  if type(value.tool) == "table" then
+    ui.add_tool(s, value.tool)
+  end
+  if type(value.image) == "table" then
+    ui.add_image(s, value.image)
+  end
+  local n = blocks.compacted_turns(value.compacted)
+  if n then
+    ui.add_compacted(s, n)
+  end
+end
+
 ---@param s gemini_chat.Session
 ---@param message string
 ---@return gemini_chat.ChatHandlers
 local function chat_handlers(s, message)
   local attachments, labels = s.pending, s.pending_labels
   return {
-    on_text = function(delta)
-      ui.append(s, delta)
+    on_part = function(value)
+      M.show_part(s, value)
     end,
     on_progress = function(value)
       if value.kind ~= "end" and type(value.message) == "string" then
@@ -170,7 +234,12 @@ local function chat_handlers(s, message)
       s.request = nil
       ui.set_status(s, "")
       if err then
-        ui.fail(s, "error", "**Error:** " .. tostring(err.message or "unknown error"))
+        local blocked = type(err.data) == "table" and err.data.reason == "blocked"
+        ui.fail(
+          s,
+          blocked and "stopped" or "error",
+          (blocked and "**Blocked:** " or "**Error:** ") .. M.error_text(err)
+        )
         M.notify_error(err)
         -- Nothing was committed: give the message back for another try.
         if ui.input_text(s) == "" then
@@ -179,8 +248,8 @@ local function chat_handlers(s, message)
         end
         return
       end
-      if type(result.model) == "string" then
-        ui.model_label = result.model
+      if type(result.model) == "string" and not M.model then
+        s.model = result.model
       end
       ui.finish(s, result)
       ui.refresh_winbar(s)
@@ -223,6 +292,9 @@ function M.send(s, message)
     attachments = #s.pending > 0 and s.pending or nil,
     model = M.model,
   }
+  if config.options.show_thoughts then
+    params.generationConfig = { thinkingConfig = { includeThoughts = true } }
+  end
   ui.begin_turn(s, message, s.pending_labels, draft)
   if vim.api.nvim_get_current_buf() == s.buf then
     ui.focus_input(s)
@@ -300,22 +372,70 @@ function M.reset()
   end)
 end
 
----Use `name` for the next turns.
----@param name string
-function M.set_model(name)
-  M.model = name
-  ui.model_label = name
-  for _, s in pairs(ui.sessions) do
-    if vim.api.nvim_buf_is_valid(s.buf) then
-      ui.refresh_winbar(s)
-    end
+---Show `model` for the chat of `root`, if it is open.
+---@param root string
+---@param model string?
+local function label_model(root, model)
+  local s = ui.sessions[root]
+  if s and vim.api.nvim_buf_is_valid(s.buf) and model then
+    s.model = model
+    ui.refresh_winbar(s)
   end
-  vim.notify("Gemini: model " .. name, levels.INFO)
 end
 
----`:GeminiChatModel [name]`: pick the model with vim.ui.select over `gemini/models`.
+---An older daemon without `gemini/setModel`: send `name` with each turn of this session.
+---@param root string
+---@param name string?
+local function set_model_per_turn(root, name)
+  M.model = name
+  label_model(root, name or ui.model_label)
+  vim.notify(
+    ("Gemini: model %s for this Neovim session (the daemon cannot remember it)"):format(
+      name or "default"
+    ),
+    levels.INFO
+  )
+end
+
+---Make `name` the model of the current workspace (`nil`: back to the `model` setting). The
+---daemon remembers it, for every editor on that folder and across restarts.
+---@param name string?
+function M.set_model(name)
+  local root = client.workspace_root()
+  local params = { workspace = vim.uri_from_fname(root), model = name or vim.NIL }
+  client.request(root, "gemini/setModel", params, function(err, result)
+    if err and err.code == -32601 then
+      set_model_per_turn(root, name)
+      return
+    end
+    if err then
+      M.notify_error(err)
+      return
+    end
+    M.model = nil
+    local model = type(result) == "table" and result.model
+    local s = ui.sessions[root]
+    if s and vim.api.nvim_buf_is_valid(s.buf) then
+      show_model(s, model)
+    end
+    local where = vim.fs.basename(root)
+    if name then
+      vim.notify(("Gemini: model %s for %s"):format(tostring(model or name), where), levels.INFO)
+    else
+      vim.notify(("Gemini: %s uses the default model again"):format(where), levels.INFO)
+    end
+  end)
+end
+
+---`:GeminiChatModel [name]`: pick the workspace's model with vim.ui.select over
+---`gemini/models`; `:GeminiChatModel!` forgets the choice.
 ---@param name? string
-function M.pick_model(name)
+---@param forget? boolean
+function M.pick_model(name, forget)
+  if forget then
+    M.set_model(nil)
+    return
+  end
   if name and name ~= "" then
     M.set_model(name)
     return
@@ -326,9 +446,10 @@ function M.pick_model(name)
       M.notify_error(err)
       return
     end
-    local current = M.model or ui.model_label or result.default
+    local s = ui.sessions[root]
+    local current = M.model or (s and s.model) or ui.model_label or result.default
     vim.ui.select(result.models or {}, {
-      prompt = "Gemini model",
+      prompt = "Gemini model for " .. vim.fs.basename(root),
       format_item = function(m)
         local mark = m.name == current and "● " or "  "
         return ("%s%s (%s)"):format(mark, m.displayName or m.name, m.name)
@@ -341,6 +462,21 @@ function M.pick_model(name)
   end)
 end
 
+---Model names for `:GeminiChatModel <Tab>`.
+---@param lead string
+---@return string[]
+function M.complete_models(lead)
+  local root = client.workspace_root()
+  local result = client.request_sync(root, "gemini/models", vim.empty_dict(), 5000)
+  local names = {}
+  for _, m in ipairs(type(result) == "table" and result.models or {}) do
+    if vim.startswith(m.name, lead) then
+      names[#names + 1] = m.name
+    end
+  end
+  return names
+end
+
 ---The conversation as Markdown.
 ---@param root string
 ---@param turns table[]
@@ -351,15 +487,23 @@ function M.markdown(root, turns)
     "",
     ("_Exported %s from %s_"):format(os.date("%Y-%m-%d %H:%M"), root),
   }
+  local summarised = nil ---@type integer?
   for _, turn in ipairs(turns) do
-    local who = turn.role == "user" and "You" or "Gemini"
-    if turn.role == "user" then
-      vim.list_extend(out, { "", "---" })
-    end
-    vim.list_extend(out, { "", "## " .. who, "" })
-    vim.list_extend(out, vim.split(turn.text or "", "\n", { plain = true }))
-    for _, a in ipairs(turn.attachments or {}) do
-      out[#out + 1] = "> attached: " .. tostring(a.name or "attachment")
+    if turn.role == "user" and blocks.compacted_turns(turn.compacted) then
+      summarised = blocks.compacted_turns(turn.compacted)
+    elseif turn.role == "user" then
+      vim.list_extend(out, { "", "---", "", "## You", "" })
+      vim.list_extend(out, vim.split(turn.text or "", "\n", { plain = true }))
+      for _, a in ipairs(turn.attachments or {}) do
+        out[#out + 1] = "> attached: " .. tostring(a.name or "attachment")
+      end
+    elseif summarised then
+      out[#out + 1] = ""
+      vim.list_extend(out, blocks.texts(blocks.summary(summarised, turn.text or "")))
+      summarised = nil
+    else
+      vim.list_extend(out, { "", "## Gemini", "" })
+      vim.list_extend(out, blocks.texts(blocks.model_body(turn)))
     end
   end
   out[#out + 1] = ""

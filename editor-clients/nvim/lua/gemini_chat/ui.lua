@@ -6,6 +6,7 @@
 ---  message
 ---
 ---  ## Gemini
+---  🔧 read src/a.py  <- thoughts (folded), tool calls, compaction: see blocks.lua
 ---  reply
 ---
 ---  _tokens: ..._     <- usage, dim
@@ -14,19 +15,29 @@
 ---
 ---  ## You            <- the input area's header (an extmark tracks it)
 ---  what you type     <- everything below it is the next message
+local blocks = require("gemini_chat.blocks")
 local config = require("gemini_chat.config")
+local folds = require("gemini_chat.folds")
 
 local M = {}
 
 local ns = vim.api.nvim_create_namespace("gemini_chat")
 local status_ns = vim.api.nvim_create_namespace("gemini_chat_status")
+-- Highlights of the reply while it streams; the finished reply is redrawn in `ns`.
+local live_ns = vim.api.nvim_create_namespace("gemini_chat_live")
 local RULE = string.rep("─", 300)
 
 ---@class gemini_chat.Reply
 ---@field mark integer Extmark on the "## Gemini" header.
----@field lines integer Body lines shown so far.
+---@field lines integer Lines under the header shown so far.
 ---@field text string
----@field started boolean
+---@field started boolean Something arrived (the "waiting" line is gone).
+---@field segment? "text"|"thought"|"meta" What the last line belongs to.
+---@field thoughts string
+---@field thought_row? integer Offset of the streaming thought block's header under the header.
+---@field tools table[] Tool calls announced so far.
+---@field images table[]
+---@field compacted? integer Exchanges summarised before this turn.
 
 ---@class gemini_chat.Session
 ---@field root string Workspace folder.
@@ -41,6 +52,7 @@ local RULE = string.rep("─", 300)
 ---@field loading? boolean History was asked for and has not come yet.
 ---@field waiting? fun(ok: boolean)[] Callers waiting for the history.
 ---@field request? gemini_chat.Request The reply in progress.
+---@field model? string The model the next turn uses (from the daemon), for the winbar.
 
 ---@type table<string, gemini_chat.Session>
 M.sessions = {}
@@ -58,6 +70,13 @@ local function set_highlights()
     GeminiChatError = "DiagnosticError",
     GeminiChatStopped = "DiagnosticWarn",
     GeminiChatAttachment = "Directory",
+    GeminiChatThought = "Comment",
+    GeminiChatThoughtHead = "Comment",
+    GeminiChatTool = "Comment",
+    GeminiChatCompacted = "NonText",
+    GeminiChatSummary = "Comment",
+    GeminiChatImage = "Underlined",
+    GeminiChatFold = "Comment",
   }
   for group, target in pairs(links) do
     vim.api.nvim_set_hl(0, group, { link = target, default = true })
@@ -76,56 +95,73 @@ local function mark_row(buf, mark)
   return vim.api.nvim_buf_get_extmark_by_id(buf, ns, mark, {})[1]
 end
 
----Split reply text into buffer lines (a buffer line holds no newline).
+local split = blocks.split
+
+-- Highlight of each line kind that is not a header or a rule.
+local kind_hl = {
+  usage = "GeminiChatUsage",
+  hint = "GeminiChatHint",
+  error = "GeminiChatError",
+  stopped = "GeminiChatStopped",
+  attachment = "GeminiChatAttachment",
+  thought = "GeminiChatThought",
+  thought_head = "GeminiChatThoughtHead",
+  summary = "GeminiChatSummary",
+  summary_head = "GeminiChatThoughtHead",
+  tool = "GeminiChatTool",
+  compacted = "GeminiChatCompacted",
+  image = "GeminiChatImage",
+}
+
+---Decorate line `r` by its kind.
+---@param buf integer
+---@param namespace integer
+---@param r integer
+---@param kind string?
 ---@param text string
----@return string[]
-local function split(text)
-  return vim.split((text:gsub("\r\n?", "\n")), "\n", { plain = true })
+local function decorate(buf, namespace, r, kind, text)
+  if kind == "you" or kind == "gemini" then
+    local hl = kind == "you" and "GeminiChatYou" or "GeminiChatGemini"
+    vim.api.nvim_buf_set_extmark(buf, namespace, r, 0, {
+      end_col = #text,
+      hl_group = hl,
+      virt_text = { { " " .. RULE, "GeminiChatRule" } },
+      virt_text_pos = "eol",
+      priority = 200,
+    })
+  elseif kind == "rule" then
+    vim.api.nvim_buf_set_extmark(buf, namespace, r, 0, {
+      virt_text = { { RULE, "GeminiChatRule" } },
+      virt_text_pos = "overlay",
+      priority = 200,
+    })
+  elseif kind and kind_hl[kind] then
+    vim.api.nvim_buf_set_extmark(buf, namespace, r, 0, {
+      end_col = #text,
+      hl_group = kind_hl[kind],
+      priority = 200,
+    })
+  end
 end
 
----@alias gemini_chat.Line {[1]: string, [2]: string?}  text and its kind
-
----Insert lines at `row`, decorated by kind: you, gemini, rule, usage, hint, error, stopped.
+---Insert lines at `row`, decorated by kind (you, gemini, rule, usage, thought, tool, ...),
+---folding the blocks that items mark with fold_start/fold_end.
 ---@param buf integer
 ---@param row integer
----@param items gemini_chat.Line[]
+---@param items gemini_chat.Item[]
 ---@param end_row? integer Replace lines up to here (exclusive; -1 = the end) instead of inserting.
 local function put(buf, row, items, end_row)
-  local texts = {}
+  vim.api.nvim_buf_set_lines(buf, row, end_row or row, false, blocks.texts(items))
+  local fold_start = nil ---@type integer?
   for i, item in ipairs(items) do
-    texts[i] = item[1]
-  end
-  vim.api.nvim_buf_set_lines(buf, row, end_row or row, false, texts)
-  for i, item in ipairs(items) do
-    local r, kind, text = row + i - 1, item[2], item[1]
-    if kind == "you" or kind == "gemini" then
-      local hl = kind == "you" and "GeminiChatYou" or "GeminiChatGemini"
-      vim.api.nvim_buf_set_extmark(buf, ns, r, 0, {
-        end_col = #text,
-        hl_group = hl,
-        virt_text = { { " " .. RULE, "GeminiChatRule" } },
-        virt_text_pos = "eol",
-        priority = 200,
-      })
-    elseif kind == "rule" then
-      vim.api.nvim_buf_set_extmark(buf, ns, r, 0, {
-        virt_text = { { RULE, "GeminiChatRule" } },
-        virt_text_pos = "overlay",
-        priority = 200,
-      })
-    elseif kind then
-      local hl = ({
-        usage = "GeminiChatUsage",
-        hint = "GeminiChatHint",
-        error = "GeminiChatError",
-        stopped = "GeminiChatStopped",
-        attachment = "GeminiChatAttachment",
-      })[kind]
-      vim.api.nvim_buf_set_extmark(buf, ns, r, 0, {
-        end_col = #text,
-        hl_group = hl,
-        priority = 200,
-      })
+    local r = row + i - 1
+    decorate(buf, ns, r, item[2], item[1])
+    if item.fold_start then
+      fold_start = r
+    end
+    if item.fold_end and fold_start then
+      folds.add(buf, fold_start, r)
+      fold_start = nil
     end
   end
 end
@@ -308,6 +344,7 @@ local function set_window_options(win)
   wo.spell = false
   wo.list = false
   wo.cursorline = false
+  folds.window_options(win)
 end
 
 ---Open the chat window of `s`, or focus it when it is already shown in this tab.
@@ -322,6 +359,7 @@ function M.show(s)
   end
   local win = open_window(s)
   set_window_options(win)
+  folds.apply(s.buf, win)
   M.refresh_winbar(s)
   M.focus_input(s)
   return win
@@ -347,8 +385,9 @@ end
 ---@param s gemini_chat.Session
 function M.refresh_winbar(s)
   local parts = { vim.fs.basename(s.root) }
-  if M.model_label then
-    parts[#parts + 1] = M.model_label
+  local model = s.model or M.model_label
+  if model then
+    parts[#parts + 1] = model
   end
   if s.status ~= "" then
     parts[#parts + 1] = s.status
@@ -404,65 +443,14 @@ function M.set_pending(s, attachments, labels)
   decorate_input(s)
 end
 
----@param usage table?
----@param model string?
----@return string?
-local function usage_line(usage, model)
-  if type(usage) ~= "table" then
-    return nil
-  end
-  local text = ("_tokens: %s prompt · %s reply"):format(
-    tostring(usage.promptTokens or 0),
-    tostring(usage.replyTokens or 0)
-  )
-  if (usage.thoughtsTokens or 0) > 0 then
-    text = text .. (" · %s thinking"):format(tostring(usage.thoughtsTokens))
-  end
-  text = text .. (" · %s total"):format(tostring(usage.totalTokens or 0))
-  if model and model ~= "" then
-    text = text .. " · " .. model
-  end
-  return text .. "_"
-end
-
----@param text string
----@param labels string[]?
----@return gemini_chat.Line[]
-local function you_block(text, labels)
-  local items = {} ---@type gemini_chat.Line[]
-  for _, line in ipairs(split(text)) do
-    items[#items + 1] = { line }
-  end
-  for _, label in ipairs(labels or {}) do
-    items[#items + 1] = { "> attached: " .. label, "attachment" }
-  end
-  return items
-end
-
----Lines of a finished exchange's reply: body, usage, separator.
----@param text string
----@param usage table?
----@param model string?
----@return gemini_chat.Line[]
-local function gemini_block(text, usage, model)
-  local items = { { "" }, { "## Gemini", "gemini" } } ---@type gemini_chat.Line[]
-  for _, line in ipairs(split((text:gsub("[\r\n]+$", "")))) do
-    items[#items + 1] = { line }
-  end
-  local u = usage_line(usage, model)
-  if u then
-    vim.list_extend(items, { { "" }, { u, "usage" } })
-  end
-  vim.list_extend(items, { { "" }, { "---", "rule" }, { "" } })
-  return items
-end
-
 ---Clear the buffer back to an empty input area, keeping the draft.
 ---@param s gemini_chat.Session
 function M.clear(s)
   local draft = vim.api.nvim_buf_get_lines(s.buf, mark_row(s.buf, s.input_mark) + 1, -1, false)
-  vim.api.nvim_buf_clear_namespace(s.buf, ns, 0, -1)
-  vim.api.nvim_buf_clear_namespace(s.buf, status_ns, 0, -1)
+  for _, namespace in ipairs({ ns, status_ns, live_ns }) do
+    vim.api.nvim_buf_clear_namespace(s.buf, namespace, 0, -1)
+  end
+  folds.clear(s.buf)
   vim.api.nvim_buf_set_lines(s.buf, 0, -1, false, { "" })
   s.reply = nil
   add_input(s, draft)
@@ -473,20 +461,7 @@ end
 ---@param turns table[]
 function M.render_history(s, turns)
   M.clear(s)
-  local items = {} ---@type gemini_chat.Line[]
-  for _, turn in ipairs(turns) do
-    if turn.role == "user" then
-      local labels = {}
-      for _, a in ipairs(turn.attachments or {}) do
-        labels[#labels + 1] = a.name or a.uri or "attachment"
-      end
-      items[#items + 1] = { "## You", "you" }
-      vim.list_extend(items, you_block(turn.text or "", labels))
-    else
-      vim.list_extend(items, gemini_block(turn.text or "", turn.usage, turn.model))
-    end
-  end
-  put(s.buf, mark_row(s.buf, s.input_mark), items)
+  put(s.buf, mark_row(s.buf, s.input_mark), blocks.history(turns))
   s.loaded = true
 end
 
@@ -498,8 +473,8 @@ end
 function M.begin_turn(s, message, labels, draft)
   local row = mark_row(s.buf, s.input_mark)
   vim.api.nvim_buf_del_extmark(s.buf, ns, s.input_mark)
-  local items = { { "## You", "you" } } ---@type gemini_chat.Line[]
-  vim.list_extend(items, you_block(message, labels))
+  local items = { { "## You", "you" } } ---@type gemini_chat.Item[]
+  vim.list_extend(items, blocks.you(message, labels))
   local hdr = row + #items + 1
   vim.list_extend(items, {
     { "" },
@@ -511,7 +486,15 @@ function M.begin_turn(s, message, labels, draft)
   })
   put(s.buf, row, items, -1)
   local mark = vim.api.nvim_buf_set_extmark(s.buf, ns, hdr, 0, {})
-  s.reply = { mark = mark, lines = 1, text = "", started = false }
+  s.reply = {
+    mark = mark,
+    lines = 1,
+    text = "",
+    started = false,
+    thoughts = "",
+    tools = {},
+    images = {},
+  }
   s.pending, s.pending_labels = {}, {}
   add_input(s, draft)
   M.reply_status(s, "waiting for Gemini…")
@@ -532,6 +515,90 @@ function M.reply_status(s, text)
   })
 end
 
+---The reply's rows: its first line and one past its last.
+---@param s gemini_chat.Session
+---@return integer first, integer stop
+local function region(s)
+  local first = mark_row(s.buf, s.reply.mark) + 1
+  return first, first + s.reply.lines
+end
+
+---Add lines at the end of the reply.
+---@param s gemini_chat.Session
+---@param items gemini_chat.Item[]
+local function push(s, items)
+  local _, stop = region(s)
+  put(s.buf, stop, items)
+  s.reply.lines = s.reply.lines + #items
+end
+
+---Highlight the streaming thought block (its lines grow, so they are redone each time).
+---@param s gemini_chat.Session
+local function highlight_thoughts(s)
+  local first, stop = region(s)
+  local head = first + s.reply.thought_row
+  vim.api.nvim_buf_clear_namespace(s.buf, live_ns, head, stop)
+  for r, line in ipairs(vim.api.nvim_buf_get_lines(s.buf, head, stop, false)) do
+    decorate(s.buf, live_ns, head + r - 1, r == 1 and "thought_head" or "thought", line)
+  end
+end
+
+---End the streaming thought block: its final title, no trailing blank lines, folded.
+---@param s gemini_chat.Session
+local function close_thoughts(s)
+  local r = s.reply
+  if not r or r.segment ~= "thought" then
+    return
+  end
+  r.segment = "meta"
+  local first, stop = region(s)
+  local head = first + r.thought_row
+  while
+    stop - 1 > head + 1
+    and vim.api.nvim_buf_get_lines(s.buf, stop - 1, stop, false)[1]:match("^>%s*$")
+  do
+    vim.api.nvim_buf_set_lines(s.buf, stop - 1, stop, false, {})
+    r.lines, stop = r.lines - 1, stop - 1
+  end
+  vim.api.nvim_buf_set_lines(s.buf, head, head + 1, false, { blocks.THOUGHTS })
+  highlight_thoughts(s)
+  folds.add(s.buf, head, stop - 1)
+end
+
+---Start a new part of the streaming reply: text, thoughts or a meta line (tool, image, ...).
+---@param s gemini_chat.Session
+---@param kind "text"|"thought"|"meta"
+local function start_segment(s, kind)
+  local r = s.reply ---@cast r -nil
+  close_thoughts(s)
+  if not r.started then
+    r.started = true
+    M.reply_status(s, nil)
+    local first = region(s)
+    vim.api.nvim_buf_set_lines(s.buf, first, first + 1, false, {}) -- the "waiting" line
+    r.lines = 0
+  elseif (kind == "text") ~= (r.segment == "text") then
+    push(s, { { "" } }) -- a blank line between the answer and the lines about it
+  end
+  r.segment = kind
+end
+
+---Append `delta` to the reply's last line; `prefix` starts each new line it makes.
+---@param s gemini_chat.Session
+---@param delta string
+---@param prefix string
+local function extend_last(s, delta, prefix)
+  local _, stop = region(s)
+  local current = vim.api.nvim_buf_get_lines(s.buf, stop - 1, stop, false)[1] or ""
+  local parts = split(delta)
+  parts[1] = current .. parts[1]
+  for i = 2, #parts do
+    parts[i] = prefix .. parts[i]
+  end
+  vim.api.nvim_buf_set_lines(s.buf, stop - 1, stop, false, parts)
+  s.reply.lines = s.reply.lines + #parts - 1
+end
+
 ---Append a streamed piece of the reply.
 ---@param s gemini_chat.Session
 ---@param delta string
@@ -540,19 +607,72 @@ function M.append(s, delta)
   if not r or delta == "" then
     return
   end
-  if not r.started then
-    r.started = true
-    M.reply_status(s, nil)
+  if r.segment ~= "text" then
+    start_segment(s, "text")
+    push(s, { { "" } })
   end
   r.text = r.text .. delta
-  local last = mark_row(s.buf, r.mark) + r.lines
-  local current = vim.api.nvim_buf_get_lines(s.buf, last, last + 1, false)[1] or ""
-  local parts = split(current .. delta)
-  vim.api.nvim_buf_set_lines(s.buf, last, last + 1, false, parts)
-  r.lines = r.lines + #parts - 1
+  extend_last(s, delta, "")
 end
 
----Finish the reply: make the body the full text and add the usage line.
+---Append a streamed piece of the thought summary, shown as a callout until the answer starts.
+---@param s gemini_chat.Session
+---@param delta string
+function M.append_thought(s, delta)
+  local r = s.reply
+  if not r or delta == "" then
+    return
+  end
+  if r.segment ~= "thought" then
+    start_segment(s, "thought")
+    r.thought_row = r.lines
+    push(s, { { blocks.THINKING, "thought_head" }, { "> ", "thought" } })
+  end
+  r.thoughts = r.thoughts .. delta
+  extend_last(s, delta, "> ")
+  highlight_thoughts(s)
+end
+
+---Show a tool call the daemon made for this reply.
+---@param s gemini_chat.Session
+---@param call {name?: string, summary?: string}
+function M.add_tool(s, call)
+  if s.reply then
+    start_segment(s, "meta")
+    s.reply.tools[#s.reply.tools + 1] = call
+    push(s, { blocks.tool(call) })
+  end
+end
+
+---Show an image of the reply (saved by the daemon).
+---@param s gemini_chat.Session
+---@param image {mimeType?: string, path?: string}
+function M.add_image(s, image)
+  if s.reply then
+    start_segment(s, "meta")
+    s.reply.images[#s.reply.images + 1] = image
+    push(s, { blocks.image(image) })
+  end
+end
+
+---Say that older exchanges were summarised before this turn.
+---@param s gemini_chat.Session
+---@param n integer
+function M.add_compacted(s, n)
+  if s.reply and not s.reply.compacted then
+    start_segment(s, "meta")
+    s.reply.compacted = n
+    push(s, { blocks.compacted(n) })
+  end
+end
+
+---@param value any
+---@return boolean
+local function present(value)
+  return value ~= nil and value ~= vim.NIL and value ~= "" and not vim.deep_equal(value, {})
+end
+
+---Finish the reply: redraw it from the result as history shows it, with the usage line.
 ---@param s gemini_chat.Session
 ---@param result table
 function M.finish(s, result)
@@ -560,43 +680,41 @@ function M.finish(s, result)
   if not r then
     return
   end
-  local first = mark_row(s.buf, r.mark) + 1
-  if type(result.text) == "string" and result.text ~= r.text then
-    -- Non-streamed or partly streamed: the final result holds the whole reply.
-    local lines = split(result.text)
-    vim.api.nvim_buf_set_lines(s.buf, first, first + r.lines, false, lines)
-    r.lines = #lines
-  end
-  -- Drop trailing blank lines of the reply (a final newline) before the usage line.
-  while r.lines > 1 do
-    local last = vim.api.nvim_buf_get_lines(s.buf, first + r.lines - 1, first + r.lines, false)[1]
-    if last ~= "" then
-      break
-    end
-    vim.api.nvim_buf_set_lines(s.buf, first + r.lines - 1, first + r.lines, false, {})
-    r.lines = r.lines - 1
-  end
   M.reply_status(s, nil)
-  local u = usage_line(result.usage, result.model)
+  local first, stop = region(s)
+  -- What streamed is the fallback for fields the result leaves out.
+  local turn = {
+    text = type(result.text) == "string" and result.text or r.text,
+    thoughts = present(result.thoughts) and result.thoughts or r.thoughts,
+    toolCalls = present(result.toolCalls) and result.toolCalls or r.tools,
+    images = present(result.images) and result.images or r.images,
+    compacted = present(result.compacted) and result.compacted or r.compacted,
+  }
+  folds.remove(s.buf, first, stop - 1)
+  vim.api.nvim_buf_clear_namespace(s.buf, ns, first, stop)
+  vim.api.nvim_buf_clear_namespace(s.buf, live_ns, first, stop)
+  local items = blocks.model_body(turn)
+  local u = blocks.usage(result.usage, result.model)
   if u then
-    put(s.buf, first + r.lines, { { "" }, { u, "usage" } })
+    vim.list_extend(items, { { "" }, { u, "usage" } })
   end
+  put(s.buf, first, items, stop)
   s.reply = nil
 end
 
 ---End the reply with a note: kind "stopped" or "error".
 ---@param s gemini_chat.Session
 ---@param kind "stopped"|"error"
----@param text string
+---@param text string May span lines.
 function M.fail(s, kind, text)
   local r = s.reply
   if not r then
     return
   end
   M.reply_status(s, nil)
-  local first = mark_row(s.buf, r.mark) + 1
-  local row = first + r.lines
-  local items = {} ---@type gemini_chat.Line[]
+  close_thoughts(s)
+  local first, row = region(s)
+  local items = {} ---@type gemini_chat.Item[]
   if r.started then
     items[#items + 1] = { "" }
   else
@@ -604,7 +722,9 @@ function M.fail(s, kind, text)
     vim.api.nvim_buf_set_lines(s.buf, first, first + 1, false, {})
     row = first
   end
-  items[#items + 1] = { text, kind }
+  for _, line in ipairs(split(text)) do
+    items[#items + 1] = { line, kind }
+  end
   put(s.buf, row, items)
   s.reply = nil
 end
