@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import mimetypes
+import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeAlias, cast
 
 from pydantic import ValidationError
 
+from . import compaction, tools
 from .attachments import Prepared
+from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import CallOptions, GeminiClient, RetryCallback
-from .gemini.errors import BadRequestError, BlockedError, UpstreamUnavailableError, blocked_error
+from .gemini.errors import (
+    BadRequestError,
+    GeminiError,
+    UpstreamUnavailableError,
+    blocked_error,
+)
 from .settings import Settings
 from .store import ConversationStore, Entry
 from .workspaces import Workspace
 
 Json: TypeAlias = dict[str, object]
-DeltaKind = Literal["text", "thought"]
-DeltaCallback = Callable[[DeltaKind, str], Awaitable[None]]
+ProgressCallback = Callable[[Json], Awaitable[None]]
+"""Receives `$/progress` values: {"text"}, {"thought"}, {"tool"}, {"compacted"}, {"image"}."""
 MODELS_TTL = 300.0
 
 
@@ -44,13 +56,33 @@ class Turn:
 
 
 @dataclass
-class _Reply:
-    parts: list[Json]
-    text: str
-    thoughts: str
-    finish_reason: str | None
-    usage: wire.UsageMetadata | None
-    last: wire.GenerateContentResponse | None
+class _Round:
+    """One model answer (a whole response, or a stream's chunks)."""
+
+    parts: list[Json] = field(default_factory=list[Json])
+    text: str = ""
+    thoughts: str = ""
+    finish_reason: str | None = None
+    usage: wire.UsageMetadata | None = None
+    last: wire.GenerateContentResponse | None = None
+
+
+@dataclass
+class _Exchange:
+    """Everything one turn produced, across its tool rounds."""
+
+    staged: list[tuple[str, Json, Json]]
+    contents: list[Json]
+    text: str = ""
+    thoughts: str = ""
+    finish_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(USAGE_KEYS, 0))
+    tool_calls: list[Json] = field(default_factory=list[Json])
+    images: list[Json] = field(default_factory=list[Json])
+    last_parts: list[Json] = field(default_factory=list[Json])
+
+
+USAGE_KEYS = ("promptTokens", "replyTokens", "thoughtsTokens", "totalTokens")
 
 
 def call_options(s: Settings) -> CallOptions:
@@ -70,7 +102,7 @@ def bare_model(model: str) -> str:
     return model.removeprefix("models/")
 
 
-def usage_json(usage: wire.UsageMetadata | None) -> Json:
+def usage_json(usage: wire.UsageMetadata | None) -> dict[str, int]:
     """PROTOCOL.md's usage object."""
     u = usage or wire.UsageMetadata()
     return {
@@ -95,6 +127,8 @@ class ChatService:
         self._store = store
         self._locks: dict[str, asyncio.Lock] = {}
         self._models: tuple[float, tuple[str, str | None], list[wire.Model]] | None = None
+        self._limits: dict[str, int] = {}
+        self.context = ContextFiles()
 
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
@@ -102,48 +136,47 @@ class ChatService:
     async def chat(
         self,
         turn: Turn,
-        on_delta: DeltaCallback | None = None,
+        on_progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
     ) -> Json:
-        """Send a turn with the whole history; commit both contents only once the reply finished."""
+        """Send a turn with the whole history; commit its contents only once the reply finished."""
         settings = self._settings()
-        model = bare_model(turn.model or settings.model)
         config = self._generation_config(settings, turn.generation_config)
         user: Json = {
             "role": "user",
             "parts": [*turn.prepared.parts, *_message_parts(turn.message)],
         }
+        user_meta: Json = {"text": turn.message, "attachments": turn.prepared.shown}
+        store = self._store()
         async with self._lock(turn.ws.key):
-            store = self._store()
+            model = await self._model_for(turn.ws, turn.model)
             history = await asyncio.to_thread(store.history, turn.ws.key)
-            request = self._request(settings, history, user, config)
+            base = self._base_request(settings, turn.ws, config)
             opts = call_options(settings)
-            if on_delta is None:
-                reply = await self._generate(model, request, opts, on_retry)
-            else:
-                reply = await self._stream(model, request, opts, on_delta, on_retry)
-            usage = usage_json(reply.usage)
-            user_meta: Json = {"text": turn.message, "attachments": turn.prepared.shown}
-            model_meta: Json = {
-                "text": reply.text,
-                "thoughts": reply.thoughts,
-                "usage": usage,
-                "model": model,
-                "finishReason": reply.finish_reason,
-            }
-            model_content: Json = {"role": "model", "parts": reply.parts}
-            number = await asyncio.to_thread(
-                store.commit_exchange, turn.ws.key, user, user_meta, model_content, model_meta
-            )
-        return {
-            "workspace": turn.ws.uri,
-            "turn": number,
-            "text": reply.text,
-            "thoughts": reply.thoughts,
-            "finishReason": reply.finish_reason,
-            "model": model,
-            "usage": usage,
-        }
+            compacted = 0
+            if await self._over_threshold(settings, model, history, user, opts):
+                history, compacted = await self._compact(turn.ws, model, history, opts, on_progress)
+            try:
+                ex = await self._exchange(turn.ws, model, base, history, user, user_meta, opts,
+                                          on_progress, on_retry)  # fmt: skip
+            except BadRequestError as exc:
+                if compacted or not history or not settings.compact_threshold:
+                    raise
+                if not compaction.too_long(exc.message):
+                    raise
+                history, compacted = await self._compact(turn.ws, model, history, opts, on_progress)
+                ex = await self._exchange(turn.ws, model, base, history, user, user_meta, opts,
+                                          on_progress, on_retry)  # fmt: skip
+            await self._keep_images(ex, settings.data_dir, on_progress)
+            self._stage_reply(ex, model)
+            number = await asyncio.to_thread(store.commit, turn.ws.key, ex.staged)
+        return self._result(turn.ws, number, model, ex, compacted)
+
+    async def _model_for(self, ws: Workspace, override: str | None) -> str:
+        if override:
+            return bare_model(override)
+        sticky = await asyncio.to_thread(self._store().model, ws.key)
+        return bare_model(sticky or self._settings().model)
 
     def _generation_config(
         self, settings: Settings, override: Json | None
@@ -164,28 +197,106 @@ class ChatService:
                 f"Invalid generationConfig: {_first_error(exc)}", "generationConfig"
             ) from None
 
-    def _request(
-        self, settings: Settings, history: list[Entry], user: Json, config: wire.GenerationConfig
+    def system_instruction(self, settings: Settings, ws: Workspace) -> str:
+        """The settings' instruction plus the workspace's context file."""
+        context = self.context.read(ws.root, settings.context_file)
+        return system_text(settings.system_instruction, context)
+
+    def _base_request(
+        self, settings: Settings, ws: Workspace, config: wire.GenerationConfig
     ) -> wire.GenerateContentRequest:
-        contents = [e.content for e in history]
-        contents.append(user)
+        """Everything of a request but its contents."""
         try:
             safety = [wire.SafetySetting.model_validate(s) for s in settings.safety_settings]
         except ValidationError as exc:
             raise BadRequestError(
                 f"The gemini.safetySettings setting is invalid: {_first_error(exc)}"
             ) from None
-        system = (
-            wire.Content(role="user", parts=[wire.Part(text=settings.system_instruction)])
-            if settings.system_instruction.strip()
-            else None
-        )
+        system = self.system_instruction(settings, ws)
+        declared = [wire.Tool.model_validate({"functionDeclarations": tools.DECLARATIONS})]
         return wire.GenerateContentRequest(
-            contents=[wire.Content.model_validate(c) for c in contents],
-            system_instruction=system,
+            contents=[],
+            system_instruction=(
+                wire.Content(role="user", parts=[wire.Part(text=system)])
+                if system.strip()
+                else None
+            ),
             generation_config=config,
             safety_settings=safety or None,
+            tools=declared if settings.tools else None,
         )
+
+    async def _exchange(
+        self,
+        ws: Workspace,
+        model: str,
+        base: wire.GenerateContentRequest,
+        history: list[Entry],
+        user: Json,
+        user_meta: Json,
+        opts: CallOptions,
+        on_progress: ProgressCallback | None,
+        on_retry: RetryCallback | None,
+    ) -> _Exchange:
+        """Call Gemini, running the tool calls it asks for, until it answers."""
+        ex = _Exchange(staged=[("user", user, user_meta)], contents=[e.content for e in history])
+        ex.contents.append(user)
+        settings = self._settings()
+        calls = 0
+        while True:
+            request = base.model_copy(
+                update={"contents": [wire.Content.model_validate(c) for c in ex.contents]}
+            )
+            if calls >= settings.max_tool_calls and base.tools:
+                request.tool_config = wire.ToolConfig.model_validate(
+                    {"functionCallingConfig": {"mode": "NONE"}}
+                )
+            if on_progress is None:
+                rnd = await self._generate(model, request, opts, on_retry)
+            else:
+                rnd = await self._stream(model, request, opts, on_progress, on_retry)
+            _add_round(ex, rnd)
+            asked = [p for p in rnd.parts if "functionCall" in p]
+            if not asked or not base.tools:
+                return ex
+            answers = await self._run_tools(ws, asked, calls, settings, ex, on_progress)
+            calls += len(asked)
+            model_content: Json = {"role": "model", "parts": rnd.parts}
+            reply_content: Json = {"role": "user", "parts": answers}
+            ex.contents += [model_content, reply_content]
+            hidden: Json = {"hidden": True}
+            ex.staged += [("model", model_content, hidden), ("user", reply_content, hidden)]
+
+    async def _run_tools(
+        self,
+        ws: Workspace,
+        asked: list[Json],
+        done: int,
+        settings: Settings,
+        ex: _Exchange,
+        on_progress: ProgressCallback | None,
+    ) -> list[Json]:
+        """Run the calls of one model answer; past the cap, tell the model to answer instead."""
+        answers: list[Json] = []
+        for i, part in enumerate(asked):
+            name, args = tools.call_args(part)
+            if done + i >= settings.max_tool_calls:
+                result = tools.ToolResult(
+                    {"error": "Tool call limit reached for this turn; answer with what you have."},
+                    f"{name} skipped: tool call limit reached",
+                )
+            else:
+                result = await asyncio.to_thread(tools.run, ws, name, args)
+            call = cast(Json, part["functionCall"])
+            response: Json = {"name": name, "response": result.response}
+            if call.get("id"):
+                response["id"] = call["id"]
+            answers.append({"functionResponse": response})
+            shown: Json = {"name": name, "summary": result.summary}
+            ex.tool_calls.append(shown)
+            if on_progress is not None:
+                await on_progress({"tool": shown})
+        return answers
 
     async def _generate(
         self,
@@ -193,40 +304,158 @@ class ChatService:
         request: wire.GenerateContentRequest,
         opts: CallOptions,
         on_retry: RetryCallback | None,
-    ) -> _Reply:
+    ) -> _Round:
         response = await self._client.generate_content(model, request, opts, on_retry)
-        reply = _Reply([], "", "", None, response.usage_metadata, response)
-        _absorb(reply, response)
-        return _finish(reply)
+        rnd = _Round()
+        _absorb(rnd, response)
+        return _finish(rnd)
 
     async def _stream(
         self,
         model: str,
         request: wire.GenerateContentRequest,
         opts: CallOptions,
-        on_delta: DeltaCallback,
+        on_progress: ProgressCallback,
         on_retry: RetryCallback | None,
-    ) -> _Reply:
-        reply = _Reply([], "", "", None, None, None)
+    ) -> _Round:
+        rnd = _Round()
         stream = self._client.stream_generate_content(model, request, opts, on_retry)
         try:
             async for chunk in stream:
-                for kind, piece in _absorb(reply, chunk):
-                    await on_delta(kind, piece)
+                for kind, piece in _absorb(rnd, chunk):
+                    await on_progress({kind: piece})
         finally:
             await stream.aclose()  # closes the upstream response at once on cancel
-        return _finish(reply)
+        return _finish(rnd)
+
+    async def _keep_images(
+        self, ex: _Exchange, data_dir: Path, on_progress: ProgressCallback | None
+    ) -> None:
+        """Save the reply's image parts as files; tell the client where."""
+        for part in ex.last_parts:
+            blob = part.get("inlineData")
+            if not isinstance(blob, dict):
+                continue
+            b = cast(Json, blob)
+            mime, data = str(b.get("mimeType", "")), str(b.get("data", ""))
+            if not mime.startswith("image/"):
+                continue
+            path = await asyncio.to_thread(_save_image, data_dir, mime, data)
+            image: Json = {"mimeType": mime, "path": str(path)}
+            ex.images.append(image)
+            if on_progress is not None:
+                await on_progress({"image": image})
+
+    def _stage_reply(self, ex: _Exchange, model: str) -> None:
+        meta: Json = {
+            "text": ex.text,
+            "thoughts": ex.thoughts,
+            "usage": ex.usage,
+            "model": model,
+            "finishReason": ex.finish_reason,
+        }
+        if ex.tool_calls:
+            meta["toolCalls"] = ex.tool_calls
+        if ex.images:
+            meta["images"] = ex.images
+        ex.staged.append(("model", {"role": "model", "parts": ex.last_parts}, meta))
+
+    def _result(
+        self, ws: Workspace, number: int, model: str, ex: _Exchange, compacted: int
+    ) -> Json:
+        result: Json = {
+            "workspace": ws.uri,
+            "turn": number,
+            "text": ex.text,
+            "thoughts": ex.thoughts,
+            "finishReason": ex.finish_reason,
+            "model": model,
+            "usage": ex.usage,
+        }
+        if ex.tool_calls:
+            result["toolCalls"] = ex.tool_calls
+        if ex.images:
+            result["images"] = ex.images
+        if compacted:
+            result["compacted"] = {"turns": compacted}
+        return result
+
+    async def _over_threshold(
+        self, settings: Settings, model: str, history: list[Entry], user: Json, opts: CallOptions
+    ) -> bool:
+        if not settings.compact_threshold or not history:
+            return False
+        limit = await self._input_limit(model, opts)
+        if limit is None:
+            return False
+        return compaction.estimate_tokens(history, user) > settings.compact_threshold * limit
+
+    async def _input_limit(self, model: str, opts: CallOptions) -> int | None:
+        if model not in self._limits:
+            try:
+                info = await self._client.get_model(model, opts)
+            except GeminiError:
+                return None
+            if not info.input_token_limit:
+                return None
+            self._limits[model] = info.input_token_limit
+        return self._limits[model]
+
+    async def _compact(
+        self,
+        ws: Workspace,
+        model: str,
+        history: list[Entry],
+        opts: CallOptions,
+        on_progress: ProgressCallback | None,
+    ) -> tuple[list[Entry], int]:
+        """Summarise the oldest exchanges into one marked exchange; archive the originals."""
+        old, recent = compaction.split(history)
+        if not old:
+            return history, 0
+        contents = [e.content for group in old for e in group]
+        contents.append({"role": "user", "parts": [{"text": compaction.SUMMARY_REQUEST}]})
+        request = wire.GenerateContentRequest(
+            contents=[wire.Content.model_validate(c) for c in contents]
+        )
+        response = await self._client.generate_content(model, request, opts)
+        summary = response.text().strip()
+        if not summary:
+            raise UpstreamUnavailableError(
+                "The conversation is too long for the model and Gemini could not summarise it; "
+                "start a new chat."
+            )
+        staged = [compaction.summary_exchange(summary, len(old)), *compaction.restaged(recent)]
+        store = self._store()
+        replaced = await asyncio.to_thread(store.replace, ws.key, staged, history[-1].seq)
+        fresh = await asyncio.to_thread(store.history, ws.key)
+        if not replaced:  # another daemon moved the conversation on; go on without compacting
+            return fresh, 0
+        if on_progress is not None:
+            await on_progress({"compacted": {"turns": len(old)}})
+        return fresh, len(old)
 
     async def history(self, ws: Workspace) -> Json:
-        """The active conversation as clients show it."""
+        """The active conversation as clients show it, and the model the next turn will use."""
         entries = await asyncio.to_thread(self._store().history, ws.key)
-        return {"workspace": ws.uri, "turns": [_shown(e) for e in entries]}
+        model = await self._model_for(ws, None)
+        shown = [_shown(e) for e in entries if not e.meta.get("hidden")]
+        return {"workspace": ws.uri, "turns": shown, "model": model}
 
     async def reset(self, ws: Workspace) -> Json:
         """Archive the active conversation; the next turn starts a fresh one."""
         async with self._lock(ws.key):
-            cleared = await asyncio.to_thread(self._store().reset, ws.key)
+            entries = await asyncio.to_thread(self._store().history, ws.key)
+            await asyncio.to_thread(self._store().reset, ws.key)
+        cleared = len([e for e in entries if not e.meta.get("hidden")])
         return {"workspace": ws.uri, "cleared": cleared}
+
+    async def set_model(self, ws: Workspace, model: str | None) -> Json:
+        """Remember the model for a workspace (None: back to the setting)."""
+        await asyncio.to_thread(
+            self._store().set_model, ws.key, bare_model(model) if model else None
+        )
+        return {"workspace": ws.uri, "model": await self._model_for(ws, None)}
 
     async def models(self) -> Json:
         """The models that support generateContent (cached a few minutes)."""
@@ -258,7 +487,7 @@ class ChatService:
     ) -> Json:
         """The size of the conversation plus a draft turn, against the model's input limit."""
         settings = self._settings()
-        name = bare_model(model or settings.model)
+        name = await self._model_for(ws, model)
         history = await asyncio.to_thread(self._store().history, ws.key)
         contents = [wire.Content.model_validate(e.content) for e in history]
         parts = [*prepared.parts, *_message_parts(message)]
@@ -280,45 +509,71 @@ def _first_error(exc: ValidationError) -> str:
     return f"{loc}: {err['msg']}" if loc else err["msg"]
 
 
-def _absorb(reply: _Reply, chunk: wire.GenerateContentResponse) -> list[tuple[DeltaKind, str]]:
-    """Add one response (or stream chunk) to the reply; return its visible pieces."""
-    pieces: list[tuple[DeltaKind, str]] = []
-    reply.last = chunk
+def _absorb(rnd: _Round, chunk: wire.GenerateContentResponse) -> list[tuple[str, str]]:
+    """Add one response (or stream chunk) to the round; return its visible pieces."""
+    pieces: list[tuple[str, str]] = []
+    rnd.last = chunk
     if chunk.usage_metadata is not None:
-        reply.usage = chunk.usage_metadata
+        rnd.usage = chunk.usage_metadata
     if not chunk.candidates:
         return pieces
     cand = chunk.candidates[0]
     if cand.finish_reason:
-        reply.finish_reason = cand.finish_reason
+        rnd.finish_reason = cand.finish_reason
     for part in cand.content.parts if cand.content and cand.content.parts else []:
-        reply.parts.append(part.model_dump(by_alias=True, exclude_none=True, mode="json"))
+        rnd.parts.append(part.model_dump(by_alias=True, exclude_none=True, mode="json"))
         if part.text:
-            kind: DeltaKind = "thought" if part.thought else "text"
-            if kind == "thought":
-                reply.thoughts += part.text
+            if part.thought:
+                rnd.thoughts += part.text
+                pieces.append(("thought", part.text))
             else:
-                reply.text += part.text
-            pieces.append((kind, part.text))
+                rnd.text += part.text
+                pieces.append(("text", part.text))
     return pieces
 
 
-def _finish(reply: _Reply) -> _Reply:
-    """Insist on a finished, non-empty reply; a blocked one becomes BlockedError."""
-    if reply.last is not None and not reply.text:
-        blocked = blocked_error(reply.last)
+def _finish(rnd: _Round) -> _Round:
+    """Insist on a finished, non-empty answer; a blocked one becomes BlockedError."""
+    if rnd.last is not None and not rnd.text:
+        blocked = blocked_error(rnd.last)
         if blocked is not None:
             raise blocked
-    if reply.finish_reason is None:
+    if rnd.finish_reason is None:
         raise UpstreamUnavailableError(
             "Gemini's reply did not finish; nothing was saved. Try again."
         )
-    if not reply.parts:
+    if not rnd.parts:
         raise UpstreamUnavailableError(
-            f"Gemini returned an empty reply (finishReason {reply.finish_reason}); "
+            f"Gemini returned an empty reply (finishReason {rnd.finish_reason}); "
             "nothing was saved. Try again or rephrase."
         )
-    return reply
+    return rnd
+
+
+def _add_round(ex: _Exchange, rnd: _Round) -> None:
+    ex.text += rnd.text
+    ex.thoughts += rnd.thoughts
+    ex.finish_reason = rnd.finish_reason
+    ex.last_parts = rnd.parts
+    for key, value in usage_json(rnd.usage).items():
+        ex.usage[key] += value
+
+
+IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def _save_image(data_dir: Path, mime: str, data: str) -> Path:
+    """Write an image part under dataDir/images, named by its content; private to the user."""
+    raw = base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_" if "-" in data else None)
+    folder = data_dir / "images"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    suffix = IMAGE_SUFFIXES.get(mime) or mimetypes.guess_extension(mime) or ".bin"
+    path = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}{suffix}"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+    return path
 
 
 def _shown(e: Entry) -> Json:
@@ -328,11 +583,8 @@ def _shown(e: Entry) -> Json:
         "attachments": e.meta.get("attachments", []),
         "time": e.time,
     }
-    if e.role == "model":
-        for name in ("usage", "thoughts", "model", "finishReason"):
-            if e.meta.get(name) is not None:
-                item[name] = e.meta[name]
+    names = ("usage", "thoughts", "model", "finishReason", "toolCalls", "images")
+    for name in ("compacted",) if e.role == "user" else names:
+        if e.meta.get(name) is not None:
+            item[name] = e.meta[name]
     return item
-
-
-__all__ = ["BlockedError", "ChatService", "Turn", "TurnParamsError"]

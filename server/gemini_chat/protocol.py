@@ -15,7 +15,8 @@ RESET = "gemini/reset"
 MODELS = "gemini/models"
 STATUS = "gemini/status"
 COUNT_TOKENS = "gemini/countTokens"
-METHODS = [CHAT, HISTORY, RESET, MODELS, STATUS, COUNT_TOKENS]
+SET_MODEL = "gemini/setModel"
+METHODS = [CHAT, HISTORY, RESET, MODELS, STATUS, COUNT_TOKENS, SET_MODEL]
 
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
@@ -102,6 +103,13 @@ class CountTokensParams(_Params):
     message: str = ""
     attachments: list[Attachment] = Field(default_factory=list[Attachment], max_length=100)
     model: ModelId | None = None
+
+
+class SetModelParams(_Params):
+    """`gemini/setModel` params: `model` None forgets the workspace's choice."""
+
+    workspace: str | None = None
+    model: ModelId | None
 
 
 class EmptyParams(_Params):

@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -20,7 +20,7 @@ from . import __version__, attachments, logs
 from . import protocol as P
 from .chat import ChatService, Turn, TurnParamsError
 from .gemini.client import GeminiClient, RetryNotice
-from .gemini.errors import GeminiError
+from .gemini.errors import BlockedError, GeminiError
 from .settings import SettingsManager
 from .store import ConversationStore
 from .workspaces import Workspace, WorkspaceError, Workspaces
@@ -134,15 +134,9 @@ def invalid_params(message: str, field: str) -> JsonRpcException:
 
 def request_failed(err: GeminiError) -> JsonRpcException:
     """RequestFailed with PROTOCOL.md's data.reason."""
-    data: Json = {"reason": err.reason}
-    if err.http_status is not None:
-        data["httpStatus"] = err.http_status
-    if err.status:
-        data["status"] = err.status
-    if err.retry_after is not None:
-        data["retryAfterSeconds"] = err.retry_after
-    if err.block_reason:
-        data["blockReason"] = err.block_reason
+    data: Json = dict(err.to_data())
+    if isinstance(err, BlockedError) and err.categories:
+        data["categories"] = list(err.categories)
     return JsonRpcException(logs.redact(err.message), P.REQUEST_FAILED, data)
 
 
@@ -190,21 +184,21 @@ async def chat(ls: GeminiChatServer, raw: object) -> object:
     partial = params.partial_result_token
     work = params.work_done_token
 
-    async def on_delta(kind: Literal["text", "thought"], piece: str) -> None:
+    async def on_progress(value: Json) -> None:
         assert partial is not None
-        ls.protocol.notify(types.PROGRESS, types.ProgressParams(partial, {kind: piece}))
+        ls.protocol.notify(types.PROGRESS, types.ProgressParams(partial, value))
 
     async def on_retry(notice: RetryNotice) -> None:
         if work is not None:
             report = types.WorkDoneProgressReport(message=notice.describe())
             ls.work_done_progress.report(work, report)
 
-    model = params.model or ls.settings.current.model
     if work is not None:
+        model = params.model or (await ls.chat.history(ws))["model"]
         begin = types.WorkDoneProgressBegin(title=f"Gemini ({model})", cancellable=True)
         ls.work_done_progress.begin(work, begin)
     try:
-        return await ls.chat.chat(turn, on_delta if partial is not None else None, on_retry)
+        return await ls.chat.chat(turn, on_progress if partial is not None else None, on_retry)
     finally:
         if work is not None:
             ls.work_done_progress.end(work, types.WorkDoneProgressEnd())
@@ -236,10 +230,18 @@ async def count_tokens(ls: GeminiChatServer, raw: object) -> object:
     return await ls.chat.count_tokens(ws, params.message, prepared, params.model)
 
 
+async def set_model(ls: GeminiChatServer, raw: object) -> object:
+    """gemini/setModel: remember the model for a workspace."""
+    params = P.parse(P.SetModelParams, raw)
+    return await ls.chat.set_model(_ws(ls, params.workspace), params.model)
+
+
 async def status(ls: GeminiChatServer, raw: object) -> object:
     """gemini/status: what the daemon runs with; never the key."""
-    P.parse(P.EmptyParams, raw)
+    params = P.parse(P.WorkspaceParams, raw)
     s = ls.settings.current
+    ws = _ws(ls, params.workspace)
+    context = ls.chat.context.read(ws.root, s.context_file)
     return {
         "version": __version__,
         "model": s.model,
@@ -247,6 +249,7 @@ async def status(ls: GeminiChatServer, raw: object) -> object:
         "apiKeySet": bool(s.key),
         "dataDir": str(s.data_dir),
         "workspaces": ls.workspaces.uris(),
+        "contextFiles": [str(context[0])] if context else [],
     }
 
 
@@ -257,6 +260,7 @@ HANDLERS: dict[str, Handler] = {
     P.MODELS: models,
     P.COUNT_TOKENS: count_tokens,
     P.STATUS: status,
+    P.SET_MODEL: set_model,
 }
 
 

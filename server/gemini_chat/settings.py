@@ -40,6 +40,10 @@ class _Values(BaseModel):
     max_retry_delay: float = Field(default=60.0, ge=0, le=3600)
     stream_idle_timeout: float = Field(default=120.0, gt=0, le=3600)
     data_dir: Path | None = None
+    context_file: str = Field(default="GEMINI.md", pattern=r"^[^/\\]*$")
+    tools: bool = True
+    max_tool_calls: int = Field(default=10, ge=0, le=100)
+    compact_threshold: float = Field(default=0.8, ge=0, le=1)
 
 
 FIELDS = {name: f.alias or name for name, f in _Values.model_fields.items()}
@@ -61,6 +65,10 @@ class Settings:
     max_retry_delay: float = 60.0
     stream_idle_timeout: float = 120.0
     data_dir: Path = field(default_factory=lambda: default_data_dir())
+    context_file: str = "GEMINI.md"
+    tools: bool = True
+    max_tool_calls: int = 10
+    compact_threshold: float = 0.8
 
     @property
     def key(self) -> str | None:

@@ -23,13 +23,19 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_workspace
 CREATE TABLE IF NOT EXISTS entries (
     conversation_id INTEGER NOT NULL REFERENCES conversations(id),
     seq INTEGER NOT NULL,
+    turn INTEGER NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('user', 'model')),
     content TEXT NOT NULL,
     meta TEXT NOT NULL,
     time TEXT NOT NULL,
     PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workspace_models (
+    workspace TEXT PRIMARY KEY,
+    model TEXT NOT NULL
+);
 """
+# `turn` numbers exchanges; every entry of one exchange (user, tool rounds, reply) shares it.
 
 Json: TypeAlias = dict[str, object]
 
@@ -39,6 +45,7 @@ class Entry:
     """One stored Gemini Content with what the clients show of it."""
 
     seq: int
+    turn: int
     role: str
     content: Json
     meta: Json
@@ -49,6 +56,10 @@ class Entry:
 class _Cached:
     conversation_id: int
     entries: list[Entry]
+
+
+def _dumps(value: Json) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _now() -> str:
@@ -106,49 +117,110 @@ class ConversationStore:
                 self._cache[workspace] = cached
             last = cached.entries[-1].seq if cached.entries else -1
             rows = self._db.execute(
-                "SELECT seq, role, content, meta, time FROM entries"
+                "SELECT seq, turn, role, content, meta, time FROM entries"
                 " WHERE conversation_id = ? AND seq > ? ORDER BY seq",
                 (conv, last),
             ).fetchall()
-            for seq, role, content, meta, time in rows:
-                cached.entries.append(Entry(seq, role, json.loads(content), json.loads(meta), time))
+            for seq, turn, role, content, meta, time in rows:
+                cached.entries.append(
+                    Entry(seq, turn, role, json.loads(content), json.loads(meta), time)
+                )
             return list(cached.entries)
 
     def commit_exchange(
         self, workspace: str, user: Json, user_meta: Json, model: Json, model_meta: Json
     ) -> int:
         """Store a user content and its reply in one transaction; return the turn number."""
-        user_text = json.dumps(user, ensure_ascii=False, separators=(",", ":"))
-        model_text = json.dumps(model, ensure_ascii=False, separators=(",", ":"))
+        return self.commit(workspace, [("user", user, user_meta), ("model", model, model_meta)])
+
+    def commit(self, workspace: str, entries: list[tuple[str, Json, Json]]) -> int:
+        """Store one exchange's contents (user, tool rounds, reply) atomically; return its turn."""
+        now = _now()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                conv = self._active_id(workspace) or self._new_conversation(workspace, now)
+                turn = self._append(conv, entries, now)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return turn
+
+    def _new_conversation(self, workspace: str, now: str) -> int:
+        cur = self._db.execute(
+            "INSERT INTO conversations (workspace, created) VALUES (?, ?)", (workspace, now)
+        )
+        return int(cur.lastrowid or 0)
+
+    def _append(self, conv: int, entries: list[tuple[str, Json, Json]], now: str) -> int:
+        """Append entries as the next exchange of a conversation (inside a transaction)."""
+        seq, turn = self._db.execute(
+            "SELECT COALESCE(MAX(seq), -1), COALESCE(MAX(turn), 0) FROM entries"
+            " WHERE conversation_id = ?",
+            (conv,),
+        ).fetchone()
+        rows = [
+            (conv, int(seq) + 1 + i, int(turn) + 1, role, _dumps(content), _dumps(meta), now)
+            for i, (role, content, meta) in enumerate(entries)
+        ]
+        self._db.executemany(
+            "INSERT INTO entries (conversation_id, seq, turn, role, content, meta, time)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return int(turn) + 1
+
+    def replace(
+        self, workspace: str, exchanges: list[list[tuple[str, Json, Json]]], expected_last: int
+    ) -> bool:
+        """Archive the active conversation and start a new one holding `exchanges` (compaction).
+
+        Refuses (returns False) when another daemon changed the conversation since it was read,
+        i.e. when its last seq is no longer `expected_last`.
+        """
         now = _now()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 conv = self._active_id(workspace)
-                if conv is None:
-                    cur = self._db.execute(
-                        "INSERT INTO conversations (workspace, created) VALUES (?, ?)",
-                        (workspace, now),
-                    )
-                    conv = int(cur.lastrowid or 0)
-                row = self._db.execute(
+                (last,) = self._db.execute(
                     "SELECT COALESCE(MAX(seq), -1) FROM entries WHERE conversation_id = ?",
-                    (conv,),
+                    (conv or -1,),
                 ).fetchone()
-                seq = int(row[0]) + 1
-                self._db.executemany(
-                    "INSERT INTO entries (conversation_id, seq, role, content, meta, time)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (conv, seq, "user", user_text, json.dumps(user_meta), now),
-                        (conv, seq + 1, "model", model_text, json.dumps(model_meta), now),
-                    ],
-                )
+                if conv is None or int(last) != expected_last:
+                    self._db.execute("ROLLBACK")
+                    return False
+                self._db.execute("UPDATE conversations SET archived = ? WHERE id = ?", (now, conv))
+                new = self._new_conversation(workspace, now)
+                for entries in exchanges:
+                    self._append(new, entries, now)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return seq // 2 + 1
+            self._cache.pop(workspace, None)
+            return True
+
+    def model(self, workspace: str) -> str | None:
+        """The model chosen for a workspace, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT model FROM workspace_models WHERE workspace = ?", (workspace,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_model(self, workspace: str, model: str | None) -> None:
+        """Remember (or forget, with None) the model for a workspace."""
+        with self._lock:
+            if model is None:
+                self._db.execute("DELETE FROM workspace_models WHERE workspace = ?", (workspace,))
+            else:
+                self._db.execute(
+                    "INSERT INTO workspace_models (workspace, model) VALUES (?, ?)"
+                    " ON CONFLICT(workspace) DO UPDATE SET model = excluded.model",
+                    (workspace, model),
+                )
 
     def reset(self, workspace: str) -> int:
         """Archive the active conversation (kept, no longer active); return its entry count."""

@@ -92,6 +92,8 @@ class BlockedError(GeminiError):
     """The prompt or the reply was blocked (safety, recitation, prohibited content...)."""
 
     reason: ClassVar[str] = "blocked"
+    categories: tuple[str, ...] = ()
+    """The harm categories Gemini flagged (HARM_CATEGORY_...), when it said."""
 
 
 class ModelNotFoundError(GeminiError):
@@ -320,10 +322,12 @@ def blocked_error(response: GenerateContentResponse) -> BlockedError | None:
     feedback = response.prompt_feedback
     if feedback is not None and feedback.block_reason:
         cats = _flagged(feedback.safety_ratings)
-        return BlockedError(
+        err = BlockedError(
             _blocked_message("the message", feedback.block_reason, cats),
             block_reason=feedback.block_reason,
         )
+        err.categories = tuple(_flagged_ids(feedback.safety_ratings))
+        return err
     candidate = response.first_candidate()
     if candidate is None or candidate.finish_reason not in _BLOCKING_FINISH:
         return None
@@ -331,7 +335,9 @@ def blocked_error(response: GenerateContentResponse) -> BlockedError | None:
         return None
     reason = candidate.finish_reason
     cats = _flagged(candidate.safety_ratings)
-    return BlockedError(_blocked_message("the reply", reason, cats), block_reason=reason)
+    err = BlockedError(_blocked_message("the reply", reason, cats), block_reason=reason)
+    err.categories = tuple(_flagged_ids(candidate.safety_ratings))
+    return err
 
 
 def has_answer(response: GenerateContentResponse) -> bool:
@@ -345,6 +351,13 @@ def _has_data(part: dict[str, object]) -> bool:
     """Whether a dumped part holds data (non-empty text or any other payload)."""
     flags = {"thought", "thought_signature", "text"}
     return bool(part.get("text")) or any(v is not None for k, v in part.items() if k not in flags)
+
+
+def _flagged_ids(ratings: list[SafetyRating] | None) -> list[str]:
+    """The category ids whose ratings say blocked or HIGH."""
+    return [
+        r.category for r in ratings or [] if r.category and (r.blocked or r.probability == "HIGH")
+    ]
 
 
 def _flagged(ratings: list[SafetyRating] | None) -> list[str]:

@@ -1,0 +1,49 @@
+"""The workspace context file (GEMINI.md): re-read when it changes, added to the system text."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+MAX_CONTEXT_BYTES = 100_000
+
+
+class ContextFiles:
+    """Caches each workspace's context file by modification time and size."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, tuple[tuple[int, int], str]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, root: Path, name: str) -> tuple[Path, str] | None:
+        """The context file of a workspace and its text, or None when there is none."""
+        if not name:
+            return None
+        path = (root / name).resolve()
+        if not path.is_relative_to(root):
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            hit = self._cache.get(path)
+        if hit is not None and hit[0] == stamp:
+            return path, hit[1]
+        try:
+            raw = path.read_bytes()[:MAX_CONTEXT_BYTES]
+        except OSError:
+            return None
+        text = raw.decode("utf-8", errors="replace").strip()
+        with self._lock:
+            self._cache[path] = (stamp, text)
+        return path, text
+
+
+def system_text(instruction: str, context: tuple[Path, str] | None) -> str:
+    """The system instruction with the project's context file appended."""
+    if context is None or not context[1]:
+        return instruction
+    header = f"# Project context from {context[0].name} (written by the user for this project)"
+    return f"{instruction}\n\n{header}\n\n{context[1]}".strip()
