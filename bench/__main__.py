@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,9 +43,10 @@ class Sizes:
 QUICK = Sizes(
     turns=12,
     deltas=5,
+    core_sizes=(10, 100, 1_000),
     core_iterations=3,
     starts=2,
-    uncached_starts=1,
+    uncached_starts=0,
     workspaces=5,
     ws_turns=5,
     parallel_rounds=1,
@@ -52,15 +54,11 @@ QUICK = Sizes(
 )
 
 
-async def _core(tmp: Path, n: Sizes) -> Section:
-    return core.measure(tmp, n.core_sizes, n.core_iterations)
-
-
 Step = Callable[[Emulator, Path, Sizes], Awaitable[Section]]
 STEPS: dict[str, Step] = {
     "turns": lambda emu, tmp, n: turns.measure(emu, tmp, n.turns),
     "first_delta": lambda _emu, tmp, n: first_delta.measure(tmp, n.deltas),
-    "core": lambda _emu, tmp, n: _core(tmp, n),
+    "core": lambda _emu, tmp, n: core.measure(tmp, n.core_sizes, n.core_iterations),
     "start": lambda emu, tmp, n: startup.measure(emu.url, tmp, n.starts, n.uncached_starts),
     "memory": lambda emu, tmp, n: memory.measure(emu, tmp, n.workspaces, n.ws_turns),
     "parallel": lambda emu, tmp, n: parallel.measure(emu, tmp, n.parallel, n.parallel_rounds),
@@ -115,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_before": load_before,
+        **source_info(),
         "load_after": load_average(),
     }
     print(text_table(sections))
@@ -125,6 +124,21 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out, meta, sections)
     print(f"results: {args.out}")
     return 0
+
+
+def source_info() -> dict[str, object]:
+    """Which daemon code was measured: the commit, uncommitted server files, the import path."""
+    import gemini_chat
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return run.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "server_uncommitted": git("status", "--porcelain", "--", "server").splitlines(),
+        "gemini_chat": str(Path(gemini_chat.__file__).parent),
+    }
 
 
 def _load(load: tuple[float, float, float]) -> str:

@@ -1,132 +1,169 @@
 """The daemon's own cost per turn at 10, 1,000 and 10,000 turns of history, without upstream.
 
-In process: a ConversationStore seeded directly with N exchanges, and the stages a turn goes
-through in ChatService.chat besides the HTTP call: read the history, build the request
-(pydantic), serialize it, parse a reply, commit the exchange.
+In process: a ConversationStore seeded through its own API with N exchanges, and the real
+ChatService.chat() turn, with a GeminiClient whose HTTP call is replaced by serializing the
+request (as the real client does) and parsing a canned reply. Stages are timed by wrapping the
+store and the client: read (store.history), serialize, parse, commit (store.commit); "other" is
+the rest of the turn (request building and validation, the context-size estimate, model
+lookup, thread hops).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gemini_chat.chat import ChatService
-from gemini_chat.gemini.client import GeminiClient
+from gemini_chat.attachments import Prepared
+from gemini_chat.chat import ChatService, Turn
+from gemini_chat.gemini.client import CallOptions, GeminiClient, RetryCallback
 from gemini_chat.gemini.sse import parse_body
-from gemini_chat.gemini.wire import GenerateContentResponse, dump
+from gemini_chat.gemini.wire import GenerateContentRequest, GenerateContentResponse, Model, dump
 from gemini_chat.settings import Settings
-from gemini_chat.store import ConversationStore
+from gemini_chat.store import ConversationStore, Entry, Json
+from gemini_chat.workspaces import Workspace
 
 from .common import MODEL, Metric, Section, stats_ms
 
-WORKSPACE = "/bench/workspace"
 REPLY = (
     "You have two dogs and a cat, so that makes 4 + 4 + 4 = 12 paws in total. If you also count "
     "the parrot, add 2 more: 14. Anything else about your animals you would like me to count?"
 )
-STAGES = ("read", "build", "serialize", "parse", "commit")
+STAGES = ("read", "serialize", "parse", "commit", "other")
+Laps = dict[str, list[float]]
 
 
-def _exchange(i: int) -> tuple[dict[str, object], ...]:
+def _exchange(i: int) -> tuple[Json, Json, Json, Json]:
     message = f"Question {i}: how many paws do {i} dogs and one cat have in total?"
-    user = {"role": "user", "parts": [{"text": message}]}
-    user_meta = {"text": message, "attachments": []}
-    model = {"role": "model", "parts": [{"text": REPLY}]}
+    user: Json = {"role": "user", "parts": [{"text": message}]}
+    user_meta: Json = {"text": message, "attachments": []}
+    model: Json = {"role": "model", "parts": [{"text": REPLY}]}
     usage = {"promptTokens": 40, "replyTokens": 45, "thoughtsTokens": 0, "totalTokens": 85}
-    model_meta = {"text": REPLY, "thoughts": "", "usage": usage, "model": MODEL}
+    model_meta: Json = {"text": REPLY, "thoughts": "", "usage": usage, "model": MODEL}
     model_meta["finishReason"] = "STOP"
     return user, user_meta, model, model_meta
 
 
-def seed(data_dir: Path, exchanges: int) -> None:
+def seed(data_dir: Path, workspace: str, exchanges: int) -> None:
     """Commit `exchanges` exchanges through the store's own API (its schema may change)."""
     store = ConversationStore(data_dir)
     try:
         for i in range(exchanges):
-            store.commit_exchange(WORKSPACE, *_exchange(i))
+            store.commit_exchange(workspace, *_exchange(i))
     finally:
         store.close()
 
 
-def _reply_bytes() -> bytes:
-    body = {
-        "candidates": [
-            {"content": {"role": "model", "parts": [{"text": REPLY}]}, "finishReason": "STOP"}
-        ],
-        "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 45},
-        "modelVersion": MODEL,
-    }
-    return json.dumps(body, indent=2).encode()
-
-
 @contextmanager
-def _lap(times: dict[str, list[float]], stage: str) -> Iterator[None]:
+def _lap(laps: Laps, stage: str) -> Iterator[None]:
     start = time.perf_counter()
-    yield
-    times[stage].append(time.perf_counter() - start)
+    try:
+        yield
+    finally:
+        laps[stage].append(time.perf_counter() - start)
 
 
-def stage_times(data_dir: Path, iterations: int) -> tuple[dict[str, list[float]], float]:
-    """Per-stage durations over `iterations` turns, and the first (cold) history read."""
-    settings = Settings(data_dir=data_dir)
-    store = ConversationStore(data_dir)
-    service = ChatService(GeminiClient(), lambda: settings, lambda: store)
-    config = service._generation_config(settings, None)  # pyright: ignore[reportPrivateUsage]
-    build = service._request  # pyright: ignore[reportPrivateUsage]
-    start = time.perf_counter()
-    store.history(WORKSPACE)
-    cold = time.perf_counter() - start
-    reply = _reply_bytes()
-    times: dict[str, list[float]] = {s: [] for s in STAGES}
-    for i in range(iterations):
-        user, user_meta, model, model_meta = _exchange(100_000 + i)
-        with _lap(times, "read"):
-            history = store.history(WORKSPACE)
-        with _lap(times, "build"):
-            request = build(settings, history, user, config)
-        with _lap(times, "serialize"):
+class TimedStore(ConversationStore):
+    """The real store, timing history reads and commits."""
+
+    laps: Laps
+
+    def history(self, workspace: str) -> list[Entry]:
+        """Timed."""
+        with _lap(self.laps, "read"):
+            return super().history(workspace)
+
+    def commit(self, workspace: str, entries: list[tuple[str, Json, Json]]) -> int:
+        """Timed."""
+        with _lap(self.laps, "commit"):
+            return super().commit(workspace, entries)
+
+
+class CannedClient(GeminiClient):
+    """No HTTP: serializes the request as the real client does and parses a canned reply."""
+
+    laps: Laps
+    reply = json.dumps(
+        {
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"text": REPLY}]}, "finishReason": "STOP"}
+            ],
+            "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 45},
+            "modelVersion": MODEL,
+        },
+        indent=2,
+    ).encode()
+
+    async def generate_content(
+        self,
+        model: str,
+        request: GenerateContentRequest,
+        opts: CallOptions,
+        on_retry: RetryCallback | None = None,
+    ) -> GenerateContentResponse:
+        """Serialize, then parse the canned reply."""
+        with _lap(self.laps, "serialize"):
             json.dumps(dump(request)).encode()
-        with _lap(times, "parse"):
-            parse_body(GenerateContentResponse, reply)
-        with _lap(times, "commit"):
-            store.commit_exchange(WORKSPACE, user, user_meta, model, model_meta)
+        with _lap(self.laps, "parse"):
+            return parse_body(GenerateContentResponse, self.reply)
+
+    async def get_model(self, model: str, opts: CallOptions) -> Model:
+        """A model with Gemini 2.5 Flash's limits."""
+        return Model(name=f"models/{model}", input_token_limit=1_048_576)
+
+
+async def stage_times(data_dir: Path, folder: Path, iterations: int) -> tuple[Laps, float]:
+    """Per-stage durations of `iterations` turns, and the first (cold) history read."""
+    laps: Laps = {s: [] for s in (*STAGES, "total")}
+    settings = Settings(data_dir=data_dir, api_key=None, base_url="http://127.0.0.1:9")
+    store = TimedStore(data_dir)
+    store.laps = {s: [] for s in STAGES}
+    client = CannedClient()
+    client.laps = store.laps
+    service = ChatService(client, lambda: settings, lambda: store)
+    ws = Workspace(str(folder), folder.as_uri())
+    start = time.perf_counter()
+    store.history(ws.key)
+    cold = time.perf_counter() - start
+    await service.chat(Turn(ws, "Warm-up: caches the model's limits.", Prepared()))
+    for i in range(iterations):
+        for v in store.laps.values():
+            v.clear()
+        turn = Turn(ws, f"Question {100_000 + i}: and how many ears?", Prepared())
+        with _lap(laps, "total"):
+            await service.chat(turn)
+        for stage in ("read", "serialize", "parse", "commit"):
+            laps[stage].append(sum(store.laps[stage]))
+        laps["other"].append(laps["total"][-1] - sum(laps[s][-1] for s in STAGES[:-1]))
+    await client.aclose()
     store.close()
-    return times, cold
+    return laps, cold
 
 
-def measure(tmp: Path, sizes: tuple[int, ...], iterations: int) -> Section:
-    """Seed a store per size, time the stages, compare the commit at the largest and smallest."""
+async def measure(tmp: Path, sizes: tuple[int, ...], iterations: int) -> Section:
+    """Seed a store per size, time the turns, compare the commit at the largest and smallest."""
     per_size: dict[str, object] = {}
     metrics: list[Metric] = []
     commit: dict[int, float] = {}
     for n in sizes:
-        data_dir = tmp / f"core-{n}"
-        seed(data_dir, n)
-        times, cold = stage_times(data_dir, iterations)
-        medians = {s: stats_ms(v).p50 for s, v in times.items()}
-        total = [sum(parts) for parts in zip(*times.values(), strict=True)]
-        t = stats_ms(total)
+        folder = tmp / f"core-ws-{n}"
+        folder.mkdir()
+        data_dir = tmp / f"core-data-{n}"
+        await asyncio.to_thread(seed, data_dir, str(folder.resolve()), n)
+        laps, cold = await stage_times(data_dir, folder.resolve(), iterations)
+        medians = {s: stats_ms(v).p50 for s, v in laps.items()}
+        t = stats_ms(laps["total"])
         commit[n] = medians["commit"]
         shown = ", ".join(f"{s} {medians[s]:.2f}" for s in STAGES)
-        metrics.append(
-            Metric(f"core_{n}", f"daemon cost/turn, {n:,} turns", t.p50, "ms", t.p90, note=shown)
-        )
-        per_size[str(n)] = {"stages_ms": medians, "total_ms": t.p50, "cold_read_ms": cold * 1e3}
+        label = f"daemon cost/turn, {n:,} turns"
+        metrics.append(Metric(f"core_{n}", label, t.p50, "ms", t.p90, note=shown))
+        per_size[str(n)] = {"stages_ms": medians, "cold_read_ms": cold * 1e3, "samples_s": laps}
     small, large = min(sizes), max(sizes)
     ratio = commit[large] / commit[small]
-    metrics.append(
-        Metric(
-            "commit_ratio",
-            f"commit at {large:,} / at {small:,}",
-            ratio,
-            "x",
-            None,
-            "<= 1.5x",
-            ratio <= 1.5,
-            f"{commit[large]:.3f} vs {commit[small]:.3f} ms",
-        )
-    )
+    label = f"commit at {large:,} / at {small:,}"
+    note = f"{commit[large]:.3f} vs {commit[small]:.3f} ms"
+    metrics.append(Metric("commit_ratio", label, ratio, "x", None, "<= 1.5x", ratio <= 1.5, note))
     return Section("core", metrics, {"iterations": iterations, "sizes": per_size})

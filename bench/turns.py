@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Awaitable
 from pathlib import Path
+from typing import cast
 
 import httpx
 from google import genai
@@ -14,7 +15,6 @@ from google.genai.chats import AsyncChat
 
 from gemini_chat.emulator import Emulator
 from gemini_chat.rpc_client import JsonObject, RpcClient
-from gemini_chat.settings import DEFAULT_SYSTEM_INSTRUCTION
 
 from .common import BENCH_KEY, MODEL, Metric, Section, at_most, running_daemon, stats_ms
 
@@ -24,7 +24,7 @@ def _message(i: int) -> str:
 
 
 class DirectChat:
-    """The floor: the daemon's request body built by hand and posted with plain httpx."""
+    """The floor: the daemon's request body rebuilt by hand and posted with plain httpx."""
 
     def __init__(self, base_url: str) -> None:
         self.http = httpx.AsyncClient()
@@ -32,15 +32,14 @@ class DirectChat:
         self.headers = {"x-goog-api-key": BENCH_KEY, "content-type": "application/json"}
         self.history: list[JsonObject] = []
         self.last_body: JsonObject = {}
+        # Everything but `contents`, as the daemon sends it (system instruction, tools, config):
+        # taken from the daemon's first request, so the floor follows the daemon's settings.
+        self.template: JsonObject = {}
 
     async def send(self, message: str) -> str:
         """One turn: the whole history plus the new user content, as the daemon sends it."""
         user: JsonObject = {"role": "user", "parts": [{"text": message}]}
-        body: JsonObject = {
-            "contents": [*self.history, user],
-            "systemInstruction": {"role": "user", "parts": [{"text": DEFAULT_SYSTEM_INSTRUCTION}]},
-            "generationConfig": {},
-        }
+        body: JsonObject = {"contents": [*self.history, user], **self.template}
         content = json.dumps(body).encode()
         response = await self.http.post(self.url, content=content, headers=self.headers)
         response.raise_for_status()
@@ -50,10 +49,17 @@ class DirectChat:
         return "".join(p.get("text", "") for p in reply["parts"])
 
 
-def _sdk_chat(base_url: str) -> tuple[genai.Client, AsyncChat]:
+def _sdk_chat(base_url: str, template: JsonObject) -> tuple[genai.Client, AsyncChat]:
+    """The SDK's chat, configured like the daemon's requests (system instruction, tools)."""
     options = types.HttpOptions(base_url=base_url, api_version="v1beta")
     client = genai.Client(api_key=BENCH_KEY, http_options=options)
-    config = types.GenerateContentConfig(system_instruction=DEFAULT_SYSTEM_INSTRUCTION)
+    config = types.GenerateContentConfig.model_validate(
+        {
+            "systemInstruction": template.get("systemInstruction"),
+            "tools": template.get("tools"),
+            "safetySettings": template.get("safetySettings"),
+        }
+    )
     return client, client.aio.chats.create(model=MODEL, config=config)
 
 
@@ -68,19 +74,27 @@ async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
     folder = tmp / "turns-ws"
     folder.mkdir()
     direct = DirectChat(emu.url)
-    sdk_client, sdk_chat = _sdk_chat(emu.url)
+    sdk: tuple[genai.Client, AsyncChat] | None = None  # keep the client: it owns the HTTP pool
     times: dict[str, list[float]] = {"daemon": [], "direct": [], "sdk": []}
     async with running_daemon(emu.url, tmp / "turns-data", [folder]) as client:
         for i in range(turns):
             msg = _message(i)
             times["daemon"].append(await _timed(_daemon_turn(client, folder, msg)))
-            daemon_body = emu.requests(":generateContent")[-1].body
+            daemon_body = _as_object(emu.requests(":generateContent")[-1].body)
+            if sdk is None:
+                direct.template = {k: v for k, v in daemon_body.items() if k != "contents"}
+                sdk = _sdk_chat(emu.url, direct.template)
             times["direct"].append(await _timed(direct.send(msg)))
-            times["sdk"].append(await _timed(sdk_chat.send_message(msg)))
+            times["sdk"].append(await _timed(sdk[1].send_message(msg)))
     await direct.http.aclose()
-    del sdk_client
     same_body = daemon_body == direct.last_body
     return _section(times, turns, same_body)
+
+
+def _as_object(body: object) -> JsonObject:
+    if not isinstance(body, dict):
+        raise RuntimeError("the daemon sent a request body that is not a JSON object")
+    return cast("JsonObject", body)
 
 
 async def _daemon_turn(client: RpcClient, folder: Path, message: str) -> None:
