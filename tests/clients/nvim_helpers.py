@@ -25,6 +25,11 @@ end
 """
 
 
+def lua_string(text: str) -> str:
+    """A Lua string literal of `text` (LuaJIT has no \\u escapes: non-ASCII goes in as is)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 class NvimChat:
     """A Neovim process with the plugin loaded, plus helpers to read the chat buffer."""
 
@@ -80,7 +85,7 @@ class NvimChat:
 
     def wait_text(self, text: str, timeout: float = 15.0) -> None:
         """Wait until the chat buffer contains `text`."""
-        self.wait(f"_G.chat_has({json.dumps(text)})", f"{text!r} in the chat buffer", timeout)
+        self.wait(f"_G.chat_has({lua_string(text)})", f"{text!r} in the chat buffer", timeout)
 
     def wait_idle(self) -> None:
         """Wait until no reply is in progress."""
@@ -88,6 +93,36 @@ class NvimChat:
             "(function() local s = require('gemini_chat.ui').sessions["
             "require('gemini_chat.client').workspace_root()] return s and not s.request end)()",
             "the reply to finish",
+        )
+
+    def line_of(self, text: str) -> int:
+        """The 1-based number of the chat buffer's first line containing `text` (0: none)."""
+        for number, line in enumerate(self.chat_text().split("\n"), start=1):
+            if text in line:
+                return number
+        return 0
+
+    def fold_closed(self, text: str) -> int:
+        """foldclosed() of the line holding `text` in the chat window (-1: not in a closed fold)."""
+        line = self.line_of(text)
+        assert line, f"{text!r} is not in the chat buffer:\n{self.chat_text()}"
+        return self.lua(
+            "local buf, line = ... "
+            "return vim.api.nvim_win_call(vim.fn.bufwinid(buf), function() "
+            "return vim.fn.foldclosed(line) end)",
+            self.chat_buf(),
+            line,
+        )
+
+    def winbar(self) -> str:
+        """The chat window's winbar."""
+        return self.lua("return vim.wo[vim.fn.bufwinid(...)].winbar", self.chat_buf())
+
+    def wait_winbar(self, text: str) -> None:
+        """Wait until the chat window's winbar shows `text`."""
+        self.wait(
+            f"vim.wo[vim.fn.bufwinid({self.chat_buf()})].winbar:find({lua_string(text)}, 1, true)",
+            f"{text!r} in the winbar",
         )
 
     def notes(self) -> list[dict[str, Any]]:
@@ -98,7 +133,7 @@ class NvimChat:
         """Wait for a notification containing `text` and return it."""
         self.wait(
             "(function() for _, n in ipairs(_G.notes) do "
-            f"if n.msg:find({json.dumps(text)}, 1, true) then return true end end end)()",
+            f"if n.msg:find({lua_string(text)}, 1, true) then return true end end end)()",
             f"a notification containing {text!r}",
         )
         return next(n for n in self.notes() if text in n["msg"])
