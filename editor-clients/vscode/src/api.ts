@@ -5,12 +5,14 @@ import {
   type ChatDelta,
   type ChatParams,
   type ChatResult,
+  type CountTokensResult,
   ErrorCode,
   type FailureData,
   type HistoryResult,
   Method,
   type ModelsResult,
   type ResetResult,
+  type SetModelResult,
   type StatusResult,
 } from "./protocol";
 
@@ -92,9 +94,19 @@ export class GeminiApi {
     return this.request<ModelsResult>(Method.models, {});
   }
 
-  /** The daemon's version, model and whether it has a key. */
-  status(): Promise<StatusResult> {
-    return this.request<StatusResult>(Method.status, {});
+  /** The daemon's version, model, whether it has a key, and the workspace's context files. */
+  status(workspace?: string): Promise<StatusResult> {
+    return this.request<StatusResult>(Method.status, withWorkspace(workspace));
+  }
+
+  /** Remember `model` for the workspace (null: back to the `model` setting). */
+  setModel(workspace: string | undefined, model: string | null): Promise<SetModelResult> {
+    return this.request<SetModelResult>(Method.setModel, { ...withWorkspace(workspace), model });
+  }
+
+  /** The size of the conversation so far against the model's input limit. */
+  countTokens(workspace?: string): Promise<CountTokensResult> {
+    return this.request<CountTokensResult>(Method.countTokens, withWorkspace(workspace));
   }
 }
 
@@ -103,7 +115,14 @@ function withWorkspace(workspace?: string): { workspace?: string } {
 }
 
 /** What the UI offers next to an error. */
-export type ErrorAction = "setApiKey" | "selectModel" | "retry" | "showLog" | "openSettings" | "none";
+export type ErrorAction =
+  | "setApiKey"
+  | "selectModel"
+  | "retry"
+  | "showLog"
+  | "openSettings"
+  | "openSafetySettings"
+  | "none";
 
 export interface ErrorView {
   kind: "cancelled" | "failed";
@@ -111,6 +130,8 @@ export interface ErrorView {
   reason: string;
   action: ErrorAction;
   retryAfterSeconds?: number;
+  /** For a blocked turn: the harm categories Gemini named. */
+  categories?: string[];
 }
 
 interface ErrorLike {
@@ -133,6 +154,8 @@ function actionFor(reason: string): ErrorAction {
       return "retry";
     case "internal":
       return "showLog";
+    case "blocked":
+      return "openSafetySettings";
     default:
       return "none";
   }
@@ -151,5 +174,6 @@ export function describeError(error: unknown): ErrorView {
   const message = typeof e.message === "string" && e.message !== "" ? e.message : String(error);
   const view: ErrorView = { kind: "failed", message, reason, action: actionFor(reason) };
   if (data.retryAfterSeconds !== undefined) view.retryAfterSeconds = data.retryAfterSeconds;
+  if (data.categories !== undefined && data.categories.length > 0) view.categories = data.categories;
   return view;
 }

@@ -4,9 +4,19 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { describeError, type ErrorAction, type GeminiApi } from "./api";
 import type { DaemonClient } from "./client";
-import type { Entry, HostMessage, ModelChoice, ViewMessage, ViewState } from "./messages";
-import type { Attachment, ChatResult, HistoryTurn } from "./protocol";
-import { readSettings, saveModel } from "./settings";
+import type {
+  ContextFile,
+  ContextUse,
+  Entry,
+  HeaderState,
+  HostMessage,
+  ModelChoice,
+  ViewMessage,
+  ViewState,
+} from "./messages";
+import type { Attachment, ChatDelta, ChatParams, ChatResult, ImageRef } from "./protocol";
+import { readSettings, turnGenerationConfig } from "./settings";
+import { historyEntries, ImageCache } from "./transcript";
 
 export type ChatStatus = "idle" | "thinking" | "rateLimited";
 
@@ -22,12 +32,9 @@ function newId(prefix: string): string {
   return `${prefix}${entryCounter}`;
 }
 
-function historyEntry(turn: HistoryTurn, index: number): Entry {
-  const entry: Entry = { id: `h${index}`, role: turn.role, text: turn.text };
-  const names = (turn.attachments ?? []).map((a) => a.name);
-  if (names.length > 0) entry.attachments = names;
-  if (turn.usage !== undefined) entry.usage = turn.usage;
-  return entry;
+/** The daemon's blocked message names its own setting; in VS Code the setting is ours. */
+function vscodeWording(message: string): string {
+  return message.replace(/\bgemini\.safetySettings\b/g, "geminiChat.safetySettings");
 }
 
 /** Drives one conversation: history, sending with streaming, stop, attachments, model, folder. */
@@ -35,6 +42,11 @@ export class ChatController implements vscode.Disposable {
   private entries: Entry[] = [];
   private attachments: PendingAttachment[] = [];
   private models: ModelChoice[] = [];
+  /** The model the daemon uses for this folder (its sticky choice, else the setting). */
+  private model: string | undefined;
+  private contextFiles: ContextFile[] = [];
+  private context: ContextUse | undefined;
+  private readonly images = new ImageCache();
   private folder: vscode.WorkspaceFolder | undefined;
   private pinned = false;
   private cancel: vscode.CancellationTokenSource | undefined;
@@ -43,9 +55,12 @@ export class ChatController implements vscode.Disposable {
   private currentStatus: ChatStatus = "idle";
   private poster: ((m: HostMessage) => void) | undefined;
   private readonly statusEmitter = new vscode.EventEmitter<ChatStatus>();
+  private readonly modelEmitter = new vscode.EventEmitter<string>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Fires when a reply starts, ends or is rate limited. */
   readonly onDidChangeStatus = this.statusEmitter.event;
+  /** Fires when the model of the shown folder changes (picked here, elsewhere, or the setting). */
+  readonly onDidChangeModel = this.modelEmitter.event;
 
   constructor(private readonly daemon: DaemonClient) {
     this.folder = this.folderOf(vscode.window.activeTextEditor);
@@ -90,7 +105,7 @@ export class ChatController implements vscode.Disposable {
         await this.newChat();
         break;
       case "selectModel":
-        await saveModel(message.model);
+        await this.chooseModel(message.model);
         break;
       case "switchWorkspace":
         await this.pickWorkspace();
@@ -106,6 +121,9 @@ export class ChatController implements vscode.Disposable {
       case "insert":
         await this.insertAtCursor(message.text);
         break;
+      case "openFile":
+        await this.openContextFile(message.path);
+        break;
       case "action":
         await this.runAction(message.action);
         break;
@@ -119,8 +137,9 @@ export class ChatController implements vscode.Disposable {
       this.postSnapshot();
       return;
     }
-    await Promise.all([this.loadHistory(api), this.loadModels(api)]);
+    await Promise.all([this.loadHistory(api), this.loadModels(api), this.loadContextFiles(api)]);
     this.postSnapshot();
+    await this.loadContextUse(api);
   }
 
   /** Send a message (with the pending attachments) and stream the reply. */
@@ -135,11 +154,13 @@ export class ChatController implements vscode.Disposable {
     this.cancel = new vscode.CancellationTokenSource();
     this.setStatus("thinking");
     this.postSnapshot();
+    let api: GeminiApi | undefined;
     try {
-      const api = await this.daemon.ready();
+      api = await this.daemon.ready();
       if (api === undefined) throw new Error(this.daemon.error ?? "The Gemini chat server is not running.");
-      const result = await this.chat(api, reply, text, attachments, this.cancel.token);
-      this.finishReply(reply, result);
+      const params = { message: text, attachments: attachments.map((a) => a.attachment) };
+      const result = await this.chat(api, user, reply, params, this.cancel.token);
+      await this.finishReply(user, reply, result);
     } catch (err) {
       this.failReply(reply, err);
     } finally {
@@ -148,6 +169,7 @@ export class ChatController implements vscode.Disposable {
       if (this.currentStatus === "thinking") this.setStatus("idle");
       this.post({ type: "busy", busy: false });
     }
+    if (api !== undefined) await this.refreshHeader(api);
   }
 
   /** Stop the reply being streamed. */
@@ -161,7 +183,9 @@ export class ChatController implements vscode.Disposable {
     const api = await this.daemon.ready();
     if (api !== undefined) await api.reset(this.workspaceUri());
     this.entries = [];
+    this.images.clear();
     this.postSnapshot();
+    if (api !== undefined) await this.refreshHeader(api);
   }
 
   /** Attach the editor's selection (uri + range) and focus the chat input. */
@@ -190,53 +214,87 @@ export class ChatController implements vscode.Disposable {
     if (picked !== undefined) await this.setFolder(picked, true);
   }
 
-  /** Offer the daemon's models and store the choice in settings. */
+  /** Offer the daemon's models; the choice sticks to this folder (gemini/setModel). */
   async pickModel(): Promise<void> {
     const api = await this.daemon.ready();
     if (api !== undefined && this.models.length === 0) await this.loadModels(api);
     const current = this.modelName();
-    const items = this.models.map((m) => ({
+    const items: (vscode.QuickPickItem & { name: string | null })[] = this.models.map((m) => ({
       label: m.label,
       description: m.name === current ? `${m.name} (current)` : m.name,
       name: m.name,
     }));
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: "Gemini model for chat" });
-    if (picked !== undefined) await saveModel(picked.name);
+    const setting = readSettings().daemon.model ?? "gemini-2.5-flash";
+    items.push(
+      { label: "", kind: vscode.QuickPickItemKind.Separator, name: null },
+      { label: "$(discard) Use the default", description: `geminiChat.model: ${setting}`, name: null },
+    );
+    const folder = this.folder?.name;
+    const placeHolder = `Gemini model for ${folder === undefined ? "chat" : `the folder ${folder}`}`;
+    const picked = await vscode.window.showQuickPick(items, { placeHolder });
+    if (picked !== undefined) await this.chooseModel(picked.name);
   }
 
-  /** The model in use (from settings). */
+  /** Make `model` this folder's model in the daemon's store (null: back to the setting). */
+  async chooseModel(model: string | null): Promise<void> {
+    let api: GeminiApi | undefined;
+    try {
+      api = await this.daemon.ready();
+      if (api === undefined) throw new Error(this.daemon.error ?? "The Gemini chat server is not running.");
+      const result = await api.setModel(this.workspaceUri(), model);
+      this.setModel(result.model);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Could not select the model: ${describeError(err).message}`);
+    }
+    // Also after a failure: puts the webview's picker back on the model in use.
+    this.postHeader();
+    if (api !== undefined) await this.refreshHeader(api);
+  }
+
+  /** The model the next turn uses: the folder's choice, else the setting. */
   modelName(): string {
-    return readSettings().daemon.model ?? "gemini-2.5-flash";
+    return this.model ?? readSettings().daemon.model ?? "gemini-2.5-flash";
   }
 
-  /** Settings changed: redraw the model picker. */
-  onSettingsChanged(): void {
-    this.postSnapshot();
+  /** The model setting changed: a folder without its own choice now uses another model. */
+  async onSettingsChanged(): Promise<void> {
+    const api = this.daemon.api;
+    if (api === undefined) {
+      this.postHeader();
+      return;
+    }
+    try {
+      const history = await api.history(this.workspaceUri());
+      if (history.model !== undefined) this.setModel(history.model);
+    } catch {
+      // The next refresh reports it; the header keeps what it had.
+    }
+    this.postHeader();
   }
 
   dispose(): void {
     this.stop();
     for (const d of this.disposables) d.dispose();
     this.statusEmitter.dispose();
+    this.modelEmitter.dispose();
   }
 
   private chat(
     api: GeminiApi,
+    user: Entry,
     reply: Entry,
-    text: string,
-    attachments: PendingAttachment[],
+    message: Pick<ChatParams, "message" | "attachments">,
     token: vscode.CancellationToken,
   ): Promise<ChatResult | null> {
-    const params = { message: text, attachments: attachments.map((a) => a.attachment) };
+    const params: Omit<ChatParams, "partialResultToken" | "workDoneToken"> = { ...message };
     const workspace = this.workspaceUri();
+    if (workspace !== undefined) params.workspace = workspace;
+    const generationConfig = turnGenerationConfig(readSettings());
+    if (generationConfig !== undefined) params.generationConfig = generationConfig;
     return api.chat(
-      workspace === undefined ? params : { ...params, workspace },
+      params,
       {
-        onDelta: (delta) => {
-          if (delta.text === undefined || delta.text === "") return;
-          reply.text += delta.text;
-          this.post({ type: "delta", id: reply.id, text: delta.text });
-        },
+        onDelta: (delta) => this.onDelta(user, reply, delta),
         onWorkDone: (value) => {
           // The daemon reports its retry waits ("retrying in 4 s") as work-done progress.
           if (value.kind === "report" && /retr|rate/i.test(value.message ?? ""))
@@ -249,15 +307,60 @@ export class ChatController implements vscode.Disposable {
     );
   }
 
-  private finishReply(reply: Entry, result: ChatResult | null): void {
-    reply.streaming = false;
+  /** One progress value of the reply: a piece of text or thought, a tool call, an image, compaction. */
+  private onDelta(user: Entry, reply: Entry, delta: ChatDelta): void {
+    if (delta.text !== undefined && delta.text !== "") {
+      reply.text += delta.text;
+      this.post({ type: "delta", id: reply.id, text: delta.text });
+    } else if (delta.thought !== undefined && delta.thought !== "") {
+      reply.thoughts = (reply.thoughts ?? "") + delta.thought;
+      this.post({ type: "thought", id: reply.id, text: delta.thought });
+    } else if (delta.tool !== undefined) {
+      reply.tools = [...(reply.tools ?? []), delta.tool];
+      this.post({ type: "tool", id: reply.id, tool: delta.tool });
+    } else if (delta.image !== undefined) {
+      void this.addImage(reply, delta.image);
+    } else if (delta.compacted !== undefined) {
+      this.markCompacted(user, delta.compacted.turns);
+    }
+  }
+
+  private async addImage(reply: Entry, ref: ImageRef): Promise<void> {
+    const image = await this.images.view(ref);
+    // The final result lists every image: once it is in, a late read adds nothing.
+    if (reply.streaming !== true || reply.images?.some((i) => i.path === image.path) === true) return;
+    reply.images = [...(reply.images ?? []), image];
+    this.post({ type: "image", id: reply.id, image });
+  }
+
+  /** Put the compaction divider just above the message whose turn compacted the conversation. */
+  private markCompacted(user: Entry, turns: number): void {
+    const id = `c${user.id}`;
+    if (this.entries.some((e) => e.id === id)) return;
+    const at = this.entries.indexOf(user);
+    const divider: Entry = { id, role: "compacted", text: "", turns };
+    this.entries.splice(at < 0 ? this.entries.length : at, 0, divider);
+    this.postSnapshot();
+  }
+
+  private async finishReply(user: Entry, reply: Entry, result: ChatResult | null): Promise<void> {
     // vscode-languageclient answers a cancelled request with null instead of an error.
     if (result === null) {
+      reply.streaming = false;
       reply.stopped = true;
     } else {
       reply.text = result.text;
       reply.model = result.model;
       if (result.usage !== undefined) reply.usage = result.usage;
+      if (result.thoughts !== "") reply.thoughts = result.thoughts;
+      if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
+      if (result.images !== undefined && result.images.length > 0) {
+        reply.images = await this.images.views(result.images);
+      }
+      reply.streaming = false;
+      if (result.compacted !== undefined) this.markCompacted(user, result.compacted.turns);
+      // Another editor may have picked the model for this folder since: this turn says which it is.
+      this.setModel(result.model);
     }
     this.post({ type: "entry", entry: reply });
   }
@@ -271,7 +374,8 @@ export class ChatController implements vscode.Disposable {
       return;
     }
     if (reply.text === "") this.entries = this.entries.filter((e) => e.id !== reply.id);
-    const error: Entry = { id: newId("e"), role: "error", text: view.message, action: view.action };
+    const text = view.reason === "blocked" ? vscodeWording(view.message) : view.message;
+    const error: Entry = { id: newId("e"), role: "error", text, action: view.action };
     this.entries.push(error);
     if (view.reason === "rateLimited") this.setStatus("rateLimited");
     else this.setStatus("idle");
@@ -295,6 +399,9 @@ export class ChatController implements vscode.Disposable {
       case "openSettings":
         await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.serverPath");
         break;
+      case "openSafetySettings":
+        await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.safetySettings");
+        break;
       case "none":
         break;
     }
@@ -312,11 +419,21 @@ export class ChatController implements vscode.Disposable {
     });
   }
 
+  private async openContextFile(file: string): Promise<void> {
+    // Only what the daemon reported: the webview does not get to open arbitrary files.
+    if (!this.contextFiles.some((f) => f.path === file)) return;
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  }
+
   private async loadHistory(api: GeminiApi): Promise<void> {
+    const workspace = this.workspaceUri();
     try {
-      const history = await api.history(this.workspaceUri());
+      const history = await api.history(workspace);
+      const entries = await historyEntries(history.turns, this.images);
+      if (workspace !== this.workspaceUri()) return;
+      if (history.model !== undefined) this.setModel(history.model);
       // A reply in flight belongs to the transcript until the daemon commits it.
-      if (!this.busy) this.entries = history.turns.map(historyEntry);
+      if (!this.busy) this.entries = entries;
     } catch (err) {
       const view = describeError(err);
       this.entries = [{ id: newId("e"), role: "error", text: view.message, action: view.action }];
@@ -333,15 +450,68 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private snapshot(): ViewState {
+  private async loadContextFiles(api: GeminiApi): Promise<void> {
+    const workspace = this.workspaceUri();
+    try {
+      const status = await api.status(workspace);
+      if (workspace !== this.workspaceUri()) return;
+      this.contextFiles = (status.contextFiles ?? []).map((p) => ({ name: path.basename(p), path: p }));
+    } catch {
+      this.contextFiles = [];
+    }
+  }
+
+  /** How full the context window is; hidden when it cannot be measured (no key, offline). */
+  private async loadContextUse(api: GeminiApi): Promise<void> {
+    const workspace = this.workspaceUri();
+    let context: ContextUse | undefined;
+    try {
+      const count = await api.countTokens(workspace);
+      if (count.inputTokenLimit !== undefined && count.inputTokenLimit > 0) {
+        context = { used: count.totalTokens, limit: count.inputTokenLimit };
+      }
+    } catch {
+      context = undefined;
+    }
+    if (workspace !== this.workspaceUri()) return;
+    this.context = context;
+    this.postHeader();
+  }
+
+  /** After a turn, a new chat or a model change: context files and the context window again. */
+  private async refreshHeader(api: GeminiApi): Promise<void> {
+    await this.loadContextFiles(api);
+    await this.loadContextUse(api);
+  }
+
+  private header(): HeaderState {
     const folders = vscode.workspace.workspaceFolders ?? [];
-    const state: ViewState = {
-      entries: this.entries,
-      busy: this.busy,
+    const header: HeaderState = {
       workspaceName: this.folder?.name ?? folders[0]?.name ?? "",
       canSwitchWorkspace: folders.length > 1,
       model: this.modelName(),
       models: this.models,
+      contextFiles: this.contextFiles,
+    };
+    if (this.context !== undefined) header.context = this.context;
+    return header;
+  }
+
+  private postHeader(): void {
+    this.post({ type: "header", header: this.header() });
+  }
+
+  private setModel(model: string): void {
+    if (model === this.model) return;
+    this.model = model;
+    this.modelEmitter.fire(model);
+  }
+
+  private snapshot(): ViewState {
+    const state: ViewState = {
+      ...this.header(),
+      entries: this.entries,
+      busy: this.busy,
       attachments: this.attachments.map((a) => a.label),
     };
     const failure = this.daemon.state === "failed" ? this.daemon.error : undefined;
@@ -377,6 +547,11 @@ export class ChatController implements vscode.Disposable {
     if (folder.uri.toString() === this.folder?.uri.toString()) return;
     this.folder = folder;
     this.entries = [];
+    this.model = undefined;
+    this.context = undefined;
+    this.contextFiles = [];
+    this.images.clear();
+    this.modelEmitter.fire(this.modelName());
     await this.refresh();
   }
 

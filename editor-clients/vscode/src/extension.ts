@@ -63,10 +63,11 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, RESTART_KEYS)) void client.restart().then(() => reportStartFailure(client));
-      else if (affects(e, DAEMON_KEYS)) void client.sendSettings(readSettings().daemon);
-      if (affects(e, ["model"])) {
-        chat.onSettingsChanged();
-        status.update();
+      else if (affects(e, DAEMON_KEYS)) {
+        // After the daemon has the new settings: a folder without its own model follows the setting.
+        void client.sendSettings(readSettings().daemon).then(() => {
+          if (affects(e, ["model"])) void chat.onSettingsChanged();
+        });
       }
     }),
   );

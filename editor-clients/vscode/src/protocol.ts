@@ -9,6 +9,7 @@ export const Method = {
   models: "gemini/models",
   countTokens: "gemini/countTokens",
   status: "gemini/status",
+  setModel: "gemini/setModel",
 } as const;
 
 export interface Position {
@@ -59,6 +60,23 @@ export interface ChatParams {
   partialResultToken?: string;
 }
 
+/** A workspace tool the daemon ran for the model (section 6, tools). */
+export interface ToolCall {
+  name: string;
+  summary: string;
+}
+
+/** An image of a reply, saved by the daemon under `dataDir/images/`. */
+export interface ImageRef {
+  mimeType: string;
+  path: string;
+}
+
+/** How many earlier exchanges were summarised to fit the context window. */
+export interface Compacted {
+  turns: number;
+}
+
 export interface ChatResult {
   workspace: string;
   turn: number;
@@ -67,12 +85,18 @@ export interface ChatResult {
   finishReason: string;
   model: string;
   usage?: Usage;
+  toolCalls?: ToolCall[];
+  images?: ImageRef[];
+  compacted?: Compacted;
 }
 
-/** One `$/progress` value for a `partialResultToken`. */
+/** One `$/progress` value for a `partialResultToken`: exactly one of these keys is set. */
 export interface ChatDelta {
   text?: string;
   thought?: string;
+  tool?: ToolCall;
+  image?: ImageRef;
+  compacted?: Compacted;
 }
 
 export interface HistoryTurn {
@@ -81,11 +105,31 @@ export interface HistoryTurn {
   attachments?: { name: string; mimeType?: string }[];
   time?: string;
   usage?: Usage;
+  thoughts?: string;
+  model?: string;
+  finishReason?: string;
+  toolCalls?: ToolCall[];
+  images?: ImageRef[];
+  /** On the user turn of a compaction summary: how many exchanges it stands for. */
+  compacted?: number;
 }
 
 export interface HistoryResult {
   workspace: string;
   turns: HistoryTurn[];
+  /** The model the next turn will use (the workspace's sticky choice, else the setting). */
+  model?: string;
+}
+
+export interface SetModelResult {
+  workspace: string;
+  model: string;
+}
+
+export interface CountTokensResult {
+  totalTokens: number;
+  inputTokenLimit?: number;
+  model: string;
 }
 
 export interface ResetResult {
@@ -113,6 +157,8 @@ export interface StatusResult {
   apiKeySet: boolean;
   dataDir: string;
   workspaces: string[];
+  /** Absolute paths of the context files (GEMINI.md) used for the asked workspace. */
+  contextFiles?: string[];
 }
 
 /** The daemon's settings section `gemini` (PROTOCOL.md, Settings). */
@@ -152,4 +198,6 @@ export interface FailureData {
   status?: string;
   retryAfterSeconds?: number;
   blockReason?: string;
+  /** The harm categories Gemini flagged for a blocked turn, e.g. HARM_CATEGORY_DANGEROUS_CONTENT. */
+  categories?: string[];
 }

@@ -21,6 +21,8 @@ export const DAEMON_KEYS = [
 export interface ExtensionSettings {
   serverPath: string;
   serverArgs: string[];
+  /** Ask for thought summaries with every turn (per-turn `thinkingConfig.includeThoughts`). */
+  showThoughts: boolean;
   daemon: DaemonSettings;
 }
 
@@ -46,6 +48,7 @@ export function readSettings(): ExtensionSettings {
   return {
     serverPath: nonEmpty(c.get<string>("serverPath")) ?? "gemini-chat-server",
     serverArgs: c.get<string[]>("serverArgs") ?? [],
+    showThoughts: c.get<boolean>("showThoughts") ?? false,
     daemon,
   };
 }
@@ -55,13 +58,11 @@ export function affects(event: vscode.ConfigurationChangeEvent, keys: readonly s
   return keys.some((k) => event.affectsConfiguration(`${SECTION}.${k}`));
 }
 
-/** Store the chosen model where the user keeps it (workspace if set there, else user settings). */
-export async function saveModel(model: string): Promise<void> {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const inspected = c.inspect<string>("model");
-  const target =
-    inspected?.workspaceValue !== undefined
-      ? vscode.ConfigurationTarget.Workspace
-      : vscode.ConfigurationTarget.Global;
-  await c.update("model", model, target);
+/** The per-turn `generationConfig` for `settings`: thought summaries on top of the configured thinking. */
+export function turnGenerationConfig(settings: ExtensionSettings): Record<string, unknown> | undefined {
+  if (!settings.showThoughts) return undefined;
+  // The daemon merges a per-turn generationConfig key by key: keep the configured budget or level.
+  const configured = settings.daemon.generationConfig?.thinkingConfig;
+  const thinking = typeof configured === "object" && configured !== null ? configured : {};
+  return { thinkingConfig: { ...thinking, includeThoughts: true } };
 }

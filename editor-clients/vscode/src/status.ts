@@ -21,6 +21,7 @@ export class StatusItem implements vscode.Disposable {
     this.subscriptions = [
       daemon.onDidChangeState(() => this.update()),
       chat.onDidChangeStatus(() => this.update()),
+      chat.onDidChangeModel(() => this.update()),
     ];
     this.update();
     this.item.show();

@@ -17,7 +17,8 @@ function escapeAttr(value: string): string {
 export function webviewHtml(r: WebviewResources): string {
   const csp = [
     "default-src 'none'",
-    `img-src ${r.cspSource} data:`,
+    // Reply images arrive as data: URIs the host read from the daemon's files; nothing remote.
+    "img-src data:",
     `style-src ${r.cspSource}`,
     `font-src ${r.cspSource}`,
     `script-src 'nonce-${r.nonce}'`,
@@ -34,12 +35,18 @@ export function webviewHtml(r: WebviewResources): string {
 </head>
 <body>
   <header class="toolbar" role="toolbar" aria-label="Chat options">
-    <button id="workspace" class="workspace" type="button" title="Workspace folder of this conversation">
-      <span class="codicon codicon-root-folder" aria-hidden="true"></span><span id="workspace-name"></span>
-    </button>
-    <label class="model-label" for="model"><span class="codicon codicon-sparkle" aria-hidden="true"></span>
-      <select id="model" title="Model"></select>
-    </label>
+    <div class="toolbar-start">
+      <button id="workspace" class="workspace" type="button" title="Workspace folder of this conversation">
+        <span class="codicon codicon-root-folder" aria-hidden="true"></span><span id="workspace-name"></span>
+      </button>
+      <span id="context-files" class="context-files" hidden></span>
+    </div>
+    <div class="toolbar-end">
+      <span id="context-use" class="context-use" hidden></span>
+      <label class="model-label" for="model"><span class="codicon codicon-sparkle" aria-hidden="true"></span>
+        <select id="model" title="Model"></select>
+      </label>
+    </div>
   </header>
   <main id="log" class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></main>
   <footer class="composer">

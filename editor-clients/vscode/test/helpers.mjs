@@ -5,6 +5,21 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node.js";
 
+/** A 160x96 PNG (a sun over green hills), as an image reply carries it. */
+export const PNG_BASE64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAKAAAABgCAIAAAAVRe7OAAAC8ElEQVR42u3R11JUQRSF4fU4IIKIooggoggiiPEKAwaMmDFg" +
+  "zmLArC9BzmnIMMAzeSVVYxgU7TMzp/fps2dVfdddq/ePjNpFUgwZtQukGDIPLZBiyDw8T4ph1ZF5UgxZR6OkGLLqoqQYVtdF" +
+  "STFkH5sjxZB9fI4UQ86JWVIMOSdnSTGsqZ8lxZBbP0OKIffUDCmGtaenSTHknZmmVHxbLPq/YOch7+wUJceYdlnmgEZi3bkp" +
+  "SkJCdWMC2cnAEmkDzIz15yfJuxTrxkgORn7DJHnnS2DJwci/MEEe+VL3R2OpzdhwcYK88LFujMxsbLw0QV74Hlhm9lLgcTLy" +
+  "ve7PxtaXo+DyOBlZCiywHAVXxsjIVmD7y7Hp6hgZWQossByF1yJkZCmwwHIUNkbIyFZg+8uxuTFCRpYCCyxH0fVRMrIUWGA5" +
+  "im6MkpGtwPaXo/jmCBlZCiywHMW3RsjIVmD7y7GlaYS88L2uzGyUNA2TF74HlpmNktvD5JGfdaU2Y+udIfLOl7qSg1F6d4i8" +
+  "8yWw5GCU3hukhKRaV3Yttt0fpCQkkTaQnQws1Diokdj+YIBSYUwb7DyUPRwgxVD2qJ8Uw47H/aQYyp/0k2JLgftIMVQ87SPF" +
+  "UPGslxTDzue9pBgqX/Skg4yW8oSo+Tgqm3sUS7TryrHDfAHsau7Rx5eufwvjKVD1slsTS2njhesgqHrVrYBA1z8zh+QyqH7d" +
+  "FWryaeO5fx9Uv+kKr2Dr/s7s8Imwu6UrjBxJG8/NQ6GmpTNcHEwbz7VzoeZtZ1g4nnZZZmeOhtigPe86XBaitL84cjrEb9r7" +
+  "vsM1YUzr1EmxwqYP7Y4Ie10XTop/bdr3sT1AatIGflK4tkll2gBPCi+b9n9qs019V/mTxq4K75sOfG6zId3SClw1/n0ks+lL" +
+  "a+rSvKvYSZHisoNfWxPClsInBQ+qGwMzMDEwMTAxMDEwMTAxMAMTAxMDEwMTAxMDEwMzMDEwMTAxMDEwMTAxMDFwGvgOqO7j" +
+  "fZ3FVUoAAAAASUVORK5CYII=";
+
 /** A required environment variable (the pytest wrapper sets them). */
 export function env(name) {
   const value = process.env[name];

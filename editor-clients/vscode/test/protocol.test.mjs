@@ -1,14 +1,14 @@
 // Protocol layer: the extension's GeminiApi (out/api.js) over vscode-jsonrpc against the real
 // daemon and the emulator.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { CancellationTokenSource } from "vscode-jsonrpc/node.js";
-import { makeWorkspace, requests, resetEmulator, script, startDaemon } from "./helpers.mjs";
+import { makeWorkspace, PNG_BASE64, requests, resetEmulator, script, startDaemon } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const { GeminiApi, describeError } = require("../out/api.js");
@@ -125,6 +125,107 @@ describe("GeminiApi against the real daemon", () => {
     assert.ok(result.models.length > 0);
     for (const m of result.models) assert.ok(!m.name.startsWith("models/"), m.name);
     assert.ok(result.models.some((m) => m.name === result.default));
+  });
+
+  test("a tool round: the call is announced, listed in the result and in history", async () => {
+    await script(
+      { functionCall: { name: "read_file", args: { path: "src/app.py" } } },
+      { reply: "It adds." },
+    );
+    const tools = [];
+    const result = await api.chat(
+      { workspace, message: "What does app.py do?" },
+      { onDelta: (d) => d.tool && tools.push(d.tool) },
+    );
+    assert.equal(result.text, "It adds.");
+    assert.deepEqual(tools, [{ name: "read_file", summary: "read src/app.py" }]);
+    assert.deepEqual(result.toolCalls, tools);
+    const model = (await api.history(workspace)).turns.at(-1);
+    assert.deepEqual(model.toolCalls, tools);
+    assert.equal(model.text, "It adds.");
+  });
+
+  test("thoughts stream apart from the answer and come back in history", async () => {
+    await script({ thought: "**Counting** the legs.", reply: "Eight." });
+    const thoughts = [];
+    const texts = [];
+    const result = await api.chat(
+      {
+        workspace,
+        message: "Legs of two dogs?",
+        generationConfig: { thinkingConfig: { includeThoughts: true } },
+      },
+      {
+        onDelta: (d) => {
+          if (d.thought) thoughts.push(d.thought);
+          if (d.text) texts.push(d.text);
+        },
+      },
+    );
+    assert.equal(thoughts.join(""), "**Counting** the legs.");
+    assert.equal(texts.join(""), "Eight.");
+    assert.equal(result.thoughts, "**Counting** the legs.");
+    assert.ok(result.usage.thoughtsTokens > 0);
+    const [req] = await requests("enerateContent");
+    assert.equal(req.body.generationConfig.thinkingConfig.includeThoughts, true);
+    assert.equal((await api.history(workspace)).turns.at(-1).thoughts, "**Counting** the legs.");
+  });
+
+  test("an image in a reply is saved as a file the result and history point at", async () => {
+    await script({ reply: "Here is a dot.", image: { mimeType: "image/png", data: PNG_BASE64 } });
+    const images = [];
+    const result = await api.chat(
+      { workspace, message: "Draw a dot" },
+      { onDelta: (d) => d.image && images.push(d.image) },
+    );
+    assert.equal(images.length, 1);
+    assert.equal(images[0].mimeType, "image/png");
+    assert.ok(existsSync(images[0].path), images[0].path);
+    assert.equal(readFileSync(images[0].path).toString("base64"), PNG_BASE64);
+    assert.deepEqual(result.images, images);
+    assert.deepEqual((await api.history(workspace)).turns.at(-1).images, images);
+  });
+
+  test("setModel sticks: history reports it and the next request uses it", async () => {
+    try {
+      const set = await api.setModel(workspace, "gemini-2.5-pro");
+      assert.equal(set.model, "gemini-2.5-pro");
+      assert.equal((await api.history(workspace)).model, "gemini-2.5-pro");
+      await script({ reply: "Pro here." });
+      const result = await api.chat({ workspace, message: "Which model?" });
+      assert.equal(result.model, "gemini-2.5-pro");
+      const [req] = await requests("enerateContent");
+      assert.match(req.path, /models\/gemini-2\.5-pro:/);
+    } finally {
+      const back = await api.setModel(workspace, null);
+      assert.equal(back.model, "gemini-2.5-flash");
+    }
+  });
+
+  test("a blocked prompt names the category and offers the safety settings", async () => {
+    await script({ block: "SAFETY" });
+    const error = await api.chat({ workspace, message: "something dangerous" }).catch((e) => e);
+    const view = describeError(error);
+    assert.equal(view.reason, "blocked");
+    assert.equal(view.action, "openSafetySettings");
+    assert.deepEqual(view.categories, ["HARM_CATEGORY_DANGEROUS_CONTENT"]);
+    assert.match(view.message, /dangerous content/i);
+  });
+
+  test("status lists GEMINI.md; countTokens measures the conversation against the limit", async () => {
+    assert.deepEqual((await api.status(workspace)).contextFiles, []);
+    const contextFile = join(folder, "GEMINI.md");
+    writeFileSync(contextFile, "Answer briefly.\n");
+    try {
+      assert.deepEqual((await api.status(workspace)).contextFiles, [contextFile]);
+    } finally {
+      rmSync(contextFile);
+    }
+    await script({ reply: "Short." });
+    await api.chat({ workspace, message: "Hello" });
+    const count = await api.countTokens(workspace);
+    assert.ok(count.totalTokens > 0);
+    assert.ok(count.inputTokenLimit > count.totalTokens);
   });
 
   test("new chat (reset) clears the conversation", async () => {

@@ -9,7 +9,7 @@ import { dirname, extname, join, normalize } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { launchBrowser, screenshot } from "./browser.mjs";
-import { waitFor } from "./helpers.mjs";
+import { PNG_BASE64, waitFor } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const { webviewHtml } = require("../out/webviewHtml.js");
@@ -73,10 +73,14 @@ function state(overrides = {}) {
       { name: "gemini-2.5-flash", label: "Gemini 2.5 Flash" },
       { name: "gemini-2.5-pro", label: "Gemini 2.5 Pro" },
     ],
+    contextFiles: [],
     attachments: [],
     ...overrides,
   };
 }
+
+const PNG_SRC = `data:image/png;base64,${PNG_BASE64}`;
+const SUMMARY = "The user asked how to **add** numbers; we wrote `add(a, b)` in src/app.py.";
 
 const HISTORY = [
   { id: "h0", role: "user", text: "How do I add two numbers in Python?", attachments: ["app.py:1-2"] },
@@ -250,5 +254,146 @@ describe("chat webview in Chromium", () => {
       () => document.activeElement?.id || document.activeElement?.className,
     );
     assert.ok(focused, "Shift+Tab moves focus to a control");
+  });
+
+  test("thoughts stream into a collapsed Thoughts block above the answer", async () => {
+    const entries = [
+      { id: "u1", role: "user", text: "Legs of two dogs?" },
+      { id: "m1", role: "model", text: "", streaming: true },
+    ];
+    await send({ type: "snapshot", state: state({ entries, busy: true }) });
+    await send({ type: "thought", id: "m1", text: "**Counting** legs: " });
+    const details = log().locator('[data-id="m1"] details.thoughts');
+    await details.waitFor();
+    assert.equal(await details.locator("summary").innerText(), "Thoughts");
+    assert.equal(await details.evaluate((d) => d.open), false, "collapsed");
+    assert.equal(await details.locator(".thoughts-body").isVisible(), false);
+    await details.locator("summary").click();
+    await send({ type: "thought", id: "m1", text: "two dogs, four each." });
+    const thoughts = details.locator(".thoughts-body");
+    await waitFor("the second thought", async () => (await thoughts.innerText()).includes("four each"));
+    assert.equal(await details.evaluate((d) => d.open), true, "stays open while thoughts stream");
+    await send({ type: "delta", id: "m1", text: "Eight." });
+    const body = log().locator('[data-id="m1"] .entry-body');
+    await waitFor("the answer", async () => (await body.innerText()).includes("Eight."));
+    assert.ok(!(await body.innerText()).includes("Counting"), "thoughts stay out of the answer");
+    const usage = { promptTokens: 12, replyTokens: 3, thoughtsTokens: 17, totalTokens: 32 };
+    const done = {
+      ...entries[1],
+      text: "Eight.",
+      thoughts: "**Counting** legs: two dogs, four each.",
+      usage,
+    };
+    await send({ type: "entry", entry: done });
+    await waitFor("the usage line", async () =>
+      /17 thinking/.test(await log().locator('[data-id="m1"] .entry-footer').innerText()),
+    );
+    const order = await log()
+      .locator('[data-id="m1"]')
+      .evaluate((n) => [...n.children].map((c) => c.className));
+    assert.ok(order.indexOf("thoughts") < order.indexOf("entry-body"), JSON.stringify(order));
+  });
+
+  test("tool calls show one line each as they happen, images render inline", async () => {
+    const entries = [
+      { id: "u1", role: "user", text: "What does app.py do? Draw it." },
+      { id: "m1", role: "model", text: "", streaming: true },
+    ];
+    await send({ type: "snapshot", state: state({ entries, busy: true }) });
+    await send({ type: "tool", id: "m1", tool: { name: "read_file", summary: "read src/app.py" } });
+    const tools = log().locator('[data-id="m1"] .tool-call');
+    await tools.first().waitFor();
+    assert.equal(await tools.first().innerText(), "read src/app.py");
+    assert.equal(await tools.first().locator(".codicon-file").count(), 1);
+    await send({ type: "tool", id: "m1", tool: { name: "search_text", summary: 'searched "add"' } });
+    await waitFor("the second tool line", async () => (await tools.count()) === 2);
+    await send({ type: "delta", id: "m1", text: "It adds." });
+    await send({
+      type: "image",
+      id: "m1",
+      image: { mimeType: "image/png", path: "/data/images/a.png", src: PNG_SRC },
+    });
+    const img = log().locator('[data-id="m1"] img.reply-image');
+    await img.waitFor();
+    await waitFor("the image to decode", () => img.evaluate((i) => i.complete && i.naturalWidth === 160));
+    assert.match(await log().locator('[data-id="m1"] .entry-body').innerText(), /It adds\./);
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
+  });
+
+  test("history shows thoughts, tools, images, and compaction as a divider", async () => {
+    const entries = [
+      { id: "h0", role: "compacted", text: SUMMARY, turns: 3 },
+      { id: "h2", role: "user", text: "Read app.py and draw a landscape." },
+      {
+        id: "h3",
+        role: "model",
+        text: "`app.py` defines **add**. Here is a landscape:",
+        thoughts: "Reading the file first, then drawing.",
+        tools: [{ name: "read_file", summary: "read src/app.py" }],
+        images: [{ mimeType: "image/png", path: "/data/images/a.png", src: PNG_SRC }],
+        usage: { promptTokens: 1204, replyTokens: 310, thoughtsTokens: 96, totalTokens: 1610 },
+        model: "gemini-2.5-flash",
+      },
+    ];
+    const contextFiles = [{ name: "GEMINI.md", path: "/work/project/GEMINI.md" }];
+    const context = { used: 12345, limit: 1048576 };
+    await send({ type: "snapshot", state: state({ entries, contextFiles, context }) });
+    const divider = log().locator(".entry.compacted");
+    await divider.waitFor();
+    assert.equal(
+      await divider.locator("summary").innerText(),
+      "3 earlier exchanges summarised to fit the context window",
+    );
+    const summary = divider.locator(".entry-body");
+    assert.equal(await summary.isVisible(), false, "the summary starts collapsed");
+    await divider.locator("summary").click();
+    assert.match(await summary.innerText(), /how to add numbers/);
+    assert.equal(await log().locator('[data-id="h3"] details.thoughts[open]').count(), 0);
+    assert.equal(await log().locator('[data-id="h3"] .tool-call').innerText(), "read src/app.py");
+    assert.equal(await log().locator('[data-id="h3"] img.reply-image').count(), 1);
+    assert.equal(await page.locator("#context-use").innerText(), "12k / 1M");
+    const chip = page.locator("#context-files .context-chip");
+    assert.equal(await chip.innerText(), "GEMINI.md");
+    await chip.click();
+    assert.ok((await posted()).some((m) => m.type === "openFile" && m.path === "/work/project/GEMINI.md"));
+    await waitFor("the image to decode", () =>
+      log()
+        .locator("img.reply-image")
+        .evaluate((i) => i.naturalWidth > 0),
+    );
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
+    await screenshot(page, "webview-extensions");
+  });
+
+  test("a blocked message names the category and opens the safety settings", async () => {
+    const text =
+      "Gemini blocked the message (SAFETY: dangerous content (HIGH)). Rephrase the message, " +
+      "or relax the geminiChat.safetySettings setting for dangerous content.";
+    const entries = [
+      { id: "u1", role: "user", text: "How do I pick a lock?" },
+      { id: "e1", role: "error", text, action: "openSafetySettings" },
+    ];
+    await send({ type: "snapshot", state: state({ entries }) });
+    assert.match(await log().locator(".entry.error .entry-body").innerText(), /dangerous content/);
+    await log().getByRole("button", { name: "Open Safety Settings" }).click();
+    assert.ok((await posted()).some((m) => m.type === "action" && m.action === "openSafetySettings"));
+  });
+
+  test("a header update moves the picker to the folder's model without redrawing the log", async () => {
+    await send({ type: "snapshot", state: state({ entries: HISTORY }) });
+    await log().locator(".entry.model").waitFor();
+    await log()
+      .locator(".entry.model")
+      .evaluate((n) => {
+        n.dataset.marker = "kept";
+      });
+    const header = { ...state(), model: "gemini-2.5-pro", context: { used: 950, limit: 2097152 } };
+    delete header.entries;
+    await send({ type: "header", header });
+    await waitFor("the picker", async () => (await page.locator("#model").inputValue()) === "gemini-2.5-pro");
+    assert.equal(await page.locator("#context-use").innerText(), "950 / 2.1M");
+    assert.equal(await log().locator('.entry.model[data-marker="kept"]').count(), 1);
+    await send({ type: "header", header: { ...header, context: undefined } });
+    await page.locator("#context-use").waitFor({ state: "hidden" });
   });
 });

@@ -1,9 +1,10 @@
 /** The chat webview: draws the host's ViewState, sends user actions back. Runs in the browser. */
 
-import type { ErrorAction } from "../api";
-import type { Entry, HostMessage, ViewMessage, ViewState } from "../messages";
-import type { Usage } from "../protocol";
-import { renderMarkdown } from "./render";
+import type { Entry, HeaderState, HostMessage, ImageView, ViewMessage, ViewState } from "../messages";
+import type { ToolCall } from "../protocol";
+import { el, icon } from "./dom";
+import { actionButton, renderBody, renderEntry, renderThoughts } from "./entries";
+import { shortCount } from "./format";
 
 interface VsCodeApi {
   postMessage(message: ViewMessage): void;
@@ -20,9 +21,9 @@ interface SavedState {
 const vscode = acquireVsCodeApi();
 
 function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`missing #${id}`);
-  return el as T;
+  const node = document.getElementById(id);
+  if (node === null) throw new Error(`missing #${id}`);
+  return node as T;
 }
 
 const log = byId<HTMLElement>("log");
@@ -32,6 +33,8 @@ const stopButton = byId<HTMLButtonElement>("stop");
 const modelSelect = byId<HTMLSelectElement>("model");
 const workspaceButton = byId<HTMLButtonElement>("workspace");
 const workspaceName = byId<HTMLElement>("workspace-name");
+const contextFiles = byId<HTMLElement>("context-files");
+const contextUse = byId<HTMLElement>("context-use");
 const attachmentList = byId<HTMLUListElement>("attachments");
 const notice = byId<HTMLElement>("notice");
 
@@ -42,138 +45,12 @@ let view: ViewState = {
   canSwitchWorkspace: false,
   model: "",
   models: [],
+  contextFiles: [],
   attachments: [],
-};
-
-const ACTION_LABELS: Record<ErrorAction, string> = {
-  setApiKey: "Set API Key",
-  selectModel: "Select Model",
-  retry: "Retry",
-  showLog: "Show Log",
-  openSettings: "Open Settings",
-  none: "",
 };
 
 function post(message: ViewMessage): void {
   vscode.postMessage(message);
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className !== undefined) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function icon(name: string): HTMLElement {
-  const span = el("span", `codicon codicon-${name}`);
-  span.setAttribute("aria-hidden", "true");
-  return span;
-}
-
-function iconButton(name: string, label: string, onClick: () => void): HTMLButtonElement {
-  const button = el("button", "text-button");
-  button.type = "button";
-  button.title = label;
-  button.append(icon(name), el("span", undefined, label));
-  button.addEventListener("click", onClick);
-  return button;
-}
-
-function formatUsage(usage: Usage): string {
-  const parts = [`${usage.promptTokens.toLocaleString()} in`, `${usage.replyTokens.toLocaleString()} out`];
-  if (usage.thoughtsTokens > 0) parts.push(`${usage.thoughtsTokens.toLocaleString()} thinking`);
-  return `${parts.join(" · ")} tokens`;
-}
-
-/** Give every code block a Copy and an Insert at Cursor button. */
-function decorateCodeBlocks(body: HTMLElement): void {
-  for (const pre of Array.from(body.querySelectorAll("pre"))) {
-    const code = pre.querySelector("code");
-    const text = (code ?? pre).textContent ?? "";
-    const lang = /language-(\S+)/.exec(code?.className ?? "")?.[1] ?? "";
-    const wrapper = el("div", "code-block");
-    const bar = el("div", "code-toolbar");
-    bar.append(el("span", "code-lang", lang));
-    bar.append(
-      iconButton("copy", "Copy", () => post({ type: "copy", text })),
-      iconButton("insert", "Insert at Cursor", () => post({ type: "insert", text })),
-    );
-    pre.replaceWith(wrapper);
-    wrapper.append(bar, pre);
-  }
-}
-
-/** Where the streaming cursor goes: the end of the last paragraph or list item, not a new line. */
-function cursorHost(body: HTMLElement): HTMLElement {
-  let host: Element = body;
-  while (
-    host.lastElementChild !== null &&
-    /^(P|UL|OL|LI|BLOCKQUOTE|H[1-6])$/.test(host.lastElementChild.tagName)
-  ) {
-    host = host.lastElementChild;
-  }
-  return host as HTMLElement;
-}
-
-function renderBody(entry: Entry, body: HTMLElement): void {
-  if (entry.role === "model") {
-    // Sanitized by renderMarkdown (markdown-it without raw HTML, then DOMPurify).
-    body.innerHTML = renderMarkdown(entry.text);
-    decorateCodeBlocks(body);
-    if (entry.streaming === true) cursorHost(body).append(el("span", "cursor"));
-  } else {
-    body.textContent = entry.text;
-  }
-}
-
-function entryHeader(entry: Entry): HTMLElement {
-  const header = el("div", "entry-header");
-  const who = { user: "You", model: "Gemini", error: "Error" }[entry.role];
-  const iconName = { user: "account", model: "sparkle", error: "error" }[entry.role];
-  header.append(icon(iconName), el("span", "who", who));
-  return header;
-}
-
-function entryFooter(entry: Entry): HTMLElement | undefined {
-  const bits: string[] = [];
-  if (entry.stopped === true) bits.push("Stopped");
-  if (entry.usage !== undefined) bits.push(formatUsage(entry.usage));
-  if (entry.model !== undefined && entry.role === "model") bits.push(entry.model);
-  if (bits.length === 0) return undefined;
-  return el("div", "entry-footer", bits.join(" · "));
-}
-
-function renderEntry(entry: Entry): HTMLElement {
-  const node = el("article", `entry ${entry.role}`);
-  node.dataset.id = entry.id;
-  node.append(entryHeader(entry));
-  if (entry.attachments !== undefined && entry.attachments.length > 0) {
-    const chips = el("div", "entry-attachments");
-    for (const name of entry.attachments) {
-      const chip = el("span", "chip");
-      chip.append(icon("file-code"), el("span", undefined, name));
-      chips.append(chip);
-    }
-    node.append(chips);
-  }
-  const body = el("div", "entry-body");
-  renderBody(entry, body);
-  node.append(body);
-  if (entry.role === "error" && entry.action !== undefined && entry.action !== "none") {
-    const action = entry.action;
-    const button = el("button", "action-button", ACTION_LABELS[action]);
-    button.type = "button";
-    button.addEventListener("click", () => post({ type: "action", action }));
-    node.append(button);
-  }
-  const footer = entryFooter(entry);
-  if (footer !== undefined) node.append(footer);
-  return node;
 }
 
 function welcome(): HTMLElement {
@@ -198,8 +75,36 @@ function scrollToBottom(): void {
 }
 
 function renderLog(): void {
-  log.replaceChildren(...(view.entries.length === 0 ? [welcome()] : view.entries.map(renderEntry)));
+  log.replaceChildren(
+    ...(view.entries.length === 0 ? [welcome()] : view.entries.map((e) => renderEntry(e, post))),
+  );
   scrollToBottom();
+}
+
+function renderContextFiles(): void {
+  contextFiles.replaceChildren(
+    ...view.contextFiles.map((file) => {
+      const chip = el("button", "context-chip");
+      chip.type = "button";
+      chip.title = `${file.path}\nAdded to every message in this folder. Click to open.`;
+      chip.append(icon("book"), el("span", undefined, file.name));
+      chip.addEventListener("click", () => post({ type: "openFile", path: file.path }));
+      return chip;
+    }),
+  );
+  contextFiles.hidden = view.contextFiles.length === 0;
+}
+
+function renderContextUse(): void {
+  const context = view.context;
+  contextUse.hidden = context === undefined;
+  if (context === undefined) return;
+  contextUse.textContent = `${shortCount(context.used)} / ${shortCount(context.limit)}`;
+  contextUse.title =
+    `Context window: ${context.used.toLocaleString()} of ${context.limit.toLocaleString()} ` +
+    `input tokens used by this conversation (${view.model})`;
+  // Past 80 % the daemon starts summarising old exchanges: say so before it happens.
+  contextUse.classList.toggle("full", context.used >= 0.8 * context.limit);
 }
 
 function renderHeader(): void {
@@ -208,7 +113,9 @@ function renderHeader(): void {
   workspaceButton.title = view.canSwitchWorkspace
     ? "Switch workspace folder"
     : "Workspace folder of this conversation";
-  const models = view.models.length > 0 ? view.models : [{ name: view.model, label: view.model }];
+  const models = view.models.some((m) => m.name === view.model)
+    ? view.models
+    : [{ name: view.model, label: view.model }, ...view.models];
   modelSelect.replaceChildren(
     ...models.map((m) => {
       const option = el("option", undefined, m.label);
@@ -217,6 +124,9 @@ function renderHeader(): void {
       return option;
     }),
   );
+  modelSelect.title = `Model for this folder: ${view.model}`;
+  renderContextFiles();
+  renderContextUse();
 }
 
 function renderAttachments(): void {
@@ -245,12 +155,7 @@ function renderNotice(): void {
   const warning = icon("warning");
   warning.classList.add("notice-icon");
   notice.append(warning, el("span", undefined, message));
-  if (action !== "none") {
-    const button = el("button", "action-button", ACTION_LABELS[action]);
-    button.type = "button";
-    button.addEventListener("click", () => post({ type: "action", action }));
-    notice.append(button);
-  }
+  if (action !== "none") notice.append(actionButton(action, post));
 }
 
 function renderBusy(): void {
@@ -267,56 +172,123 @@ function renderAll(): void {
   renderBusy();
 }
 
+function entryNode(id: string): HTMLElement | null {
+  return log.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"]`);
+}
+
+/** Draw an entry afresh, keeping the thoughts open if the user opened them. */
+function redraw(entry: Entry): void {
+  const existing = entryNode(entry.id);
+  const fresh = renderEntry(entry, post);
+  if (existing === null) {
+    log.querySelector(".welcome")?.remove();
+    log.append(fresh);
+    return;
+  }
+  const open = existing.querySelector("details.thoughts")?.hasAttribute("open") === true;
+  if (open) fresh.querySelector("details.thoughts")?.setAttribute("open", "");
+  existing.replaceWith(fresh);
+}
+
 function upsertEntry(entry: Entry): void {
   const stick = nearBottom();
   const index = view.entries.findIndex((e) => e.id === entry.id);
   if (index >= 0) view.entries[index] = entry;
   else view.entries.push(entry);
-  const fresh = renderEntry(entry);
-  const existing = log.querySelector(`[data-id="${CSS.escape(entry.id)}"]`);
-  if (existing !== null) existing.replaceWith(fresh);
-  else {
-    log.querySelector(".welcome")?.remove();
-    log.append(fresh);
-  }
+  dirty.delete(entry.id);
+  redraw(entry);
   if (stick || index < 0) scrollToBottom();
 }
 
-const dirty = new Set<string>();
+/** Entries whose answer or thoughts grew since the last frame. */
+const dirty = new Map<string, { text: boolean; thoughts: boolean }>();
 let frameRequested = false;
 
 /** Re-render streamed entries at most once a frame; Markdown must be re-parsed as it grows. */
 function flushDeltas(): void {
   frameRequested = false;
   const stick = nearBottom();
-  for (const id of dirty) {
+  for (const [id, what] of dirty) {
     const entry = view.entries.find((e) => e.id === id);
-    const body = log.querySelector(`[data-id="${CSS.escape(id)}"] .entry-body`);
-    if (entry !== undefined && body instanceof HTMLElement) renderBody(entry, body);
+    const node = entryNode(id);
+    if (entry === undefined || node === null) continue;
+    const thoughts = node.querySelector<HTMLElement>(".thoughts-body");
+    // The first thought creates the block; later ones only refill it, so it stays open or shut.
+    if (what.thoughts && thoughts === null) redraw(entry);
+    else if (what.thoughts && thoughts !== null) renderThoughts(entry, thoughts);
+    const body = node.isConnected ? node.querySelector<HTMLElement>(".entry-body") : null;
+    if (what.text && body !== null) renderBody(entry, body, post);
   }
   dirty.clear();
   if (stick) scrollToBottom();
 }
 
-function applyDelta(id: string, text: string): void {
-  const entry = view.entries.find((e) => e.id === id);
-  if (entry === undefined) return;
-  entry.text += text;
-  dirty.add(id);
+function markDirty(id: string, part: "text" | "thoughts"): void {
+  const what = dirty.get(id) ?? { text: false, thoughts: false };
+  what[part] = true;
+  dirty.set(id, what);
   if (!frameRequested) {
     frameRequested = true;
     requestAnimationFrame(flushDeltas);
   }
 }
 
+function applyDelta(id: string, text: string): void {
+  const entry = view.entries.find((e) => e.id === id);
+  if (entry === undefined) return;
+  entry.text += text;
+  markDirty(id, "text");
+}
+
+function applyThought(id: string, text: string): void {
+  const entry = view.entries.find((e) => e.id === id);
+  if (entry === undefined) return;
+  entry.thoughts = (entry.thoughts ?? "") + text;
+  markDirty(id, "thoughts");
+}
+
+/** A tool call or an image arrived: rare, so the entry is drawn afresh. */
+function applyExtra(id: string, extra: { tool: ToolCall } | { image: ImageView }): void {
+  const entry = view.entries.find((e) => e.id === id);
+  if (entry === undefined) return;
+  if ("tool" in extra) entry.tools = [...(entry.tools ?? []), extra.tool];
+  else entry.images = [...(entry.images ?? []), extra.image];
+  const stick = nearBottom();
+  dirty.delete(id);
+  redraw(entry);
+  if (stick) scrollToBottom();
+}
+
+function applyHeader(header: HeaderState): void {
+  const { context, ...rest } = header;
+  view = { ...view, ...rest };
+  // A header without `context` means it could not be measured: hide the indicator.
+  if (context === undefined) delete view.context;
+  else view.context = context;
+  renderHeader();
+}
+
 function onHostMessage(message: HostMessage): void {
   switch (message.type) {
     case "snapshot":
       view = message.state;
+      dirty.clear();
       renderAll();
+      break;
+    case "header":
+      applyHeader(message.header);
       break;
     case "delta":
       applyDelta(message.id, message.text);
+      break;
+    case "thought":
+      applyThought(message.id, message.text);
+      break;
+    case "tool":
+      applyExtra(message.id, { tool: message.tool });
+      break;
+    case "image":
+      applyExtra(message.id, { image: message.image });
       break;
     case "entry":
       upsertEntry(message.entry);

@@ -1,0 +1,194 @@
+/** One transcript entry as DOM: header, thoughts, tool calls, the Markdown body, images, footer. */
+
+import type { ErrorAction } from "../api";
+import type { Entry, ImageView, ViewMessage } from "../messages";
+import type { ToolCall, Usage } from "../protocol";
+import { el, icon, iconButton } from "./dom";
+import { compactedLabel, toolIcon } from "./format";
+import { renderMarkdown } from "./render";
+
+/** Sends a message to the extension host. */
+export type Post = (message: ViewMessage) => void;
+
+export const ACTION_LABELS: Record<ErrorAction, string> = {
+  setApiKey: "Set API Key",
+  selectModel: "Select Model",
+  retry: "Retry",
+  showLog: "Show Log",
+  openSettings: "Open Settings",
+  openSafetySettings: "Open Safety Settings",
+  none: "",
+};
+
+/** A button that runs one of the host's error actions. */
+export function actionButton(action: ErrorAction, post: Post): HTMLButtonElement {
+  const button = el("button", "action-button", ACTION_LABELS[action]);
+  button.type = "button";
+  button.addEventListener("click", () => post({ type: "action", action }));
+  return button;
+}
+
+function formatUsage(usage: Usage): string {
+  const parts = [`${usage.promptTokens.toLocaleString()} in`, `${usage.replyTokens.toLocaleString()} out`];
+  if (usage.thoughtsTokens > 0) parts.push(`${usage.thoughtsTokens.toLocaleString()} thinking`);
+  return `${parts.join(" · ")} tokens`;
+}
+
+/** Give every code block a Copy and an Insert at Cursor button. */
+function decorateCodeBlocks(body: HTMLElement, post: Post): void {
+  for (const pre of Array.from(body.querySelectorAll("pre"))) {
+    const code = pre.querySelector("code");
+    const text = (code ?? pre).textContent ?? "";
+    const lang = /language-(\S+)/.exec(code?.className ?? "")?.[1] ?? "";
+    const wrapper = el("div", "code-block");
+    const bar = el("div", "code-toolbar");
+    bar.append(el("span", "code-lang", lang));
+    bar.append(
+      iconButton("copy", "Copy", () => post({ type: "copy", text })),
+      iconButton("insert", "Insert at Cursor", () => post({ type: "insert", text })),
+    );
+    pre.replaceWith(wrapper);
+    wrapper.append(bar, pre);
+  }
+}
+
+/** Where the streaming cursor goes: the end of the last paragraph or list item, not a new line. */
+function cursorHost(body: HTMLElement): HTMLElement {
+  let host: Element = body;
+  while (
+    host.lastElementChild !== null &&
+    /^(P|UL|OL|LI|BLOCKQUOTE|H[1-6])$/.test(host.lastElementChild.tagName)
+  ) {
+    host = host.lastElementChild;
+  }
+  return host as HTMLElement;
+}
+
+/** (Re)draw an entry's main text into `body`. */
+export function renderBody(entry: Entry, body: HTMLElement, post: Post): void {
+  if (entry.role === "model") {
+    // Sanitized by renderMarkdown (markdown-it without raw HTML, then DOMPurify).
+    body.innerHTML = renderMarkdown(entry.text);
+    decorateCodeBlocks(body, post);
+    if (entry.streaming === true) cursorHost(body).append(el("span", "cursor"));
+  } else {
+    body.textContent = entry.text;
+  }
+}
+
+/** (Re)draw the thought summaries into the collapsed block's body. */
+export function renderThoughts(entry: Entry, body: HTMLElement): void {
+  body.innerHTML = renderMarkdown(entry.thoughts ?? "");
+}
+
+function thoughtsBlock(entry: Entry): HTMLElement {
+  const details = el("details", "thoughts");
+  const summary = el("summary");
+  summary.append(icon("lightbulb"), el("span", undefined, "Thoughts"));
+  const body = el("div", "thoughts-body");
+  renderThoughts(entry, body);
+  details.append(summary, body);
+  return details;
+}
+
+function toolList(tools: ToolCall[]): HTMLElement {
+  const list = el("ul", "tool-calls");
+  list.setAttribute("aria-label", "Tools used");
+  for (const tool of tools) {
+    const item = el("li", "tool-call");
+    item.title = tool.name;
+    item.append(icon(toolIcon(tool.name)), el("span", undefined, tool.summary));
+    list.append(item);
+  }
+  return list;
+}
+
+function imageList(images: ImageView[]): HTMLElement {
+  const box = el("div", "entry-images");
+  for (const image of images) {
+    if (image.src === undefined) {
+      // Not readable from here (or too big to inline): the path still lets the user open it.
+      const missing = el("div", "image-path");
+      missing.append(icon("file-media"), el("span", undefined, image.path));
+      box.append(missing);
+      continue;
+    }
+    const img = el("img", "reply-image");
+    img.src = image.src;
+    img.alt = "Image from Gemini";
+    img.title = image.path;
+    box.append(img);
+  }
+  return box;
+}
+
+function entryHeader(entry: Entry): HTMLElement {
+  const header = el("div", "entry-header");
+  const who = { user: "You", model: "Gemini", error: "Error", compacted: "" }[entry.role];
+  const iconName = { user: "account", model: "sparkle", error: "error", compacted: "fold" }[entry.role];
+  header.append(icon(iconName), el("span", "who", who));
+  return header;
+}
+
+function entryFooter(entry: Entry): HTMLElement | undefined {
+  const bits: string[] = [];
+  if (entry.stopped === true) bits.push("Stopped");
+  if (entry.usage !== undefined) bits.push(formatUsage(entry.usage));
+  if (entry.model !== undefined && entry.role === "model") bits.push(entry.model);
+  if (bits.length === 0) return undefined;
+  return el("div", "entry-footer", bits.join(" · "));
+}
+
+function attachmentChips(names: string[]): HTMLElement {
+  const chips = el("div", "entry-attachments");
+  for (const name of names) {
+    const chip = el("span", "chip");
+    chip.append(icon("file-code"), el("span", undefined, name));
+    chips.append(chip);
+  }
+  return chips;
+}
+
+/** The divider for exchanges the daemon summarised; the summary (when known) folded under it. */
+function compactionDivider(entry: Entry): HTMLElement {
+  const node = el("div", "entry compacted");
+  node.dataset.id = entry.id;
+  node.setAttribute("role", "separator");
+  const label = el("span", "divider-label");
+  label.append(icon("fold"), el("span", undefined, compactedLabel(entry.turns ?? 0)));
+  if (entry.text === "") {
+    node.append(label);
+    return node;
+  }
+  const details = el("details", "compaction-summary");
+  const summary = el("summary");
+  summary.append(label);
+  const body = el("div", "entry-body");
+  body.innerHTML = renderMarkdown(entry.text);
+  details.append(summary, body);
+  node.append(details);
+  return node;
+}
+
+/** The whole entry. */
+export function renderEntry(entry: Entry, post: Post): HTMLElement {
+  if (entry.role === "compacted") return compactionDivider(entry);
+  const node = el("article", `entry ${entry.role}`);
+  node.dataset.id = entry.id;
+  node.append(entryHeader(entry));
+  if (entry.attachments !== undefined && entry.attachments.length > 0) {
+    node.append(attachmentChips(entry.attachments));
+  }
+  if (entry.thoughts !== undefined && entry.thoughts !== "") node.append(thoughtsBlock(entry));
+  if (entry.tools !== undefined && entry.tools.length > 0) node.append(toolList(entry.tools));
+  const body = el("div", "entry-body");
+  renderBody(entry, body, post);
+  node.append(body);
+  if (entry.images !== undefined && entry.images.length > 0) node.append(imageList(entry.images));
+  if (entry.role === "error" && entry.action !== undefined && entry.action !== "none") {
+    node.append(actionButton(entry.action, post));
+  }
+  const footer = entryFooter(entry);
+  if (footer !== undefined) node.append(footer);
+  return node;
+}
