@@ -308,6 +308,11 @@ def test_help_file_has_tags(nvim: NvimChat, tmp_path: Path) -> None:
         "gemini_chat.setup()",
         "gemini_chat-api-key",
         "gemini_chat-health",
+        "gemini_chat-extras",
+        "gemini_chat-thoughts",
+        "gemini_chat-tools",
+        "gemini_chat-compaction",
+        "gemini_chat-images",
     ):
         assert tag in tags
 
