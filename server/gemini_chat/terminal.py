@@ -4,33 +4,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import concurrent.futures
-import importlib
 import importlib.util
+import json
 import os
 import secrets
 import shlex
 import sys
-import threading
 from collections.abc import Generator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gemini_chat import __version__
 from gemini_chat.rpc_client import (
-    INTERNAL_ERROR,
-    REQUEST_CANCELLED,
     JsonObject,
     JsonValue,
     LoopThread,
     RpcClient,
     RpcError,
     ServerExited,
-    as_object,
 )
-from gemini_chat.terminal_screen import Screen, usage_line
+from gemini_chat.terminal_repl import Repl
+from gemini_chat.terminal_screen import Screen
+from gemini_chat.terminal_session import Session
 
 if TYPE_CHECKING:
     from gemini_chat.emulator import Emulator
@@ -39,18 +36,8 @@ EMULATOR_NOTICE = (
     "No GEMINI_API_KEY set: using the bundled emulator (replies are canned). "
     "Set GEMINI_API_KEY to talk to Gemini."
 )
-HELP = """\
-Type a question and press Enter (end a line with \\ to continue it on the next).
-  /history       show this workspace's conversation
-  /reset         start a fresh conversation (the old one is archived)
-  /model NAME    use model NAME for the rest of this session
-  /model         list the available models
-  /help          this text
-  /quit          leave (or Ctrl-D)
-Ctrl-C stops a reply that is streaming; at the prompt it clears the line."""
 START_TIMEOUT = 30.0
-CANCEL_GRACE = 5.0
-LOG_TAIL_LINES = 12
+SECRET_SETTINGS = ("apiKey",)  # an argv is visible to every user of the machine (ps)
 
 
 @dataclass
@@ -64,256 +51,7 @@ class Options:
     server: str | None
     stream: bool
     thoughts: bool = False
-
-
-class Session:
-    """One daemon, one workspace: the commands the REPL and one-shot mode share."""
-
-    def __init__(self, loop: LoopThread, client: RpcClient, screen: Screen, opts: Options) -> None:
-        self.loop, self.client, self.screen = loop, client, screen
-        self.workspace = opts.workspace.resolve().as_uri()
-        self.model = opts.model
-        self.stream = opts.stream
-        self.thoughts = opts.thoughts
-        self.stopped = False  # the last turn was cancelled with Ctrl-C
-        self._tokens: dict[str, str] = {}  # progress token -> "partial" | "work"
-        self._lock = threading.Lock()
-        client.on_notification("$/progress", self._on_progress)
-
-    def _on_progress(self, params: JsonObject) -> None:
-        token = params.get("token")
-        with self._lock:
-            kind = self._tokens.get(token) if isinstance(token, str) else None
-        value = as_object(params.get("value"))
-        if kind == "partial":
-            if isinstance(thought := value.get("thought"), str):
-                self.screen.thought(thought)
-            if isinstance(text := value.get("text"), str):
-                self.screen.text(text)
-        elif kind == "work" and isinstance(message := value.get("message"), str):
-            self.screen.status(message)
-
-    def call(self, method: str, params: JsonObject) -> JsonObject:
-        """A plain request on the workspace; RpcError/ServerExited propagate."""
-        return as_object(self.loop.run(self.client.request(method, params)))
-
-    def ask(self, message: str) -> bool:
-        """One turn: stream the reply; Ctrl-C cancels it. True when the reply completed."""
-        msg_id = self.client.new_id()
-        partial, work = f"gc-p-{msg_id}", f"gc-w-{msg_id}"
-        with self._lock:
-            self._tokens = {partial: "partial", work: "work"}
-        self.stopped = False
-        self.screen.begin_reply()
-        self.screen.status("thinking…", transient=True)
-        params = self._chat_params(message, partial, work)
-        future = self.loop.submit(self.client.request("gemini/chat", params, msg_id=msg_id))
-        try:
-            result = as_object(future.result())
-        except KeyboardInterrupt:
-            return self._stop(future, msg_id)
-        except RpcError as exc:
-            self._failed(exc)
-            return False
-        finally:
-            self._drop_tokens()
-        self._finish(result)
-        return True
-
-    def _chat_params(self, message: str, partial: str, work: str) -> JsonObject:
-        params: JsonObject = {
-            "workspace": self.workspace,
-            "message": message,
-            "workDoneToken": work,
-        }
-        if self.stream:
-            params["partialResultToken"] = partial
-        if self.model:
-            params["model"] = self.model
-        if self.thoughts:
-            params["generationConfig"] = {"thinkingConfig": {"includeThoughts": True}}
-        return params
-
-    def _failed(self, exc: RpcError) -> None:
-        self._drop_tokens()
-        self.screen.end_reply(None)
-        if exc.code == REQUEST_CANCELLED:
-            self.screen.line(self.screen.style.dim("(stopped)"))
-            return
-        self.screen.error(f"error: {exc.message}")
-        if exc.code == INTERNAL_ERROR:  # "see its log": its log is our pipe, so show the end
-            tail = self.client.stderr_tail().splitlines()[-LOG_TAIL_LINES:]
-            self.screen.error("\n".join(["the daemon's log ends with:", *tail]))
-        if exc.reason == "modelNotFound" and self.screen.label:
-            self.screen.line(self.screen.style.dim("/model lists the models you can use."))
-
-    def _drop_tokens(self) -> None:
-        with self._lock:
-            self._tokens = {}
-
-    def _stop(self, future: concurrent.futures.Future[JsonValue], msg_id: int) -> bool:
-        """Cancel the turn, wait briefly for the daemon to confirm, say "(stopped)"."""
-        self._drop_tokens()  # no more text after the user said stop
-        self.loop.submit(self.client.cancel(msg_id))
-        note, completed = "(stopped)", False
-        try:
-            result = as_object(future.result(CANCEL_GRACE))
-        except (KeyboardInterrupt, RpcError, TimeoutError, concurrent.futures.CancelledError):
-            pass
-        else:  # the reply won the race: it is in the history, so say so
-            note, completed = (
-                f"(stopped; the reply had already finished: {usage_line(result).strip()})",
-                True,
-            )
-        self.screen.end_reply(None)
-        self.screen.line(self.screen.style.dim(note))
-        self.stopped = not completed
-        return completed
-
-    def _finish(self, result: JsonObject) -> None:
-        text = result.get("text")
-        text = text if isinstance(text, str) else ""
-        shown = self.screen.started
-        if not shown or not self.stream:
-            thoughts = result.get("thoughts")
-            if isinstance(thoughts, str) and thoughts and not shown:
-                self.screen.thought(thoughts)
-            if text:
-                self.screen.text(text)
-        self.screen.end_reply(usage_line(result))
-
-    def history(self) -> None:
-        """Print the workspace's conversation."""
-        turns = self.call("gemini/history", {"workspace": self.workspace}).get("turns")
-        if not isinstance(turns, list) or not turns:
-            self.screen.line(self.screen.style.dim("(no conversation yet in this workspace)"))
-            return
-        style = self.screen.style
-        for index, raw in enumerate(turns):
-            turn = as_object(raw)
-            is_user = turn.get("role") == "user"
-            if is_user and index:
-                self.screen.line()  # a blank line between exchanges
-            label, plain = (
-                (style.you("you>"), "you> ") if is_user else (style.model("gemini>"), "gemini> ")
-            )
-            self.screen.labelled(f"{label} ", len(plain), str(turn.get("text") or ""))
-            when = str(turn.get("time") or "")[:19].replace("T", " ")
-            if not is_user and when:
-                self.screen.line(style.dim(f"  {when}"))
-
-    def reset(self) -> None:
-        """Archive the conversation; the next question starts a fresh one."""
-        cleared = self.call("gemini/reset", {"workspace": self.workspace}).get("cleared")
-        self.screen.line(
-            f"Started a fresh conversation ({cleared} entries archived)."
-            if cleared
-            else "Started a fresh conversation."
-        )
-
-    def models(self) -> None:
-        """List the models the key can use; mark the one in use."""
-        result = self.call("gemini/models", {})
-        current = self.model or str(result.get("default") or "")
-        models = result.get("models")
-        for raw in models if isinstance(models, list) else []:
-            model = as_object(raw)
-            name = str(model.get("name") or "")
-            mark = "*" if name == current else " "
-            limit = model.get("inputTokenLimit")
-            extra = f"{limit:,} tokens in" if isinstance(limit, int) else ""
-            display = str(model.get("displayName") or "")
-            self.screen.line(f"{mark} {name:<32} {display:<28} {self.screen.style.dim(extra)}")
-        self.screen.line(self.screen.style.dim("Switch with /model NAME."))
-
-
-class Repl:
-    """The interactive loop: `you>` prompt, slash commands, Ctrl-C and Ctrl-D handling."""
-
-    def __init__(self, session: Session, screen: Screen) -> None:
-        self.session, self.screen = session, screen
-        self.readline = _load_readline()
-        style = screen.style
-        self.prompt = self._prompt(style.you("you>") + " ")
-        self.more = self._prompt(style.dim("...>") + " ")
-
-    def _prompt(self, styled: str) -> str:
-        if not self.screen.style.enabled or not self.readline:
-            return styled
-        # \001/\002 tell readline the escapes take no columns, so editing stays aligned.
-        return styled.replace("\x1b[", "\001\x1b[").replace("m", "m\002")
-
-    def run(self) -> int:
-        """Read questions until /quit, Ctrl-D or two Ctrl-Cs; the exit status."""
-        interrupted = False
-        while True:
-            try:
-                line = self._read()
-            except EOFError:
-                self.screen.line()
-                return 0
-            except KeyboardInterrupt:
-                if interrupted:
-                    self.screen.line()
-                    return 0
-                interrupted = True
-                self.screen.line()
-                self.screen.line(self.screen.style.dim("(Ctrl-C again or Ctrl-D to quit)"))
-                continue
-            interrupted = False
-            if line.strip() and self.handle(line.strip()) == "quit":
-                return 0
-
-    def _read(self) -> str:
-        line = input(self.prompt)
-        while line.endswith("\\"):
-            line = line[:-1] + "\n" + input(self.more)
-        return line
-
-    def handle(self, line: str) -> str | None:
-        """Run one command or question; "quit" to leave."""
-        self.screen.line()
-        if not line.startswith("/") or line.startswith("//"):
-            self.session.ask(line[1:] if line.startswith("//") else line)
-        else:
-            name, _, arg = line.partition(" ")
-            if name in ("/quit", "/exit", "/q"):
-                return "quit"
-            self.command(name, arg.strip())
-        self.screen.line()
-        return None
-
-    def command(self, name: str, arg: str) -> None:
-        """A slash command; errors from the daemon are shown, not raised."""
-        try:
-            if name == "/help":
-                self.screen.line(HELP)
-            elif name == "/history":
-                self.session.history()
-            elif name == "/reset":
-                self.session.reset()
-            elif name == "/model" and arg:
-                self.session.model = arg
-                self.screen.line(f"Model for this session: {arg}")
-            elif name == "/model":
-                self.session.models()
-            else:
-                self.screen.error(f"unknown command {name}: /help lists them (// sends a / line)")
-        except RpcError as exc:
-            self.screen.error(f"error: {exc.message}")
-        except KeyboardInterrupt:
-            self.screen.line(self.screen.style.dim("(interrupted)"))
-
-
-def _load_readline() -> bool:
-    """Import readline for line editing and history, when stdin is a terminal and it exists."""
-    if not sys.stdin.isatty():
-        return False
-    try:
-        importlib.import_module("readline")  # importing it is what makes input() use it
-    except ImportError:
-        return False
-    return True
+    settings: JsonObject = field(default_factory=lambda: {})
 
 
 def server_command(option: str | None) -> list[str]:
@@ -351,7 +89,7 @@ def bundled_emulator(env: dict[str, str], screen: Screen) -> Generator[list[str]
 
 
 async def start_client(
-    argv: list[str], env: dict[str, str], root: Path, redact: list[str]
+    argv: list[str], env: dict[str, str], root: Path, redact: list[str], options: JsonObject
 ) -> RpcClient:
     """Spawn the daemon and run the handshake, or raise a StartError saying why not."""
     try:
@@ -359,7 +97,7 @@ async def start_client(
     except OSError as exc:
         raise StartError(f"cannot start the daemon ({shlex.join(argv)}): {exc}") from exc
     try:
-        await asyncio.wait_for(client.initialize(root), START_TIMEOUT)
+        await asyncio.wait_for(client.initialize(root, options=options), START_TIMEOUT)
     except ServerExited as exc:
         raise StartError(_exited_message(argv, exc)) from exc
     except (RpcError, TimeoutError) as exc:
@@ -380,6 +118,21 @@ class StartError(Exception):
     """The daemon could not be started or would not complete the handshake."""
 
 
+def parse_setting(text: str) -> tuple[str, JsonValue]:
+    """`KEY=JSON` (a value that is not JSON is a string) -> (KEY, value); ValueError if bad."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValueError(f"{text!r} is not KEY=VALUE")
+    if key in SECRET_SETTINGS:
+        raise ValueError(f"{key} cannot be given on the command line: set GEMINI_API_KEY")
+    try:
+        value: JsonValue = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw  # --setting model=gemini-2.5-pro needs no quotes
+    return key, value
+
+
 def parse_args(argv: list[str] | None) -> Options:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
@@ -388,18 +141,39 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     parser.add_argument("question", nargs="*", help="ask this and exit (else a REPL, or stdin)")
     parser.add_argument("--workspace", type=Path, default=Path.cwd(), help="folder (default: .)")
-    parser.add_argument("--model", help="model for this session, e.g. gemini-2.5-pro")
+    parser.add_argument("--model", help="model for this session's turns, e.g. gemini-2.5-pro")
     parser.add_argument("--base-url", help="API root (a proxy, or the emulator's URL)")
     parser.add_argument("--server", help="daemon command (default: gemini-chat-server)")
     parser.add_argument("--no-stream", action="store_true", help="print replies when complete")
     parser.add_argument("--thoughts", action="store_true", help="show thought summaries, dimmed")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="advanced: a daemon setting for this session (docs/protocol.md), repeatable",
+    )
     parser.add_argument("--version", action="version", version=f"gemini-chat {__version__}")
     ns = parser.parse_args(argv)
     question = " ".join(ns.question) if ns.question else None
     if not ns.workspace.is_dir():
         parser.error(f"--workspace {ns.workspace}: not a folder")
+    settings: JsonObject = {}
+    for text in ns.setting:
+        try:
+            key, value = parse_setting(text)
+        except ValueError as exc:
+            parser.error(f"--setting {exc}")
+        settings[key] = value
     return Options(
-        question, ns.workspace, ns.model, ns.base_url, ns.server, not ns.no_stream, ns.thoughts
+        question,
+        ns.workspace,
+        ns.model,
+        ns.base_url,
+        ns.server,
+        not ns.no_stream,
+        ns.thoughts,
+        settings,
     )
 
 
@@ -428,23 +202,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(opts: Options, env: dict[str, str], screen: Screen, redact: list[str]) -> int:
-    """Start the daemon, run the REPL or the one question, shut the daemon down."""
+    """Start the daemon (in the background), run the REPL or the question, shut it down."""
     loop = LoopThread()
     argv = server_command(opts.server)
+    session = Session(loop, screen, opts.workspace, opts.model)
+    session.stream, session.thoughts = opts.stream, opts.thoughts
+    root = opts.workspace.resolve()
+    session.start(start_client(argv, env, root, redact, opts.settings))
     try:
-        try:
-            client = loop.run(start_client(argv, env, opts.workspace.resolve(), redact))
-        except StartError as exc:
-            screen.error(f"gemini-chat: {exc}")
-            return 1
-        try:
-            return converse(Session(loop, client, screen, opts), screen, opts)
-        except ServerExited as exc:
-            screen.error(f"gemini-chat: {_exited_message(argv, exc)}")
-            return 1
-        finally:
-            loop.run(client.close(), timeout=15)
+        return converse(session, screen, opts)
+    except StartError as exc:
+        screen.error(f"gemini-chat: {exc}")
+        return 1
+    except ServerExited as exc:
+        screen.error(f"gemini-chat: {_exited_message(argv, exc)}")
+        return 1
     finally:
+        session.close(START_TIMEOUT)
         loop.stop()
 
 
@@ -454,15 +228,15 @@ def converse(session: Session, screen: Screen, opts: Options) -> int:
         if session.ask(opts.question):
             return 0
         return 130 if session.stopped else 1
-    try:
-        status = session.call("gemini/status", {})
-    except RpcError:
-        status = {}  # the banner can do without it; turns will report real problems
-    model = session.model or str(status.get("model") or "")
+    # The banner and the prompt need no daemon: it starts while the user types.
+    repl = Repl(session, screen)
+    assert session.started is not None
+    repl.watch(session.started)
     home = str(Path.home())
     folder = str(opts.workspace.resolve())
     folder = "~" + folder[len(home) :] if folder.startswith(home + os.sep) else folder
-    screen.line(f"{screen.style.bold('gemini-chat')} {__version__} · {folder} · {model}")
-    screen.line(screen.style.dim("Ask anything. /help lists commands; Ctrl-D quits."))
+    model = f" · {opts.model}" if opts.model else ""
+    screen.line(f"{screen.style.bold('gemini-chat')} {__version__} · {folder}{model}")
+    screen.line(screen.style.dim("Ask anything. /model picks the model, /help lists commands."))
     screen.line()
-    return Repl(session, screen).run()
+    return repl.run()

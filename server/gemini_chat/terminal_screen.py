@@ -40,6 +40,10 @@ class Style:
         """Errors."""
         return self._sgr("31", text)
 
+    def warn(self, text: str) -> str:
+        """Warnings (a blocked turn: nothing broke, but nothing came back)."""
+        return self._sgr("33", text)
+
 
 class Wrapper:
     """Streams text to `out`, breaking lines at word boundaries within `width` (None: no wrap)."""
@@ -137,8 +141,12 @@ class Screen:
         self.label = label
         self.lock = threading.RLock()
         self.status_shown = False
+        self.status_text = ""  # the transient status to bring back after a note
         self.in_thoughts = False
         self.started = False
+        self.err_open = False  # thoughts on stderr left a line unfinished
+        self.prompting = False  # input() owns the terminal: notices wait for a safe moment
+        self.pending: list[str] = []
 
     def line(self, text: str = "") -> None:
         """Print one line of our own."""
@@ -147,8 +155,8 @@ class Screen:
             self.out.write(text + "\n")
             self.out.flush()
 
-    def error(self, text: str) -> None:
-        """Print an error to stderr, on a line of its own (wrapped on a terminal)."""
+    def error(self, text: str, *, warn: bool = False) -> None:
+        """Print an error (or warning) to stderr, on a line of its own (wrapped on a terminal)."""
         width = self.wrapper.width
         if width is not None and self.err.isatty():
             fill = textwrap.TextWrapper(width, break_long_words=False, break_on_hyphens=False).fill
@@ -157,8 +165,7 @@ class Screen:
             self.clear_status()
             self.wrapper.finish()
             self.started = False
-            self.err.write(self.style.error(text) + "\n")
-            self.err.flush()
+            self._err_line(self.style.warn(text) if warn else self.style.error(text))
 
     def status(self, text: str, *, transient: bool = False) -> None:
         """Show `text` on the one status line (tty), or as a line on stderr unless transient."""
@@ -169,6 +176,7 @@ class Screen:
                 self.out.write("\r\x1b[K" + self.style.dim(text))
                 self.out.flush()
                 self.status_shown = True
+                self.status_text = text if transient else ""
             else:
                 self.err.write(text + "\n")
                 self.err.flush()
@@ -182,7 +190,44 @@ class Screen:
     def begin_reply(self) -> None:
         """Reset the per-reply state."""
         with self.lock:
-            self.started = self.in_thoughts = False
+            self.started = self.in_thoughts = self.err_open = False
+            self.status_text = ""
+
+    def note(self, text: str, *, dim: bool = True) -> None:
+        """A line of our own inside a reply (a tool call, a compaction, an image), indented."""
+        with self.lock:
+            if not self.tty:
+                self._err_line("  " + text)
+                return
+            status = self.status_text
+            self.clear_status()
+            self.wrapper.finish()  # a note never shares a line with streamed text
+            self.out.write("  " + (self.style.dim(text) if dim else text) + "\n")
+            self.out.flush()
+            if status and not self.started:
+                self.status(status, transient=True)  # still waiting: say so again
+
+    def notice(self, text: str) -> None:
+        """A message that may come at any time (the daemon's warnings): now, or after the prompt."""
+        with self.lock:
+            if self.prompting:
+                self.pending.append(text)
+            else:
+                self.error(text)
+
+    def flush_notices(self) -> None:
+        """Print the notices that arrived while the prompt owned the terminal."""
+        with self.lock:
+            pending, self.pending = self.pending, []
+            for text in pending:
+                self.error(text)
+
+    def _err_line(self, text: str) -> None:
+        if self.err_open:
+            self.err.write("\n")
+            self.err_open = False
+        self.err.write(text + "\n")
+        self.err.flush()
 
     def _start(self) -> None:
         if not self.started:
@@ -197,6 +242,7 @@ class Screen:
             if not self.tty:
                 self.err.write(delta)  # keep stdout for the reply itself
                 self.err.flush()
+                self.err_open = bool(delta) and not delta.endswith("\n")
                 return
             self._start()
             self.in_thoughts = True
@@ -218,12 +264,12 @@ class Screen:
             self.wrapper.feed(text, dim=dim)
             self.wrapper.finish()
 
-    def labelled(self, styled: str, plain_len: int, text: str) -> None:
+    def labelled(self, styled: str, plain_len: int, text: str, *, dim: bool = False) -> None:
         """Print `text` wrapped, after a label."""
         with self.lock:
             self.clear_status()
             self.wrapper.prefix(styled, plain_len)
-            self.wrapper.feed(text)
+            self.wrapper.feed(text, dim=dim)
             self.wrapper.finish()
 
     def end_reply(self, usage_line: str | None) -> None:
@@ -237,8 +283,14 @@ class Screen:
             if self.tty:
                 self.out.write(self.style.dim(usage_line) + "\n")
             else:
-                self.err.write(usage_line + "\n")
+                self._err_line(usage_line)
             self.out.flush()
+
+
+def compacted_line(turns: int) -> str:
+    """What a compaction looks like: `(3 earlier exchanges summarised to fit ...)`."""
+    what = "exchange" if turns == 1 else "exchanges"
+    return f"({turns} earlier {what} summarised to fit the context window)"
 
 
 def usage_line(result: JsonObject) -> str:

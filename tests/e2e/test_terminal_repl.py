@@ -105,13 +105,22 @@ def repl(tmux: Tmux, server_env: dict[str, str], workspace: Path) -> Tmux:
     return tmux
 
 
-def test_banner_names_the_workspace_and_model(repl: Tmux, workspace: Path):
-    """The REPL opens with a banner: version, folder, model, and how to get help."""
+def test_banner_names_the_workspace_and_how_to_get_help(repl: Tmux, workspace: Path):
+    """The REPL opens with a banner: version, folder, and how to pick a model and get help."""
     screen = repl.screen()
     assert "gemini-chat" in screen
     assert workspace.name in screen
-    assert "gemini-2.5-flash" in screen
+    assert "/model" in screen
     assert "/help" in screen
+
+
+def test_banner_names_the_model_given_with_the_option(
+    tmux: Tmux, server_env: dict[str, str], workspace: Path
+):
+    """With --model the banner names it (known without asking the daemon)."""
+    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} --model gemini-2.5-pro", server_env, workspace)
+    screen = tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    assert "gemini-2.5-pro" in screen.split("you>", 1)[0]
 
 
 def test_reply_then_usage_line_then_a_fresh_prompt(repl: Tmux, emulator: Emulator):
@@ -171,16 +180,20 @@ def test_history_and_reset(repl: Tmux, emulator: Emulator):
     assert len(body["contents"]) == 1
 
 
-def test_model_command_switches_the_turns_model(repl: Tmux, emulator: Emulator):
-    """/model alone lists models; /model NAME makes the next turn use NAME."""
+def test_model_command_sticks_to_the_folder(repl: Tmux, emulator: Emulator):
+    """/model NAME makes NAME the folder's model; /model alone then marks it in the list."""
     emulator.script({"reply": "From pro."})
     repl.type("/model")
-    repl.wait_for("gemini-2.5-pro", "the model list")
+    screen = repl.wait_for("this folder's model", "the model list")
+    assert re.search(r"^\* gemini-2\.5-flash ", screen, re.MULTILINE)
     repl.type("/model gemini-2.5-pro")
-    repl.wait_for("Model for this session: gemini-2.5-pro")
+    repl.wait_for("Model for this folder: gemini-2.5-pro")
     repl.type("hi")
     repl.wait_for("From pro.")
     assert "models/gemini-2.5-pro:" in emulator.requests(":streamGenerateContent")[-1].path
+    repl.type("/model")
+    screen = repl.wait_for(lambda s: s.count("this folder's model") == 2, "the list again")
+    assert re.search(r"^\* gemini-2\.5-pro ", screen.split("From pro.")[1], re.MULTILINE)
 
 
 def test_streaming_shows_text_before_the_reply_finished(repl: Tmux, emulator: Emulator):
