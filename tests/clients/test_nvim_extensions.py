@@ -80,6 +80,10 @@ def test_show_thoughts_asks_for_them_and_folds_them(nvim: NvimChat, emulator: Em
     assert nvim.fold_closed("It adds.") == -1
     usage = text.split("\n")[nvim.line_of("_tokens:") - 1]
     assert " thinking · " in usage
+    # A window that shows the chat again gets the block folded again.
+    nvim.cmd("close")
+    nvim.cmd("GeminiChat")
+    assert nvim.fold_closed("> I will explain add().") == header
 
 
 def test_thoughts_off_by_default(nvim: NvimChat, emulator: Emulator) -> None:
@@ -129,10 +133,11 @@ def test_blocked_reply_names_the_categories(nvim: NvimChat, emulator: Emulator) 
     """A reply stopped for SAFETY names the harm category, whole, at WARN."""
     emulator.script({"reply": "", "finishReason": "SAFETY"})
     nvim.cmd("GeminiChat something risky")
-    note = nvim.wait_note("HARM_CATEGORY_DANGEROUS_CONTENT")
+    note = nvim.wait_note("SAFETY")
     assert note["level"] == 3
-    assert "SAFETY" in note["msg"]
-    nvim.wait_text("HARM_CATEGORY_DANGEROUS_CONTENT")
+    assert "dangerous content" in note["msg"].lower()
+    nvim.wait_text("**Blocked:**")
+    assert "dangerous content" in nvim.chat_text()
 
 
 def test_tool_call_shows_a_tool_line_and_the_final_reply(

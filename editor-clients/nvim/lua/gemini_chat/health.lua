@@ -80,7 +80,7 @@ local function check_status()
     return
   end
   health.ok(
-    ("gemini/status: version %s, model %s, baseUrl %s"):format(
+    ("gemini/status: version %s, default model %s, baseUrl %s"):format(
       tostring(status.version),
       tostring(status.model),
       tostring(status.baseUrl)

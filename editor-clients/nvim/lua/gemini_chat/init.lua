@@ -37,8 +37,11 @@ function M.error_text(err)
     vim.list_extend(names, data.categories)
   end
   local missing = {}
+  local lower = msg:lower()
   for _, name in ipairs(names) do
-    if type(name) == "string" and not msg:find(name, 1, true) then
+    -- The daemon may say HARM_CATEGORY_DANGEROUS_CONTENT as "dangerous content".
+    local words = type(name) == "string" and name:gsub("^HARM_CATEGORY_", ""):gsub("_", " ")
+    if words and not msg:find(name, 1, true) and not lower:find(words:lower(), 1, true) then
       missing[#missing + 1] = name
     end
   end
