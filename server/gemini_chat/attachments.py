@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
-from .protocol import Attachment, DataAttachment, Range, TextAttachment, UriAttachment
+from .params import Attachment, DataAttachment, Range, TextAttachment, UriAttachment
 from .workspaces import Workspace, WorkspaceError
 
 MAX_TEXT_BYTES = 1_000_000

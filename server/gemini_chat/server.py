@@ -1,4 +1,5 @@
-"""The pygls server: lifecycle, handler registration, mapping exceptions to JSON-RPC errors."""
+"""The pygls server: lifecycle and handler registration. It imports only what answering
+`initialize` needs; the handlers and the core (pydantic, httpx, the store) load right after."""
 
 from __future__ import annotations
 
@@ -7,26 +8,23 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
-from typing import Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, attachments, logs
+from . import __version__, logs
 from . import protocol as P
-from .chat import ChatService, Turn, TurnParamsError
-from .gemini.client import GeminiClient, RetryNotice
-from .gemini.errors import BlockedError, GeminiError
-from .settings import SettingsManager
-from .store import ConversationStore
-from .workspaces import Workspace, WorkspaceError, Workspaces
+from .workspaces import Workspaces
+
+if TYPE_CHECKING:
+    from .handlers import Core
 
 log = logging.getLogger(__name__)
-Json: TypeAlias = dict[str, object]
+Handler = Callable[["GeminiChatServer", object], Awaitable[object]]
 
 
 class GeminiChatProtocol(LanguageServerProtocol):
@@ -82,7 +80,7 @@ class GeminiChatProtocol(LanguageServerProtocol):
 
 
 class GeminiChatServer(LanguageServer):
-    """The daemon: settings, workspaces, the store and the chat service."""
+    """The daemon: workspaces now, the core (settings, store, chat service) on first use."""
 
     def __init__(self, cwd: Path | None = None, environ: dict[str, str] | None = None) -> None:
         super().__init__(  # pyright: ignore[reportUnknownMemberType]
@@ -91,196 +89,61 @@ class GeminiChatServer(LanguageServer):
             protocol_cls=GeminiChatProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Full,
         )
-        self.settings = SettingsManager(environ)
         self.workspaces = Workspaces(cwd)
-        self.gemini = GeminiClient()
-        self._stores: dict[Path, ConversationStore] = {}
-        self.chat = ChatService(self.gemini, lambda: self.settings.current, self.store)
-        self.exit_code: int | None = None
+        self._environ = environ
+        self._options: object = None
+        self._core: Core | None = None
+        env = os.environ if environ is None else environ
+        for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+            if env.get(name):
+                logs.register_secret(env[name])
 
-    def store(self) -> ConversationStore:
-        """The store in the current dataDir (opened on first use)."""
-        data_dir = self.settings.current.data_dir
-        if data_dir not in self._stores:
-            self._stores[data_dir] = ConversationStore(data_dir)
-        return self._stores[data_dir]
+    @property
+    def core(self) -> Core:
+        """Settings, the Gemini client, the store and the chat service (loaded on first use)."""
+        if self._core is None:
+            from .handlers import Core
+
+            self._core = Core(self, self._environ)
+            self._core.settings.update(self._options)
+        return self._core
+
+    def configure(self, options: object) -> None:
+        """The client's `gemini` settings section, from initialize or a configuration change."""
+        if isinstance(options, dict):
+            section = cast(dict[str, object], options)
+            inner = section.get("gemini", section)
+            key = cast(dict[str, object], inner).get("apiKey") if isinstance(inner, dict) else None
+            if isinstance(key, str):
+                logs.register_secret(key)
+        self._options = cast(object, options)
+        if self._core is not None:
+            self._core.settings.update(self._options)
 
     def warn(self, text: str) -> None:
         """Tell the user about a problem with a setting, once."""
         log.warning("%s", text)
         self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, text))
 
-    def open_text(self, uri: str) -> str | None:
-        """The text of a document the client synced, else None."""
-        for doc_uri, doc in self.workspace.text_documents.items():
-            if doc_uri == uri or _same_file(doc_uri, uri):
-                return doc.source
-        return None
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        from .workspaces import uri_to_path
-
-        return uri_to_path(a).resolve() == uri_to_path(b).resolve()
-    except WorkspaceError:
-        return False
-
-
-def invalid_params(message: str, field: str) -> JsonRpcException:
-    """InvalidParams naming the field."""
-    return JsonRpcException(message, P.INVALID_PARAMS, P.invalid_params_data(field))
-
-
-def request_failed(err: GeminiError) -> JsonRpcException:
-    """RequestFailed with PROTOCOL.md's data.reason."""
-    data: Json = dict(err.to_data())
-    if isinstance(err, BlockedError) and err.categories:
-        data["categories"] = list(err.categories)
-    return JsonRpcException(logs.redact(err.message), P.REQUEST_FAILED, data)
-
-
-Handler: TypeAlias = Callable[[GeminiChatServer, object], Awaitable[object]]
-
-
-def mapped(fn: Handler) -> Handler:
-    """Map our exceptions to JSON-RPC errors, once, at the edge; let cancellation through."""
-
-    async def run(ls: GeminiChatServer, params: object) -> object:
-        try:
-            return await fn(ls, params)
-        except (P.ParamsError, WorkspaceError, attachments.AttachmentError, TurnParamsError) as exc:
-            raise invalid_params(str(exc), exc.field) from None
-        except GeminiError as exc:
-            log.info("%s failed: %s (%s)", fn.__name__, exc.reason, exc.message)
-            raise request_failed(exc) from None
-        except JsonRpcException:
-            raise
-        except asyncio.CancelledError:
-            log.info("%s cancelled", fn.__name__)
-            raise
-        except Exception:
-            log.exception("%s failed unexpectedly", fn.__name__)
-            raise JsonRpcException(
-                "Internal error in gemini-chat-server; see its log", -32603
-            ) from None
-
-    run.__name__ = fn.__name__
-    return run
-
-
-def _ws(ls: GeminiChatServer, uri: str | None) -> Workspace:
-    return ls.workspaces.resolve(uri)
-
-
-async def chat(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/chat: one turn, streamed when a partialResultToken is given."""
-    params = P.parse(P.ChatParams, raw)
-    ws = _ws(ls, params.workspace)
-    if not params.message.strip() and not params.attachments:
-        raise P.ParamsError("message is empty; type a question or attach something", "message")
-    prepared = attachments.prepare(params.attachments, ws, ls.open_text)
-    turn = Turn(ws, params.message, prepared, params.model, params.generation_config)
-    partial = params.partial_result_token
-    work = params.work_done_token
-
-    async def on_progress(value: Json) -> None:
-        assert partial is not None
-        ls.protocol.notify(types.PROGRESS, types.ProgressParams(partial, value))
-
-    async def on_retry(notice: RetryNotice) -> None:
-        if work is not None:
-            report = types.WorkDoneProgressReport(message=notice.describe())
-            ls.work_done_progress.report(work, report)
-
-    if work is not None:
-        model = params.model or (await ls.chat.history(ws))["model"]
-        begin = types.WorkDoneProgressBegin(title=f"Gemini ({model})", cancellable=True)
-        ls.work_done_progress.begin(work, begin)
-    try:
-        return await ls.chat.chat(turn, on_progress if partial is not None else None, on_retry)
-    finally:
-        if work is not None:
-            ls.work_done_progress.end(work, types.WorkDoneProgressEnd())
-
-
-async def history(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/history: the active conversation, oldest first."""
-    params = P.parse(P.WorkspaceParams, raw)
-    return await ls.chat.history(_ws(ls, params.workspace))
-
-
-async def reset(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/reset: archive the conversation and start afresh."""
-    params = P.parse(P.WorkspaceParams, raw)
-    return await ls.chat.reset(_ws(ls, params.workspace))
-
-
-async def models(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/models: the models usable with generateContent."""
-    P.parse(P.EmptyParams, raw)
-    return await ls.chat.models()
-
-
-async def count_tokens(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/countTokens: the size of the next request against the model's limit."""
-    params = P.parse(P.CountTokensParams, raw)
-    ws = _ws(ls, params.workspace)
-    prepared = attachments.prepare(params.attachments, ws, ls.open_text)
-    return await ls.chat.count_tokens(ws, params.message, prepared, params.model)
-
-
-async def set_model(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/setModel: remember the model for a workspace."""
-    params = P.parse(P.SetModelParams, raw)
-    return await ls.chat.set_model(_ws(ls, params.workspace), params.model)
-
-
-async def status(ls: GeminiChatServer, raw: object) -> object:
-    """gemini/status: what the daemon runs with; never the key."""
-    params = P.parse(P.WorkspaceParams, raw)
-    s = ls.settings.current
-    ws = _ws(ls, params.workspace)
-    context = ls.chat.context.read(ws.root, s.context_file)
-    return {
-        "version": __version__,
-        "model": s.model,
-        "baseUrl": s.base_url,
-        "apiKeySet": bool(s.key),
-        "dataDir": str(s.data_dir),
-        "workspaces": ls.workspaces.uris(),
-        "contextFiles": [str(context[0])] if context else [],
-    }
-
-
-HANDLERS: dict[str, Handler] = {
-    P.CHAT: chat,
-    P.HISTORY: history,
-    P.RESET: reset,
-    P.MODELS: models,
-    P.COUNT_TOKENS: count_tokens,
-    P.STATUS: status,
-    P.SET_MODEL: set_model,
-}
-
 
 def _register_lifecycle(server: GeminiChatServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: GeminiChatServer, params: types.InitializeParams) -> None:  # pyright: ignore[reportUnusedFunction]
-        ls.settings.set_warn(ls.warn)
-        ls.settings.update(params.initialization_options)
+        ls.configure(params.initialization_options)
         folders = [f.uri for f in params.workspace_folders or []]
         if not folders and params.root_uri:
             folders = [params.root_uri]
         ls.workspaces.set_folders(folders)
         if params.process_id:
             _watch_parent(ls, params.process_id)
+        # Load the core once the answer is on its way, so the first turn does not wait for it.
+        asyncio.get_running_loop().call_soon(lambda: ls.core)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_config(ls: GeminiChatServer, params: types.DidChangeConfigurationParams) -> None:  # pyright: ignore[reportUnusedFunction]
         settings = cast(object, params.settings)
         if isinstance(settings, dict) and "gemini" in settings:
-            ls.settings.update(cast(dict[str, object], settings)["gemini"])
+            ls.configure(cast(dict[str, object], settings)["gemini"])
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def on_folders(ls: GeminiChatServer, params: types.DidChangeWorkspaceFoldersParams) -> None:  # pyright: ignore[reportUnusedFunction]
@@ -290,7 +153,6 @@ def _register_lifecycle(server: GeminiChatServer) -> None:
     @server.feature(types.EXIT)
     def on_exit(ls: GeminiChatServer, *_: object) -> None:  # pyright: ignore[reportUnusedFunction]
         code = 0 if ls.protocol._shutdown else 1  # pyright: ignore[reportPrivateUsage]
-        ls.exit_code = code
         logging.shutdown()
         os._exit(code)  # the stdin reader thread would otherwise keep the process alive
 
@@ -316,6 +178,18 @@ def create_server(
     """Build a fresh daemon with every handler registered."""
     server = GeminiChatServer(cwd, environ)
     _register_lifecycle(server)
-    for method, handler in HANDLERS.items():
-        server.feature(method)(mapped(handler))
+    for method in P.METHODS:
+        server.feature(method)(_lazy(method))
     return server
+
+
+def _lazy(method: str) -> Handler:
+    """A handler that imports the real one on first call (keeps start-up light)."""
+
+    async def run(ls: GeminiChatServer, params: object) -> object:
+        from .handlers import HANDLERS
+
+        return await HANDLERS[method](ls, params)
+
+    run.__name__ = method.removeprefix("gemini/")
+    return run

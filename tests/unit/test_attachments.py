@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gemini_chat import attachments as A
-from gemini_chat.protocol import ChatParams
+from gemini_chat.params import ChatParams
 from gemini_chat.workspaces import Workspace
 
 

@@ -1,0 +1,127 @@
+"""The params of PROTOCOL.md's methods as pydantic models; a failure names the bad field."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.alias_generators import to_camel
+
+JsonObject: TypeAlias = dict[str, object]
+ModelId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^(models/)?[A-Za-z0-9._-]+$")
+]
+ProgressToken = int | Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True
+    )
+
+
+class Position(_Params):
+    """An LSP position."""
+
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class Range(_Params):
+    """An LSP range; `end` is exclusive."""
+
+    start: Position
+    end: Position
+
+
+class UriAttachment(_Params):
+    """A file of the workspace, whole or a range of it."""
+
+    uri: Annotated[str, StringConstraints(min_length=1)]
+    range: Range | None = None
+
+
+class DataAttachment(_Params):
+    """Base64 data with a mime type (images, PDF, audio, video)."""
+
+    name: str = "attachment"
+    mime_type: Annotated[str, StringConstraints(pattern=r"^[\w.+-]+/[\w.+-]+$")]
+    data: str
+
+
+class TextAttachment(_Params):
+    """Free text context."""
+
+    name: str = "text"
+    text: str
+
+
+Attachment = UriAttachment | DataAttachment | TextAttachment
+
+
+class ChatParams(_Params):
+    """`gemini/chat` params."""
+
+    workspace: str | None = None
+    message: str
+    attachments: list[Attachment] = Field(default_factory=list[Attachment], max_length=100)
+    model: ModelId | None = None
+    generation_config: JsonObject | None = None
+    work_done_token: ProgressToken | None = None
+    partial_result_token: ProgressToken | None = None
+
+
+class WorkspaceParams(_Params):
+    """Params of methods that only name a workspace."""
+
+    workspace: str | None = None
+
+
+class CountTokensParams(_Params):
+    """`gemini/countTokens` params."""
+
+    workspace: str | None = None
+    message: str = ""
+    attachments: list[Attachment] = Field(default_factory=list[Attachment], max_length=100)
+    model: ModelId | None = None
+
+
+class SetModelParams(_Params):
+    """`gemini/setModel` params: `model` None forgets the workspace's choice."""
+
+    workspace: str | None = None
+    model: ModelId | None
+
+
+class EmptyParams(_Params):
+    """Methods that take no params."""
+
+
+class ParamsError(ValueError):
+    """Params that do not fit the protocol; becomes InvalidParams naming the field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse(model: type[T], raw: object) -> T:
+    """Validate raw JSON params against a params model, or raise ParamsError naming the field."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ParamsError("params must be a JSON object", "params")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+        field = ".".join(loc) or "params"
+        raise ParamsError(f"Invalid {field}: {err['msg']}", field) from None
+
+
+def _is_union_tag(part: object) -> bool:
+    return isinstance(part, str) and part in {"UriAttachment", "DataAttachment", "TextAttachment"}
