@@ -33,6 +33,7 @@ test-python: setup
 	$(UV) run --locked pytest tests/unit tests/e2e
 
 setup-clients: setup setup-vscode
+	scripts/setup-test-tools.sh
 
 # The VS Code tests' tools: npm packages, Debian chromium, code-server (idempotent, cached).
 setup-vscode:
