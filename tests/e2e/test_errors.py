@@ -177,3 +177,16 @@ async def test_network(daemons: StartDaemon, server_env: dict[str, str]) -> None
     assert _data(err)["reason"] == "network"
     assert "127.0.0.1" in err.message
     assert await d.history() == []
+
+
+async def test_daily_quota_is_told_apart_from_the_per_minute_limit(
+    daemons: StartDaemon, emulator: Emulator
+) -> None:
+    """QuotaFailure's per-day quotaId says 'daily quota'; the per-minute one says 'per-minute'."""
+    d = await daemons(init_options={"maxRetries": 0})
+    emulator.script({"status": 429, "quota": "day"}, {"status": 429, "quota": "minute"})
+    day = await _fails(d)
+    minute = await _fails(d)
+    assert "daily quota" in day.message
+    assert "per-minute" in minute.message
+    assert _data(day)["reason"] == _data(minute)["reason"] == "rateLimited"
