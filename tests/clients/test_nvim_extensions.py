@@ -267,3 +267,22 @@ def test_checkhealth_says_when_there_is_no_context_file(nvim: NvimChat) -> None:
     nvim.cmd("checkhealth gemini_chat")
     report = "\n".join(nvim.nvim.current.buffer[:])
     assert "context files: none" in report
+
+
+def test_typing_while_thoughts_fold_keeps_the_draft(nvim: NvimChat, emulator: Emulator) -> None:
+    """Insert mode in the input area while the thoughts fold and the reply finishes: the typed
+    draft, the cursor's line and the mode are kept."""
+    nvim.lua("require('gemini_chat').setup({ show_thoughts = true })")
+    emulator.script({"thought": "Hmm.", "chunks": ["Done ", "now."], "chunkDelay": 0.5})
+    nvim.cmd("GeminiChat go")
+    nvim.wait_text("> [!thought]- Thinking…")
+    nvim.nvim.input("Sa draft")
+    nvim.wait_text("_tokens:")
+    nvim.nvim.input(" more")
+    nvim.wait(
+        "require('gemini_chat.ui').input_text(require('gemini_chat.ui').sessions["
+        f"{ROOT}]) == 'a draft more'",
+        "the whole draft in the input area",
+    )
+    assert nvim.lua("return vim.api.nvim_get_mode().mode") == "i"
+    assert nvim.fold_closed("> Hmm.") == nvim.line_of("> [!thought]- Thoughts")
