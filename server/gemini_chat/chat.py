@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import mimetypes
-import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias, cast
 
@@ -24,8 +20,9 @@ from .gemini.errors import (
     BadRequestError,
     GeminiError,
     UpstreamUnavailableError,
-    blocked_error,
 )
+from .images import save_image
+from .replies import Exchange, Round, absorb, add_round, finish
 from .settings import Settings
 from .store import ConversationStore, Entry
 from .workspaces import Workspace
@@ -55,36 +52,6 @@ class Turn:
     generation_config: Json | None = None
 
 
-@dataclass
-class _Round:
-    """One model answer (a whole response, or a stream's chunks)."""
-
-    parts: list[Json] = field(default_factory=list[Json])
-    text: str = ""
-    thoughts: str = ""
-    finish_reason: str | None = None
-    usage: wire.UsageMetadata | None = None
-    last: wire.GenerateContentResponse | None = None
-
-
-@dataclass
-class _Exchange:
-    """Everything one turn produced, across its tool rounds."""
-
-    staged: list[tuple[str, Json, Json]]
-    contents: list[Json]
-    text: str = ""
-    thoughts: str = ""
-    finish_reason: str | None = None
-    usage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(USAGE_KEYS, 0))
-    tool_calls: list[Json] = field(default_factory=list[Json])
-    images: list[Json] = field(default_factory=list[Json])
-    last_parts: list[Json] = field(default_factory=list[Json])
-
-
-USAGE_KEYS = ("promptTokens", "replyTokens", "thoughtsTokens", "totalTokens")
-
-
 def call_options(s: Settings) -> CallOptions:
     """The Gemini client's per-call options from the current settings."""
     return CallOptions(
@@ -100,17 +67,6 @@ def call_options(s: Settings) -> CallOptions:
 def bare_model(model: str) -> str:
     """`models/x` -> `x`."""
     return model.removeprefix("models/")
-
-
-def usage_json(usage: wire.UsageMetadata | None) -> dict[str, int]:
-    """PROTOCOL.md's usage object."""
-    u = usage or wire.UsageMetadata()
-    return {
-        "promptTokens": u.prompt_token_count or 0,
-        "replyTokens": u.candidates_token_count or 0,
-        "thoughtsTokens": u.thoughts_token_count or 0,
-        "totalTokens": u.total_token_count or 0,
-    }
 
 
 class ChatService:
@@ -237,9 +193,9 @@ class ChatService:
         opts: CallOptions,
         on_progress: ProgressCallback | None,
         on_retry: RetryCallback | None,
-    ) -> _Exchange:
+    ) -> Exchange:
         """Call Gemini, running the tool calls it asks for, until it answers."""
-        ex = _Exchange(staged=[("user", user, user_meta)], contents=[e.content for e in history])
+        ex = Exchange(staged=[("user", user, user_meta)], contents=[e.content for e in history])
         ex.contents.append(user)
         settings = self._settings()
         calls = 0
@@ -255,7 +211,7 @@ class ChatService:
                 rnd = await self._generate(model, request, opts, on_retry)
             else:
                 rnd = await self._stream(model, request, opts, on_progress, on_retry)
-            _add_round(ex, rnd)
+            add_round(ex, rnd)
             asked = [p for p in rnd.parts if "functionCall" in p]
             if not asked or not base.tools:
                 return ex
@@ -273,7 +229,7 @@ class ChatService:
         asked: list[Json],
         done: int,
         settings: Settings,
-        ex: _Exchange,
+        ex: Exchange,
         on_progress: ProgressCallback | None,
     ) -> list[Json]:
         """Run the calls of one model answer; past the cap, tell the model to answer instead."""
@@ -304,11 +260,11 @@ class ChatService:
         request: wire.GenerateContentRequest,
         opts: CallOptions,
         on_retry: RetryCallback | None,
-    ) -> _Round:
+    ) -> Round:
         response = await self._client.generate_content(model, request, opts, on_retry)
-        rnd = _Round()
-        _absorb(rnd, response)
-        return _finish(rnd)
+        rnd = Round()
+        absorb(rnd, response)
+        return finish(rnd)
 
     async def _stream(
         self,
@@ -317,19 +273,19 @@ class ChatService:
         opts: CallOptions,
         on_progress: ProgressCallback,
         on_retry: RetryCallback | None,
-    ) -> _Round:
-        rnd = _Round()
+    ) -> Round:
+        rnd = Round()
         stream = self._client.stream_generate_content(model, request, opts, on_retry)
         try:
             async for chunk in stream:
-                for kind, piece in _absorb(rnd, chunk):
+                for kind, piece in absorb(rnd, chunk):
                     await on_progress({kind: piece})
         finally:
             await stream.aclose()  # closes the upstream response at once on cancel
-        return _finish(rnd)
+        return finish(rnd)
 
     async def _keep_images(
-        self, ex: _Exchange, data_dir: Path, on_progress: ProgressCallback | None
+        self, ex: Exchange, data_dir: Path, on_progress: ProgressCallback | None
     ) -> None:
         """Save the reply's image parts as files; tell the client where."""
         for part in ex.last_parts:
@@ -340,13 +296,13 @@ class ChatService:
             mime, data = str(b.get("mimeType", "")), str(b.get("data", ""))
             if not mime.startswith("image/"):
                 continue
-            path = await asyncio.to_thread(_save_image, data_dir, mime, data)
+            path = await asyncio.to_thread(save_image, data_dir, mime, data)
             image: Json = {"mimeType": mime, "path": str(path)}
             ex.images.append(image)
             if on_progress is not None:
                 await on_progress({"image": image})
 
-    def _stage_reply(self, ex: _Exchange, model: str) -> None:
+    def _stage_reply(self, ex: Exchange, model: str) -> None:
         meta: Json = {
             "text": ex.text,
             "thoughts": ex.thoughts,
@@ -360,9 +316,7 @@ class ChatService:
             meta["images"] = ex.images
         ex.staged.append(("model", {"role": "model", "parts": ex.last_parts}, meta))
 
-    def _result(
-        self, ws: Workspace, number: int, model: str, ex: _Exchange, compacted: int
-    ) -> Json:
+    def _result(self, ws: Workspace, number: int, model: str, ex: Exchange, compacted: int) -> Json:
         result: Json = {
             "workspace": ws.uri,
             "turn": number,
@@ -507,73 +461,6 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     return f"{loc}: {err['msg']}" if loc else err["msg"]
-
-
-def _absorb(rnd: _Round, chunk: wire.GenerateContentResponse) -> list[tuple[str, str]]:
-    """Add one response (or stream chunk) to the round; return its visible pieces."""
-    pieces: list[tuple[str, str]] = []
-    rnd.last = chunk
-    if chunk.usage_metadata is not None:
-        rnd.usage = chunk.usage_metadata
-    if not chunk.candidates:
-        return pieces
-    cand = chunk.candidates[0]
-    if cand.finish_reason:
-        rnd.finish_reason = cand.finish_reason
-    for part in cand.content.parts if cand.content and cand.content.parts else []:
-        rnd.parts.append(part.model_dump(by_alias=True, exclude_none=True, mode="json"))
-        if part.text:
-            if part.thought:
-                rnd.thoughts += part.text
-                pieces.append(("thought", part.text))
-            else:
-                rnd.text += part.text
-                pieces.append(("text", part.text))
-    return pieces
-
-
-def _finish(rnd: _Round) -> _Round:
-    """Insist on a finished, non-empty answer; a blocked one becomes BlockedError."""
-    if rnd.last is not None and not rnd.text:
-        blocked = blocked_error(rnd.last)
-        if blocked is not None:
-            raise blocked
-    if rnd.finish_reason is None:
-        raise UpstreamUnavailableError(
-            "Gemini's reply did not finish; nothing was saved. Try again."
-        )
-    if not rnd.parts:
-        raise UpstreamUnavailableError(
-            f"Gemini returned an empty reply (finishReason {rnd.finish_reason}); "
-            "nothing was saved. Try again or rephrase."
-        )
-    return rnd
-
-
-def _add_round(ex: _Exchange, rnd: _Round) -> None:
-    ex.text += rnd.text
-    ex.thoughts += rnd.thoughts
-    ex.finish_reason = rnd.finish_reason
-    ex.last_parts = rnd.parts
-    for key, value in usage_json(rnd.usage).items():
-        ex.usage[key] += value
-
-
-IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
-
-
-def _save_image(data_dir: Path, mime: str, data: str) -> Path:
-    """Write an image part under dataDir/images, named by its content; private to the user."""
-    raw = base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_" if "-" in data else None)
-    folder = data_dir / "images"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    suffix = IMAGE_SUFFIXES.get(mime) or mimetypes.guess_extension(mime) or ".bin"
-    path = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}{suffix}"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-    return path
 
 
 def _shown(e: Entry) -> Json:
