@@ -94,7 +94,10 @@ def finish(rnd: Round) -> Round:
 
 
 def add_round(ex: Exchange, rnd: Round) -> None:
+    """Fold one round into the exchange; thoughts of separate rounds stay separate paragraphs."""
     ex.text += rnd.text
+    if ex.thoughts and rnd.thoughts:
+        ex.thoughts += "\n\n"
     ex.thoughts += rnd.thoughts
     ex.finish_reason = rnd.finish_reason
     ex.last_parts = rnd.parts
