@@ -248,8 +248,11 @@ class Session:
                 if index:
                     self.screen.line()  # a blank line between exchanges
                 summary_next = self._history_user(turn)
-            elif summary_next:
-                self.screen.wrapped("  " + str(turn.get("text") or ""), dim=True)
+            elif summary_next:  # the model's summary of the compacted exchanges
+                label = self.screen.style.dim("summary>")
+                self.screen.labelled(
+                    f"{label} ", len("summary> "), str(turn.get("text") or ""), dim=True
+                )
                 summary_next = False
             else:
                 self._history_model(turn)
@@ -261,7 +264,7 @@ class Session:
         """A user turn; True when it is the marker of a compaction (its summary comes next)."""
         style = self.screen.style
         if isinstance(count := turn.get("compacted"), int):
-            self.screen.line(style.dim(compacted_line(count)))
+            self.screen.line("  " + style.dim(compacted_line(count)))
             return True
         self.screen.labelled(f"{style.you('you>')} ", len("you> "), str(turn.get("text") or ""))
         names = [str(as_object(a).get("name") or "") for a in _list(turn.get("attachments"))]
@@ -325,13 +328,14 @@ class Session:
         style = self.screen.style
         models = [as_object(m) for m in _list(result.get("models"))]
         width = max((len(str(m.get("name") or "")) for m in models), default=0)
+        room = (self.screen.wrapper.width or 10_000) - len("*   1,024k in  ")
         for model in models:
             name = str(model.get("name") or "")
             mark = "*" if name == current else " "
             limit = model.get("inputTokenLimit")
             extra = f"{limit // 1024:,}k in" if isinstance(limit, int) else ""
-            display = str(model.get("displayName") or "")
-            self.screen.line(f"{mark} {name:<{width}}  {style.dim(f'{extra:>7}  {display}')}")
+            display = _fit(str(model.get("displayName") or ""), room - width)
+            self.screen.line(f"{mark} {name:<{width}}  {style.dim(f'{extra:>9}  {display}')}")
         if self.model and self.model != folder:
             self.screen.line(style.dim(f"* --model {self.model} (this session); folder: {folder}"))
         else:
@@ -345,6 +349,13 @@ class Session:
 
 def _list(value: JsonValue) -> list[JsonValue]:
     return value if isinstance(value, list) else []
+
+
+def _fit(text: str, room: int) -> str:
+    """`text` cut to `room` columns with an ellipsis (nothing if there is no room)."""
+    if len(text) <= room:
+        return text
+    return text[: room - 1] + "…" if room > 1 else ""
 
 
 def _int(value: JsonValue) -> int:

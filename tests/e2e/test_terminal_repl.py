@@ -276,3 +276,136 @@ def test_help_lists_the_commands(repl: Tmux):
     screen = repl.wait_for("/quit")
     for name in ("/history", "/reset", "/model", "/help"):
         assert name in screen
+
+
+def gated_server(tmp_path: Path, then: str) -> tuple[str, Path]:
+    """A --server command that waits for a gate file to appear, then runs `then`; the gate."""
+    gate = tmp_path / "gate"
+    script = tmp_path / "gated-server"
+    # Polls with a deadline (60 s) so a test that never opens the gate leaves nothing behind.
+    script.write_text(
+        "#!/bin/sh\n"
+        f"i=0; while [ ! -e {shlex.quote(str(gate))} ] && [ $i -lt 1200 ]; do"
+        " sleep 0.05; i=$((i+1)); done\n"
+        f"{then}\n"
+    )
+    script.chmod(0o755)
+    return f"{shlex.quote(str(GEMINI_CHAT))} --server {shlex.quote(str(script))}", gate
+
+
+def test_the_prompt_does_not_wait_for_the_daemon(
+    tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path, tmp_path: Path
+):
+    """The banner and prompt show while the daemon is still starting; a question waits for it."""
+    server = REPO / ".venv" / "bin" / "gemini-chat-server"
+    command, gate = gated_server(tmp_path, f'exec {shlex.quote(str(server))} "$@"')
+    emulator.script({"reply": "Ready now."})
+    tmux.start(command, server_env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the prompt, daemon held back")
+    tmux.type("are you there?")
+    tmux.wait_for("starting gemini-chat-server", "the question waiting for the daemon")
+    gate.touch()
+    screen = tmux.wait_for("turn 1", "the reply once the daemon is up")
+    assert "gemini> Ready now." in screen
+
+
+def test_a_daemon_failing_behind_the_prompt_is_explained_at_once(
+    tmux: Tmux, server_env: dict[str, str], workspace: Path, tmp_path: Path
+):
+    """A daemon that dies while the user sits at the prompt: the reason shows, exit 1."""
+    command, gate = gated_server(tmp_path, "echo 'store is locked' >&2; exit 3")
+    tmux.start(command, server_env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the prompt, daemon held back")
+    tmux.keys("-l", "half a question")
+    gate.touch()
+    screen = tmux.wait_for(f"{EXITED}1]", "the client giving up")
+    assert "exited with status 3" in screen
+    assert "store is locked" in screen
+
+
+def test_a_tool_call_shows_a_dim_line_in_the_reply_and_in_history(repl: Tmux, emulator: Emulator):
+    """`↳ read src/app.py` shows (dim) as the tool runs, before the answer; /history repeats it."""
+    emulator.script(
+        {"functionCall": {"name": "read_file", "args": {"path": "src/app.py"}}},
+        {"reply": "It adds."},
+    )
+    repl.type("what does app.py do?")
+    screen = repl.wait_for("turn 1")
+    assert "  ↳ read src/app.py\ngemini> It adds.\n" in screen
+    assert "\x1b[2m↳ read src/app.py" in repl.raw_screen()
+    repl.type("/history")
+    screen = repl.wait_for(lambda s: s.count("It adds.") == 2, "the turn in /history")
+    assert "  ↳ read src/app.py\ngemini> It adds.\n" in screen.split("/history", 1)[1]
+
+
+LONG = "Please remember this long detail about the project. " * 12  # about 150 tokens
+
+
+def test_compaction_is_announced_and_shown_in_history(
+    tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """Past --setting compactThreshold of a small input limit the reply says how many exchanges
+    were summarised; /history then opens with that line and the summary."""
+    emulator.set_input_token_limit(1500)
+    options = "--setting compactThreshold=0.5 --setting tools=false"
+    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} {options}", server_env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    line = re.compile(
+        r"^  \((\d+) earlier exchanges? summarised to fit the context window\)$", re.M
+    )
+    for i in range(6):
+        tmux.type(f"{i}: {LONG}")
+        screen = tmux.wait_for(
+            lambda s, n=i + 1: len(re.findall(r" out · turn \d+", s)) == n, f"reply {i + 1}"
+        )
+        if line.search(screen):
+            break
+    else:
+        pytest.fail(f"no compaction in six turns:\n{screen}")
+    tmux.type("/history")
+    screen = tmux.wait_for(lambda s: "/history" in s and s.rstrip().endswith("you>"))
+    shown = screen.split("/history", 1)[1].strip("\n").splitlines()
+    assert line.match(shown[0]), shown[0]
+    assert shown[1].startswith("summary> ")
+
+
+def test_thoughts_are_dimmed_in_history_and_counted_in_usage(
+    tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """--thoughts: the usage line counts thinking tokens; /history shows the thoughts dimmed."""
+    emulator.script({"thought": "They want a greeting.", "chunks": ["Hi ", "there."]})
+    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} --thoughts", server_env, workspace)
+    tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
+    tmux.type("greet me")
+    screen = tmux.wait_for("turn 1")
+    assert re.search(r"\d+ in · \d+ thinking · \d+ out · turn 1", screen)
+    tmux.type("/history")
+    screen = tmux.wait_for(lambda s: s.count("Hi there.") == 2, "the turn in /history")
+    assert "gemini> They want a greeting.\nHi there.\n" in screen.split("/history", 1)[1]
+    assert "\x1b[2mThey want a greeting." in tmux.raw_screen().split("/history", 1)[1]
+
+
+def test_the_folder_model_outlives_the_session_but_not_the_option(
+    repl: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """/model NAME is remembered for the folder (a later one-shot uses it); --model overrides
+    it for one session only."""
+    repl.type("/model gemini-2.5-pro")
+    repl.wait_for("Model for this folder: gemini-2.5-pro")
+    repl.type("/quit")
+    repl.wait_for(f"{EXITED}0]")
+    emulator.script({"reply": "a"}, {"reply": "b"}, {"reply": "c"})
+    for args in ([], ["--model", "gemini-2.5-flash-lite"], []):
+        result = subprocess.run(
+            [str(GEMINI_CHAT), *args, "which model?"],
+            env=server_env,
+            cwd=workspace,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    models = [r.path.split("/models/")[1].split(":")[0] for r in emulator.requests("enerate")]
+    assert models == ["gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.5-pro"]
