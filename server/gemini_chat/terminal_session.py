@@ -184,7 +184,7 @@ class Session:
         categories = [c for c in _list(data.get("categories")) if isinstance(c, str)]
         if data.get("blockReason") == "SAFETY" and categories:
             settings = [{"category": c, "threshold": "BLOCK_ONLY_HIGH"} for c in categories]
-            option = f"--setting 'safetySettings={json.dumps(settings)}'"
+            option = f"--setting 'safetySettings={json.dumps(settings, separators=(',', ':'))}'"
             self.screen.error(f"To relax it for a session: gemini-chat {option}", warn=True)
 
     def _drop_tokens(self) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import itertools
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gemini_chat.terminal_screen import Style, Wrapper, usage_line
+from gemini_chat.terminal_screen import Screen, Style, Wrapper, compacted_line, usage_line
 
 WIDTH = 20
 
@@ -99,3 +100,48 @@ def test_usage_line_names_model_tokens_and_turn():
         }
     )
     assert line.strip() == "gemini-2.5-pro · 1,200 in · 9 out · turn 3 · finish MAX_TOKENS"
+
+
+class _Pipe(io.StringIO):
+    """A stream that is not a terminal."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_without_a_terminal_notes_and_usage_go_to_stderr_on_their_own_lines():
+    """Thoughts, tool lines and the usage line go to stderr, each starting a line; stdout keeps
+    only the reply."""
+    out, err = _Pipe(), _Pipe()
+    screen = Screen(out, err, label=False)
+    screen.begin_reply()
+    screen.thought("Thinking it over")
+    screen.note("↳ read src/app.py")
+    screen.text("It adds.")
+    screen.note("image saved: /tmp/x.png", dim=False)
+    screen.end_reply("  gemini-2.5-flash · 1 in · 2 out · turn 1")
+    assert out.getvalue() == "It adds.\n"
+    assert err.getvalue().splitlines() == [
+        "Thinking it over",
+        "  ↳ read src/app.py",
+        "  image saved: /tmp/x.png",
+        "  gemini-2.5-flash · 1 in · 2 out · turn 1",
+    ]
+
+
+def test_notices_wait_while_the_prompt_owns_the_terminal():
+    """A daemon warning during input() is held back, then printed before the next output."""
+    out, err = _Pipe(), _Pipe()
+    screen = Screen(out, err, label=True)
+    screen.prompting = True
+    screen.notice("gemini-chat-server warning: bad value")
+    assert err.getvalue() == ""
+    screen.prompting = False
+    screen.flush_notices()
+    assert err.getvalue() == "gemini-chat-server warning: bad value\n"
+
+
+@pytest.mark.parametrize(("turns", "text"), [(1, "1 earlier exchange"), (3, "3 earlier exchanges")])
+def test_compacted_line_counts_exchanges(turns: int, text: str):
+    """The compaction line says how many exchanges were summarised."""
+    assert compacted_line(turns) == f"({text} summarised to fit the context window)"
