@@ -106,7 +106,9 @@ class CannedClient(GeminiClient):
     ) -> GenerateContentResponse:
         """Serialize, then parse the canned reply."""
         with _lap(self.laps, "serialize"):
-            json.dumps(dump(request)).encode()
+            # A daemon may hand over the body already serialized (bytes): then nothing to do.
+            if not isinstance(request, bytes):
+                json.dumps(dump(request)).encode()
         with _lap(self.laps, "parse"):
             return parse_body(GenerateContentResponse, self.reply)
 

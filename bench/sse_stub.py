@@ -1,10 +1,10 @@
 """A tiny streamGenerateContent server that records when it wrote its first SSE chunk.
 
 The emulator records requests, disconnects and finished streams, but not the moment a chunk
-was written, so the first-delta latency needs this stub. It answers every POST with a short
-SSE reply, writes the first chunk, notes `time.monotonic()`, then waits for `release` (set by
-the bench once the client saw the first delta) before writing the rest, so later chunks
-cannot queue behind the first one.
+was written, so the first-delta latency needs this stub. It answers models.get (GET) with a
+model, and every POST with a short SSE reply: it writes the first chunk, notes
+`time.monotonic()`, then waits for `release` (set by the bench once the client saw the first
+delta) before writing the rest, so later chunks cannot queue behind the first one.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: nothing to stderr."""
+
+    def do_GET(self) -> None:
+        """models.get: the daemon asks for the input limit (its context-size check)."""
+        body = json.dumps(
+            {"name": f"models/{MODEL}", "inputTokenLimit": 1_048_576, "outputTokenLimit": 65_536}
+        ).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        self.wfile.write(head.encode() + b"\r\n\r\n" + body)
 
     def do_POST(self) -> None:
         """Stream PIECES as SSE, timing the first write."""
