@@ -319,6 +319,20 @@ class Session:
             )
         if overridden:
             self.screen.line(self.screen.style.dim(f"  (--model {overridden} no longer applies)"))
+        if not forget and not self._listed(model):
+            self.screen.error(
+                f"{model} is not in this key's model list (/model shows it): "
+                "turns may fail with 'model not found'.",
+                warn=True,
+            )
+
+    def _listed(self, name: str) -> bool:
+        """Whether the key's model list names `name` (True when the list cannot be had)."""
+        try:
+            models = _list(self.call("gemini/models", {}).get("models"))
+        except RpcError:
+            return True
+        return any(as_object(m).get("name") == name.removeprefix("models/") for m in models)
 
     def models(self) -> None:
         """List the models the key can use; mark the one the next turn uses."""

@@ -194,6 +194,14 @@ def test_model_command_sticks_to_the_folder(repl: Tmux, emulator: Emulator):
     repl.type("/model")
     screen = repl.wait_for(lambda s: s.count("this folder's model") == 2, "the list again")
     assert re.search(r"^\* gemini-2\.5-pro ", screen.split("From pro.")[1], re.MULTILINE)
+    assert "not in this key's model list" not in screen
+
+
+def test_a_model_missing_from_the_list_is_set_with_a_warning(repl: Tmux):
+    """/model with a name the key's list lacks still sets it, but warns that turns may fail."""
+    repl.type("/model gemini-9-ultra")
+    screen = repl.wait_for("not in this key's model list", "the warning")
+    assert "Model for this folder: gemini-9-ultra" in screen
 
 
 def test_streaming_shows_text_before_the_reply_finished(repl: Tmux, emulator: Emulator):
