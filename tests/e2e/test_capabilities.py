@@ -53,8 +53,8 @@ async def test_safety_settings_pass_through_and_blocks_name_the_category(
     data = _data(err.value)
     assert data["blockReason"] == "SAFETY"
     assert "safetySettings" in err.value.message
-    if data.get("categories"):
-        assert data["categories"][0].startswith("HARM_CATEGORY_")
+    assert data["categories"] == ["HARM_CATEGORY_DANGEROUS_CONTENT"]
+    assert "dangerous content" in err.value.message
 
 
 async def test_gemini_md_joins_the_system_instruction(
