@@ -8,13 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser, screenshot } from "./browser.mjs";
-import { env, makeWorkspace, requests, resetEmulator, script, waitFor } from "./helpers.mjs";
+import { env, makeWorkspace, PNG_BASE64, requests, resetEmulator, script, waitFor } from "./helpers.mjs";
 
 const codeServer = env("CODE_SERVER");
 const root = mkdtempSync(join(tmpdir(), "gemini-vscode-e2e-"));
 const userData = join(root, "user-data");
 const extensions = join(root, "extensions");
 const folder = makeWorkspace(root, "project");
+writeFileSync(join(folder, "GEMINI.md"), "This project is a tiny calculator. Answer briefly.\n");
 
 function freePort() {
   return new Promise((resolve) => {
@@ -31,6 +32,7 @@ function writeSettings(dataDir, serverPath = env("GEMINI_CHAT_SERVER")) {
   const settings = {
     // code-server takes the extension host's PATH from a login shell: name the daemon exactly.
     "geminiChat.serverPath": serverPath,
+    "geminiChat.showThoughts": true,
     "workbench.colorTheme": "Default Dark Modern",
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
@@ -141,6 +143,13 @@ async function closeVsCode(session, name, options = { artifactOnly: true }) {
   clearTimeout(timer);
 }
 
+async function runCommand(page, typed, label) {
+  await page.keyboard.press("Control+Shift+P");
+  await page.keyboard.type(typed);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: label }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
+
 async function openGeminiView(page, chat) {
   await page.locator('.activitybar [aria-label^="Gemini"]').first().click({ timeout: 60000 });
   await chat.locator("#input").waitFor({ timeout: 60000 });
@@ -165,6 +174,8 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
   test("the Gemini view opens from the activity bar and shows the model", async () => {
     await page.locator('.activitybar [aria-label^="Gemini"]').first().click({ timeout: 60000 });
     await chat.locator("#input").waitFor({ timeout: 60000 });
+    // Off the activity bar, so its hover does not cover the chat in the screenshots.
+    await page.mouse.move(800, 400);
     await waitFor(
       "the status bar item",
       async () => (await page.locator(".statusbar-item", { hasText: "gemini-2.5-flash" }).count()) > 0,
@@ -173,6 +184,15 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     await waitFor(
       "the model picker to list the daemon's models",
       async () => (await chat.locator("#model option").count()) > 1,
+      30000,
+    );
+  });
+
+  test("the header shows the GEMINI.md chip and how full the context window is", async () => {
+    await chat.locator("#context-files .context-chip", { hasText: "GEMINI.md" }).waitFor({ timeout: 30000 });
+    await waitFor(
+      "the context indicator",
+      async () => /^\d+(\.\d)?k? \/ 1M$/.test(await chat.locator("#context-use").innerText()),
       30000,
     );
   });
@@ -199,6 +219,90 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     await screenshot(page, "vscode-chat");
   });
 
+  test("a tool round shows what the model read, in the reply", async () => {
+    await resetEmulator();
+    await script(
+      { functionCall: { name: "read_file", args: { path: "src/app.py" } } },
+      { reply: "It adds." },
+    );
+    await chat.locator("#input").fill("What does src/app.py do?");
+    await chat.locator("#input").press("Enter");
+    const reply = chat.locator(".entry.model").last();
+    await reply.locator(".entry-body", { hasText: "It adds." }).waitFor({ timeout: 30000 });
+    assert.equal(await reply.locator(".tool-call").innerText(), "read src/app.py");
+    assert.equal(await reply.locator(".tool-call .codicon-file").count(), 1);
+    const calls = await requests("enerateContent");
+    assert.equal(calls.length, 2, "the daemon ran the tool and asked again");
+  });
+
+  test("thoughts arrive collapsed above the answer; an image shows inline", async () => {
+    await resetEmulator();
+    await script({
+      thought: "**Picturing it.** Two numbers go in, their sum comes out; a landscape makes a calm example.",
+      reply: "`add(2, 3)` returns **5**. Here is a picture to go with it:",
+      image: { mimeType: "image/png", data: PNG_BASE64 },
+    });
+    await chat.locator("#input").fill("Explain add() with a picture");
+    await chat.locator("#input").press("Enter");
+    const reply = chat.locator(".entry.model").last();
+    await reply.locator(".entry-body", { hasText: "returns 5" }).waitFor({ timeout: 30000 });
+    // geminiChat.showThoughts is on in this profile: the turn asked for thought summaries.
+    const [req] = await requests("enerateContent");
+    assert.equal(req.body.generationConfig.thinkingConfig.includeThoughts, true);
+    const thoughts = reply.locator("details.thoughts");
+    assert.equal(await thoughts.locator("summary").innerText(), "Thoughts");
+    assert.equal(await thoughts.evaluate((d) => d.open), false, "thoughts start collapsed");
+    const img = reply.locator("img.reply-image");
+    await waitFor("the image", () => img.evaluate((i) => i.complete && i.naturalWidth === 160), 15000);
+    assert.match(await img.getAttribute("src"), /^data:image\/png;base64,/);
+    await chat.locator("#send").waitFor({ state: "visible" });
+    await screenshot(page, "vscode-extensions");
+  });
+
+  test("a blocked message names the category and opens the safety settings", async () => {
+    await resetEmulator();
+    await script({ block: "SAFETY" });
+    await chat.locator("#input").fill("Something Gemini will not answer");
+    await chat.locator("#input").press("Enter");
+    const error = chat.locator(".entry.error").last();
+    const action = error.getByRole("button", { name: "Open Safety Settings" });
+    await action.waitFor({ timeout: 30000 });
+    const text = await error.locator(".entry-body").innerText();
+    assert.match(text, /dangerous content/);
+    assert.match(text, /geminiChat\.safetySettings/);
+    await screenshot(page, "vscode-blocked");
+    await action.click();
+    await page.locator(".settings-editor .setting-item", { hasText: "Safety Settings" }).first().waitFor();
+    // Back to the file editor, so later tests see the chat beside code as before.
+    await page.keyboard.press("Control+W");
+  });
+
+  test("the model picked in the view sticks to the folder and shows in the status bar", async () => {
+    await chat.locator("#model").selectOption("gemini-2.5-pro");
+    const statusPro = page.locator(".statusbar-item", { hasText: "gemini-2.5-pro" });
+    await statusPro.first().waitFor({ timeout: 15000 });
+    await resetEmulator();
+    await script({ reply: "Pro speaking." });
+    await chat.locator("#input").fill("Which model are you?");
+    await chat.locator("#input").press("Enter");
+    await chat.locator(".entry.model .entry-body", { hasText: "Pro speaking." }).waitFor({ timeout: 30000 });
+    const [req] = await requests("enerateContent");
+    assert.match(req.path, /models\/gemini-2\.5-pro:/);
+    // Back to the default through the command palette's picker.
+    await runCommand(page, "Gemini: Select Model", "Select Model");
+    await page.keyboard.type("Use the default");
+    await page
+      .locator(".quick-input-widget .monaco-list-row", { hasText: "Use the default" })
+      .first()
+      .waitFor();
+    await page.keyboard.press("Enter");
+    await page
+      .locator(".statusbar-item", { hasText: "gemini-2.5-flash" })
+      .first()
+      .waitFor({ timeout: 15000 });
+    assert.equal(await chat.locator("#model").inputValue(), "gemini-2.5-flash");
+  });
+
   test("Ask about Selection attaches the selected lines and sends them", async () => {
     await resetEmulator();
     await script({ reply: "It defines `add`, which returns the **sum** of `a` and `b`." });
@@ -218,7 +322,8 @@ describe("Gemini Chat in real VS Code (code-server)", () => {
     await chat.locator("#input").press("Enter");
     await chat.locator(".entry.model .entry-body", { hasText: "sum" }).waitFor({ timeout: 30000 });
     const [req] = await requests("enerateContent");
-    const sent = JSON.stringify(req.body.contents);
+    // The new turn only: an earlier tool round read the whole file into the conversation.
+    const sent = JSON.stringify(req.body.contents.at(-1));
     assert.ok(sent.includes("def add(a, b)"), sent);
     assert.ok(!sent.includes("print(add(2, 3))"), "only the selection is sent");
     await screenshot(page, "vscode-selection");

@@ -202,6 +202,18 @@ describe("GeminiApi against the real daemon", () => {
     }
   });
 
+  test("a model set through one daemon is the model of the next (another editor, a restart)", async () => {
+    await api.setModel(workspace, "gemini-2.5-pro");
+    const other = await startDaemon([folder]);
+    try {
+      const history = await new GeminiApi(other.connection).history(workspace);
+      assert.equal(history.model, "gemini-2.5-pro");
+    } finally {
+      await other.close();
+      await api.setModel(workspace, null);
+    }
+  });
+
   test("a blocked prompt names the category and offers the safety settings", async () => {
     await script({ block: "SAFETY" });
     const error = await api.chat({ workspace, message: "something dangerous" }).catch((e) => e);

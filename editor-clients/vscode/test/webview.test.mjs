@@ -295,7 +295,13 @@ describe("chat webview in Chromium", () => {
   });
 
   test("tool calls show one line each as they happen, images render inline", async () => {
+    const earlier = Array.from({ length: 8 }, (_, i) => ({
+      id: `x${i}`,
+      role: "user",
+      text: `Earlier ${i}`,
+    }));
     const entries = [
+      ...earlier,
       { id: "u1", role: "user", text: "What does app.py do? Draw it." },
       { id: "m1", role: "model", text: "", streaming: true },
     ];
@@ -316,6 +322,9 @@ describe("chat webview in Chromium", () => {
     const img = log().locator('[data-id="m1"] img.reply-image');
     await img.waitFor();
     await waitFor("the image to decode", () => img.evaluate((i) => i.complete && i.naturalWidth === 160));
+    await waitFor("the log to follow the image to its end", () =>
+      log().evaluate((l) => l.scrollHeight - l.scrollTop - l.clientHeight < 2),
+    );
     assert.match(await log().locator('[data-id="m1"] .entry-body').innerText(), /It adds\./);
     assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
   });
@@ -337,6 +346,8 @@ describe("chat webview in Chromium", () => {
     ];
     const contextFiles = [{ name: "GEMINI.md", path: "/work/project/GEMINI.md" }];
     const context = { used: 12345, limit: 1048576 };
+    // VS Code's sidebar is narrow: the header must fit (wrapping, not overlapping) there.
+    await page.setViewportSize({ width: 320, height: 720 });
     await send({ type: "snapshot", state: state({ entries, contextFiles, context }) });
     const divider = log().locator(".entry.compacted");
     await divider.waitFor();
@@ -362,6 +373,15 @@ describe("chat webview in Chromium", () => {
         .evaluate((i) => i.naturalWidth > 0),
     );
     assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
+    const boxes = await page
+      .locator("#workspace, #context-files, #context-use, .model-label")
+      .evaluateAll((nodes) => nodes.map((n) => n.getBoundingClientRect().toJSON()));
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        assert.ok(apart, `header items overlap: ${JSON.stringify([a, b])}`);
+      }
+    }
     await screenshot(page, "webview-extensions");
   });
 

@@ -136,7 +136,13 @@ function entryFooter(entry: Entry): HTMLElement | undefined {
   if (entry.usage !== undefined) bits.push(formatUsage(entry.usage));
   if (entry.model !== undefined && entry.role === "model") bits.push(entry.model);
   if (bits.length === 0) return undefined;
-  return el("div", "entry-footer", bits.join(" · "));
+  // Each bit kept whole: a narrow view wraps between them, never inside a model name.
+  const footer = el("div", "entry-footer");
+  bits.forEach((bit, i) => {
+    if (i > 0) footer.append(" · ");
+    footer.append(el("span", undefined, bit));
+  });
+  return footer;
 }
 
 function attachmentChips(names: string[]): HTMLElement {

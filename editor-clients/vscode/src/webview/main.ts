@@ -70,8 +70,27 @@ function nearBottom(): boolean {
   return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
 }
 
+/** Whether the log is kept at its end: true until the user scrolls away, again when back. */
+let following = true;
+/** Where the script last scrolled to: scroll events that land there are ours, not the user's. */
+let scrolledTo = 0;
+
+log.addEventListener("scroll", () => {
+  if (log.scrollTop !== scrolledTo) following = nearBottom();
+});
+// An image that finishes loading grows its entry after the scroll: follow it if the user was.
+log.addEventListener(
+  "load",
+  (event) => {
+    if (event.target instanceof HTMLImageElement && following) scrollToBottom();
+  },
+  true,
+);
+
 function scrollToBottom(): void {
   log.scrollTop = log.scrollHeight;
+  scrolledTo = log.scrollTop;
+  following = true;
 }
 
 function renderLog(): void {
