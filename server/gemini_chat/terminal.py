@@ -158,13 +158,10 @@ def parse_args(argv: list[str] | None) -> Options:
     question = " ".join(ns.question) if ns.question else None
     if not ns.workspace.is_dir():
         parser.error(f"--workspace {ns.workspace}: not a folder")
-    settings: JsonObject = {}
-    for text in ns.setting:
-        try:
-            key, value = parse_setting(text)
-        except ValueError as exc:
-            parser.error(f"--setting {exc}")
-        settings[key] = value
+    try:
+        settings: JsonObject = dict(parse_setting(text) for text in ns.setting)
+    except ValueError as exc:
+        parser.error(f"--setting {exc}")
     return Options(
         question,
         ns.workspace,
