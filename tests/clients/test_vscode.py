@@ -70,7 +70,7 @@ def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) ->
 def test_protocol_layer_against_real_daemon(
     built: str, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> None:
-    """GeminiApi over vscode-jsonrpc streams, stops, attaches and maps errors (real daemon)."""
+    """GeminiApi over vscode-jsonrpc: streaming, stop, errors, tools, thoughts, images, setModel."""
     env = _node_env(server_env, emulator, tmp_path)
     _run([built, "--test", "--test-reporter=spec", "test/protocol.test.mjs"], env, timeout=110)
 
@@ -81,7 +81,7 @@ def _chromium() -> str:
 
 
 def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
-    """The webview renders history, streams, stops, copies code, and never runs model HTML."""
+    """The webview streams answers and thoughts, shows tools, images, compaction; inert HTML."""
     env = dict(os.environ)
     env.update(
         GEMINI_CHAT_CHROMIUM=_chromium(),
@@ -108,7 +108,7 @@ def vsix(built: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_end_to_end_in_code_server(
     built: str, vsix: Path, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> None:
-    """In real VS Code: open the view, stream a reply, ask about a selection, stop a slow reply."""
+    """In real VS Code: replies, tools, thoughts, images, safety, sticky model, selection, stop."""
     env = _node_env(server_env, emulator, tmp_path)
     env.update(
         CODE_SERVER=_code_server(), GEMINI_CHAT_VSIX=str(vsix), GEMINI_CHAT_CHROMIUM=_chromium()
