@@ -4,16 +4,8 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { describeError, type ErrorAction, type GeminiApi } from "./api";
 import type { DaemonClient } from "./client";
-import type {
-  ContextFile,
-  ContextUse,
-  Entry,
-  HeaderState,
-  HostMessage,
-  ModelChoice,
-  ViewMessage,
-  ViewState,
-} from "./messages";
+import { FolderInfo } from "./folderInfo";
+import type { Entry, HeaderState, HostMessage, ModelChoice, ViewMessage, ViewState } from "./messages";
 import type { Attachment, ChatDelta, ChatParams, ChatResult, ImageRef } from "./protocol";
 import { readSettings, turnGenerationConfig } from "./settings";
 import { historyEntries, ImageCache } from "./transcript";
@@ -42,10 +34,7 @@ export class ChatController implements vscode.Disposable {
   private entries: Entry[] = [];
   private attachments: PendingAttachment[] = [];
   private models: ModelChoice[] = [];
-  /** The model the daemon uses for this folder (its sticky choice, else the setting). */
-  private model: string | undefined;
-  private contextFiles: ContextFile[] = [];
-  private context: ContextUse | undefined;
+  private readonly info = new FolderInfo(() => this.workspaceUri());
   private readonly images = new ImageCache();
   private folder: vscode.WorkspaceFolder | undefined;
   private pinned = false;
@@ -55,12 +44,11 @@ export class ChatController implements vscode.Disposable {
   private currentStatus: ChatStatus = "idle";
   private poster: ((m: HostMessage) => void) | undefined;
   private readonly statusEmitter = new vscode.EventEmitter<ChatStatus>();
-  private readonly modelEmitter = new vscode.EventEmitter<string>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Fires when a reply starts, ends or is rate limited. */
   readonly onDidChangeStatus = this.statusEmitter.event;
   /** Fires when the model of the shown folder changes (picked here, elsewhere, or the setting). */
-  readonly onDidChangeModel = this.modelEmitter.event;
+  readonly onDidChangeModel = this.info.onDidChangeModel;
 
   constructor(private readonly daemon: DaemonClient) {
     this.folder = this.folderOf(vscode.window.activeTextEditor);
@@ -137,9 +125,10 @@ export class ChatController implements vscode.Disposable {
       this.postSnapshot();
       return;
     }
-    await Promise.all([this.loadHistory(api), this.loadModels(api), this.loadContextFiles(api)]);
+    await Promise.all([this.loadHistory(api), this.loadModels(api), this.info.loadContextFiles(api)]);
     this.postSnapshot();
-    await this.loadContextUse(api);
+    await this.info.loadContextUse(api);
+    this.postHeader();
   }
 
   /** Send a message (with the pending attachments) and stream the reply. */
@@ -242,7 +231,7 @@ export class ChatController implements vscode.Disposable {
       api = await this.daemon.ready();
       if (api === undefined) throw new Error(this.daemon.error ?? "The Gemini chat server is not running.");
       const result = await api.setModel(this.workspaceUri(), model);
-      this.setModel(result.model);
+      this.info.setModel(result.model);
     } catch (err) {
       void vscode.window.showErrorMessage(`Could not select the model: ${describeError(err).message}`);
     }
@@ -253,7 +242,7 @@ export class ChatController implements vscode.Disposable {
 
   /** The model the next turn uses: the folder's choice, else the setting. */
   modelName(): string {
-    return this.model ?? readSettings().daemon.model ?? "gemini-2.5-flash";
+    return this.info.model ?? readSettings().daemon.model ?? "gemini-2.5-flash";
   }
 
   /** The model setting changed: a folder without its own choice now uses another model. */
@@ -265,7 +254,7 @@ export class ChatController implements vscode.Disposable {
     }
     try {
       const history = await api.history(this.workspaceUri());
-      if (history.model !== undefined) this.setModel(history.model);
+      if (history.model !== undefined) this.info.setModel(history.model);
     } catch {
       // The next refresh reports it; the header keeps what it had.
     }
@@ -276,7 +265,7 @@ export class ChatController implements vscode.Disposable {
     this.stop();
     for (const d of this.disposables) d.dispose();
     this.statusEmitter.dispose();
-    this.modelEmitter.dispose();
+    this.info.dispose();
   }
 
   private chat(
@@ -360,7 +349,7 @@ export class ChatController implements vscode.Disposable {
       reply.streaming = false;
       if (result.compacted !== undefined) this.markCompacted(user, result.compacted.turns);
       // Another editor may have picked the model for this folder since: this turn says which it is.
-      this.setModel(result.model);
+      this.info.setModel(result.model);
     }
     this.post({ type: "entry", entry: reply });
   }
@@ -421,7 +410,7 @@ export class ChatController implements vscode.Disposable {
 
   private async openContextFile(file: string): Promise<void> {
     // Only what the daemon reported: the webview does not get to open arbitrary files.
-    if (!this.contextFiles.some((f) => f.path === file)) return;
+    if (!this.info.isContextFile(file)) return;
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
   }
 
@@ -431,7 +420,7 @@ export class ChatController implements vscode.Disposable {
       const history = await api.history(workspace);
       const entries = await historyEntries(history.turns, this.images);
       if (workspace !== this.workspaceUri()) return;
-      if (history.model !== undefined) this.setModel(history.model);
+      if (history.model !== undefined) this.info.setModel(history.model);
       // A reply in flight belongs to the transcript until the daemon commits it.
       if (!this.busy) this.entries = entries;
     } catch (err) {
@@ -450,38 +439,11 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private async loadContextFiles(api: GeminiApi): Promise<void> {
-    const workspace = this.workspaceUri();
-    try {
-      const status = await api.status(workspace);
-      if (workspace !== this.workspaceUri()) return;
-      this.contextFiles = (status.contextFiles ?? []).map((p) => ({ name: path.basename(p), path: p }));
-    } catch {
-      this.contextFiles = [];
-    }
-  }
-
-  /** How full the context window is; hidden when it cannot be measured (no key, offline). */
-  private async loadContextUse(api: GeminiApi): Promise<void> {
-    const workspace = this.workspaceUri();
-    let context: ContextUse | undefined;
-    try {
-      const count = await api.countTokens(workspace);
-      if (count.inputTokenLimit !== undefined && count.inputTokenLimit > 0) {
-        context = { used: count.totalTokens, limit: count.inputTokenLimit };
-      }
-    } catch {
-      context = undefined;
-    }
-    if (workspace !== this.workspaceUri()) return;
-    this.context = context;
-    this.postHeader();
-  }
-
   /** After a turn, a new chat or a model change: context files and the context window again. */
   private async refreshHeader(api: GeminiApi): Promise<void> {
-    await this.loadContextFiles(api);
-    await this.loadContextUse(api);
+    await this.info.loadContextFiles(api);
+    await this.info.loadContextUse(api);
+    this.postHeader();
   }
 
   private header(): HeaderState {
@@ -491,20 +453,14 @@ export class ChatController implements vscode.Disposable {
       canSwitchWorkspace: folders.length > 1,
       model: this.modelName(),
       models: this.models,
-      contextFiles: this.contextFiles,
+      contextFiles: this.info.contextFiles,
     };
-    if (this.context !== undefined) header.context = this.context;
+    if (this.info.context !== undefined) header.context = this.info.context;
     return header;
   }
 
   private postHeader(): void {
     this.post({ type: "header", header: this.header() });
-  }
-
-  private setModel(model: string): void {
-    if (model === this.model) return;
-    this.model = model;
-    this.modelEmitter.fire(model);
   }
 
   private snapshot(): ViewState {
@@ -547,11 +503,8 @@ export class ChatController implements vscode.Disposable {
     if (folder.uri.toString() === this.folder?.uri.toString()) return;
     this.folder = folder;
     this.entries = [];
-    this.model = undefined;
-    this.context = undefined;
-    this.contextFiles = [];
+    this.info.clear();
     this.images.clear();
-    this.modelEmitter.fire(this.modelName());
     await this.refresh();
   }
 

@@ -1,0 +1,72 @@
+/** What the chat knows about its folder beyond the transcript: model, context files, context use. */
+
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { GeminiApi } from "./api";
+import type { ContextFile, ContextUse } from "./messages";
+
+/** The shown folder's model (the daemon's sticky choice), GEMINI.md files and context window use. */
+export class FolderInfo implements vscode.Disposable {
+  /** The model the daemon uses for this folder (its sticky choice, else the setting). */
+  model: string | undefined;
+  contextFiles: ContextFile[] = [];
+  context: ContextUse | undefined;
+  private readonly modelEmitter = new vscode.EventEmitter<string | undefined>();
+  /** Fires when the folder's model changes (picked here, elsewhere, or another folder shown). */
+  readonly onDidChangeModel = this.modelEmitter.event;
+
+  /** `workspace()` names the folder shown now: answers for another one are dropped. */
+  constructor(private readonly workspace: () => string | undefined) {}
+
+  /** Note the folder's model as the daemon reported it. */
+  setModel(model: string): void {
+    if (model === this.model) return;
+    this.model = model;
+    this.modelEmitter.fire(model);
+  }
+
+  /** Another folder is shown: nothing known about it yet. */
+  clear(): void {
+    this.model = undefined;
+    this.context = undefined;
+    this.contextFiles = [];
+    this.modelEmitter.fire(undefined);
+  }
+
+  /** The context files (GEMINI.md) the daemon uses for the folder. */
+  async loadContextFiles(api: GeminiApi): Promise<void> {
+    const workspace = this.workspace();
+    let files: ContextFile[] = [];
+    try {
+      const status = await api.status(workspace);
+      files = (status.contextFiles ?? []).map((p) => ({ name: path.basename(p), path: p }));
+    } catch {
+      // An older daemon or a failing one: no chip.
+    }
+    if (workspace === this.workspace()) this.contextFiles = files;
+  }
+
+  /** How full the context window is; unknown when it cannot be measured (no key, offline). */
+  async loadContextUse(api: GeminiApi): Promise<void> {
+    const workspace = this.workspace();
+    let context: ContextUse | undefined;
+    try {
+      const count = await api.countTokens(workspace);
+      if (count.inputTokenLimit !== undefined && count.inputTokenLimit > 0) {
+        context = { used: count.totalTokens, limit: count.inputTokenLimit };
+      }
+    } catch {
+      context = undefined;
+    }
+    if (workspace === this.workspace()) this.context = context;
+  }
+
+  /** Whether `file` is one of the folder's context files (the only files the view may open). */
+  isContextFile(file: string): boolean {
+    return this.contextFiles.some((f) => f.path === file);
+  }
+
+  dispose(): void {
+    this.modelEmitter.dispose();
+  }
+}
