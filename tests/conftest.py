@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: the emulator, a private data dir, a workspace, the daemon's env."""
+"""Fixtures shared by every test: the emulator, a data dir, a workspace, the daemon's env."""
 
 from __future__ import annotations
 
