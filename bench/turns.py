@@ -86,9 +86,11 @@ async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
                 sdk = _sdk_chat(emu.url, direct.template)
             times["direct"].append(await _timed(direct.send(msg)))
             times["sdk"].append(await _timed(sdk[1].send_message(msg)))
+        # The transport alone: a request the daemon answers without upstream or store.
+        rtt = [await _timed(client.request("gemini/status", {})) for _ in range(turns)]
     await direct.http.aclose()
     same_body = daemon_body == direct.last_body
-    return _section(times, turns, same_body)
+    return _section(times, turns, same_body, rtt)
 
 
 def _as_object(body: object) -> JsonObject:
@@ -101,8 +103,11 @@ async def _daemon_turn(client: RpcClient, folder: Path, message: str) -> None:
     await client.request("gemini/chat", {"workspace": folder.as_uri(), "message": message})
 
 
-def _section(times: dict[str, list[float]], turns: int, same_body: bool) -> Section:
+def _section(
+    times: dict[str, list[float]], turns: int, same_body: bool, rtt: list[float]
+) -> Section:
     d, f, s = (stats_ms(times[k]) for k in ("daemon", "direct", "sdk"))
+    r = stats_ms(rtt)
     added = stats_ms([a - b for a, b in zip(times["daemon"], times["direct"], strict=True)])
     tail = max(1, turns // 10)
     tail_d = stats_ms(times["daemon"][-tail:])
@@ -124,6 +129,7 @@ def _section(times: dict[str, list[float]], turns: int, same_body: bool) -> Sect
             at_most(added.p50, 1.0),
             note,
         ),
+        Metric("rpc_rtt", "  of which JSON-RPC round trip (status)", r.p50, "ms", r.p90),
         Metric(
             "turn_sdk_ratio",
             f"SDK / daemon, last {tail} turns",
@@ -139,6 +145,7 @@ def _section(times: dict[str, list[float]], turns: int, same_body: bool) -> Sect
         "turns": turns,
         "same_body_as_daemon": same_body,
         "samples_s": times,
+        "rpc_rtt_s": rtt,
         "tail": {"n": tail, "daemon_ms": tail_d.p50, "sdk_ms": tail_s.p50},
     }
     return Section("turns", metrics, details)
