@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 from gemini_chat.emulator import Emulator
@@ -34,6 +35,10 @@ class FirstDelta:
             future.set_result(None)
 
 
+async def _wait(awaitable: Awaitable[object]) -> object:
+    return await awaitable
+
+
 async def _one(
     emu: Emulator, client: RpcClient, folder: Path, deltas: FirstDelta | None, n: int
 ) -> float:
@@ -43,10 +48,12 @@ async def _one(
     if deltas is not None:
         emu.script({"chunks": ["One ", "two ", "three."], "chunkDelay": SLOW})
         params["partialResultToken"] = token = f"cancel-{n}"
-        started: asyncio.Future[object] = deltas.expect(token)
+        started: asyncio.Future[object] = asyncio.ensure_future(_wait(deltas.expect(token)))
     else:
         emu.script({"delay": SLOW})
-        started = asyncio.ensure_future(asyncio.to_thread(emu.wait_for_event, "request", WAIT))
+        started = asyncio.ensure_future(
+            _wait(asyncio.to_thread(emu.wait_for_event, "request", WAIT))
+        )
     msg_id = client.new_id()
     call = asyncio.create_task(client.request("gemini/chat", params, msg_id=msg_id))
     await asyncio.wait_for(started, WAIT)

@@ -6,7 +6,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,7 +104,7 @@ def make_folders(root: Path, count: int) -> list[Path]:
 @asynccontextmanager
 async def running_daemon(
     base_url: str, data_dir: Path, folders: Sequence[Path]
-) -> AsyncIterator[RpcClient]:
+) -> AsyncGenerator[RpcClient]:
     """A gemini-chat-server process, initialized with `folders`; shut down on leaving."""
     client = await RpcClient.spawn([SERVER], env=daemon_env(base_url, data_dir), redact=[BENCH_KEY])
     try:

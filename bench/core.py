@@ -14,7 +14,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def _bulk_insert(
 
 
 @contextmanager
-def _lap(laps: Laps, stage: str) -> Iterator[None]:
+def _lap(laps: Laps, stage: str) -> Generator[None]:
     start = time.perf_counter()
     try:
         yield
@@ -220,5 +220,9 @@ async def measure(tmp: Path, sizes: tuple[int, ...], iterations: int, large: int
     label = f"commit at {large:,} / at {small:,}"
     note = f"{commit[large]:.3f} vs {commit[small]:.3f} ms"
     metrics.append(Metric("commit_ratio", label, ratio, "x", None, "<= 1.5x", ratio <= 1.5, note))
-    details = {"iterations": iterations, "iterations_large": large, "sizes": per_size}
+    details: dict[str, object] = {
+        "iterations": iterations,
+        "iterations_large": large,
+        "sizes": per_size,
+    }
     return Section("core", metrics, details)

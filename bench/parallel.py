@@ -20,7 +20,8 @@ async def measure(emu: Emulator, tmp: Path, turns: int, rounds: int) -> Section:
     async with running_daemon(emu.url, tmp / "par-data", folders) as client:
         for r in range(rounds):
             emu.clear()
-            emu.script(*({"delay": DELAY} for _ in folders))
+            step: dict[str, object] = {"delay": DELAY}
+            emu.script(*(step for _ in folders))
             calls = [
                 client.request("gemini/chat", {"workspace": f.as_uri(), "message": f"Round {r}."})
                 for f in folders

@@ -76,6 +76,7 @@ async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
     direct = DirectChat(emu.url)
     sdk: tuple[genai.Client, AsyncChat] | None = None  # keep the client: it owns the HTTP pool
     times: dict[str, list[float]] = {"daemon": [], "direct": [], "sdk": []}
+    daemon_body: JsonObject = {}
     async with running_daemon(emu.url, tmp / "turns-data", [folder]) as client:
         for i in range(turns):
             msg = _message(i)
@@ -85,7 +86,7 @@ async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
                 direct.template = {k: v for k, v in daemon_body.items() if k != "contents"}
                 sdk = _sdk_chat(emu.url, direct.template)
             times["direct"].append(await _timed(direct.send(msg)))
-            times["sdk"].append(await _timed(sdk[1].send_message(msg)))
+            times["sdk"].append(await _timed(sdk[1].send_message(msg)))  # pyright: ignore[reportUnknownMemberType]
         # The transport alone: a request the daemon answers without upstream or store.
         rtt = [await _timed(client.request("gemini/status", {})) for _ in range(turns)]
     await direct.http.aclose()
