@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell scripts/ensure-uv.sh)
 PY := .venv/bin/python
 
-.PHONY: help setup chat test test-python test-clients lint fmt bench fuzz vsix clean setup-vscode
+.PHONY: help setup compile chat test test-python test-clients lint fmt bench fuzz vsix clean setup-vscode
 
 help:
 	@echo "make chat   - chat with Gemini in this folder (emulator when GEMINI_API_KEY is unset)"
@@ -19,8 +19,14 @@ help:
 setup: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	touch $@
+
+# Our own modules' bytecode too (compileall writes it even under PYTHONDONTWRITEBYTECODE);
+# without it every daemon start recompiles the package.
+setup: compile
+compile: .venv/.synced
+	@$(PY) -m compileall -q server/gemini_chat
 
 chat: setup
 	@$(UV) run --locked gemini-chat $(ARGS)

@@ -15,14 +15,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gemini_chat.emulator import Emulator
-from gemini_chat.emulator_http import EmulatorServer
 
 from . import cancel, core, first_delta, memory, parallel, startup, turns
 from .common import BENCH_KEY, REPO, Section, load_average
 from .report import markdown_table, text_table, write_json
 
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
-LISTEN_BACKLOG = 128
 
 
 @dataclass(frozen=True)
@@ -85,9 +83,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def run(names: list[str], sizes: Sizes, tmp: Path) -> list[Section]:
     """Run the chosen measurements in order against one in-process emulator."""
     sections: list[Section] = []
-    # socketserver's default listen backlog is 5: 50 simultaneous connects overflow it and the
-    # kernel drops SYNs, adding 1 s + 3 s retransmits that measure the emulator, not the daemon.
-    EmulatorServer.request_queue_size = LISTEN_BACKLOG
     with Emulator(api_keys=[BENCH_KEY]) as emu:
         for name in names:
             emu.clear()

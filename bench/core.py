@@ -20,9 +20,15 @@ from pathlib import Path
 
 from gemini_chat.attachments import Prepared
 from gemini_chat.chat import ChatService, Turn
-from gemini_chat.gemini.client import CallOptions, GeminiClient, RetryCallback
+from gemini_chat.gemini.client import (
+    CallOptions,
+    GeminiClient,
+    RequestBody,
+    RetryCallback,
+    request_body,
+)
 from gemini_chat.gemini.sse import parse_body
-from gemini_chat.gemini.wire import GenerateContentRequest, GenerateContentResponse, Model, dump
+from gemini_chat.gemini.wire import GenerateContentRequest, GenerateContentResponse, Model
 from gemini_chat.settings import Settings
 from gemini_chat.store import ConversationStore, Entry, Json
 from gemini_chat.workspaces import Workspace
@@ -150,15 +156,13 @@ class CannedClient(GeminiClient):
     async def generate_content(
         self,
         model: str,
-        request: GenerateContentRequest,
+        request: GenerateContentRequest | RequestBody,
         opts: CallOptions,
         on_retry: RetryCallback | None = None,
     ) -> GenerateContentResponse:
         """Serialize, then parse the canned reply."""
         with _lap(self.laps, "serialize"):
-            # A daemon may hand over the body already serialized (bytes): then nothing to do.
-            if not isinstance(request, bytes):
-                json.dumps(dump(request)).encode()
+            json.dumps(request_body(request)).encode()
         with _lap(self.laps, "parse"):
             return parse_body(GenerateContentResponse, self.reply)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeAlias, cast
 
@@ -31,6 +31,10 @@ Json: TypeAlias = dict[str, object]
 ProgressCallback = Callable[[Json], Awaitable[None]]
 """Receives `$/progress` values: {"text"}, {"thought"}, {"tool"}, {"compacted"}, {"image"}."""
 MODELS_TTL = 300.0
+TOOL_DECLARATIONS = wire.dump(
+    wire.Tool.model_validate({"functionDeclarations": tools.DECLARATIONS})
+)
+"""The workspace tools as the API expects them (validated once, at import)."""
 
 
 class TurnParamsError(ValueError):
@@ -83,7 +87,7 @@ class ChatService:
         self._store = store
         self._locks: dict[str, asyncio.Lock] = {}
         self._models: tuple[float, tuple[str, str | None], list[wire.Model]] | None = None
-        self._limits: dict[str, int] = {}
+        self._limits: dict[str, tuple[int | None, float]] = {}
         self.context = ContextFiles()
 
     def _lock(self, key: str) -> asyncio.Lock:
@@ -160,8 +164,8 @@ class ChatService:
 
     def _base_request(
         self, settings: Settings, ws: Workspace, config: wire.GenerationConfig
-    ) -> wire.GenerateContentRequest:
-        """Everything of a request but its contents."""
+    ) -> Json:
+        """Everything of a request but its contents, as wire JSON (validated, then dumped once)."""
         try:
             safety = [wire.SafetySetting.model_validate(s) for s in settings.safety_settings]
         except ValidationError as exc:
@@ -169,24 +173,29 @@ class ChatService:
                 f"The gemini.safetySettings setting is invalid: {_first_error(exc)}"
             ) from None
         system = self.system_instruction(settings, ws)
-        declared = [wire.Tool.model_validate({"functionDeclarations": tools.DECLARATIONS})]
-        return wire.GenerateContentRequest(
-            contents=[],
-            system_instruction=(
-                wire.Content(role="user", parts=[wire.Part(text=system)])
-                if system.strip()
-                else None
-            ),
-            generation_config=config,
-            safety_settings=safety or None,
-            tools=declared if settings.tools else None,
+        body: Json = dict(
+            wire.dump(
+                wire.GenerateContentRequest(
+                    contents=[],
+                    system_instruction=(
+                        wire.Content(role="user", parts=[wire.Part(text=system)])
+                        if system.strip()
+                        else None
+                    ),
+                    generation_config=config,
+                    safety_settings=safety or None,
+                )
+            )
         )
+        if settings.tools:
+            body["tools"] = [TOOL_DECLARATIONS]
+        return body
 
     async def _exchange(
         self,
         ws: Workspace,
         model: str,
-        base: wire.GenerateContentRequest,
+        base: Json,
         history: list[Entry],
         user: Json,
         user_meta: Json,
@@ -200,20 +209,17 @@ class ChatService:
         settings = self._settings()
         calls = 0
         while True:
-            request = base.model_copy(
-                update={"contents": [wire.Content.model_validate(c) for c in ex.contents]}
-            )
-            if calls >= settings.max_tool_calls and base.tools:
-                request.tool_config = wire.ToolConfig.model_validate(
-                    {"functionCallingConfig": {"mode": "NONE"}}
-                )
+            # Stored contents are sent as they were kept: valid wire JSON, parts verbatim.
+            request: Json = {**base, "contents": ex.contents}
+            if calls >= settings.max_tool_calls and "tools" in base:
+                request["toolConfig"] = {"functionCallingConfig": {"mode": "NONE"}}
             if on_progress is None:
                 rnd = await self._generate(model, request, opts, on_retry)
             else:
                 rnd = await self._stream(model, request, opts, on_progress, on_retry)
             add_round(ex, rnd)
             asked = [p for p in rnd.parts if "functionCall" in p]
-            if not asked or not base.tools:
+            if not asked or "tools" not in base:
                 return ex
             answers = await self._run_tools(ws, asked, calls, settings, ex, on_progress)
             calls += len(asked)
@@ -257,7 +263,7 @@ class ChatService:
     async def _generate(
         self,
         model: str,
-        request: wire.GenerateContentRequest,
+        request: Json,
         opts: CallOptions,
         on_retry: RetryCallback | None,
     ) -> Round:
@@ -269,7 +275,7 @@ class ChatService:
     async def _stream(
         self,
         model: str,
-        request: wire.GenerateContentRequest,
+        request: Json,
         opts: CallOptions,
         on_progress: ProgressCallback,
         on_retry: RetryCallback | None,
@@ -345,15 +351,18 @@ class ChatService:
         return compaction.estimate_tokens(history, user) > settings.compact_threshold * limit
 
     async def _input_limit(self, model: str, opts: CallOptions) -> int | None:
-        if model not in self._limits:
-            try:
-                info = await self._client.get_model(model, opts)
-            except GeminiError:
-                return None
-            if not info.input_token_limit:
-                return None
-            self._limits[model] = info.input_token_limit
-        return self._limits[model]
+        """The model's input token limit, asked once; a failure is remembered for a while too."""
+        now = time.monotonic()
+        known = self._limits.get(model)
+        if known is not None and (known[0] is not None or now - known[1] < MODELS_TTL):
+            return known[0]
+        try:  # no retries: this only informs compaction, and a refusal is caught anyway
+            info = await self._client.get_model(model, replace(opts, max_retries=0))
+            limit = info.input_token_limit or None
+        except GeminiError:
+            limit = None
+        self._limits[model] = (limit, now)
+        return limit
 
     async def _compact(
         self,

@@ -22,13 +22,13 @@ ACKNOWLEDGEMENT = "Understood. I will continue from this summary."
 
 def estimate_tokens(history: list[Entry], draft: Json) -> int:
     """The next request's size: the last turn's usage when known, else characters / 4."""
-    for e in reversed(history):
+    for i in range(len(history) - 1, -1, -1):
+        e = history[i]
         usage = e.meta.get("usage")
         if e.role == "model" and isinstance(usage, dict):
             u: dict[str, object] = usage  # pyright: ignore[reportUnknownVariableType]
             known = sum(int(v) for k, v in u.items() if k != "totalTokens" and isinstance(v, int))
-            later = history[history.index(e) + 1 :]
-            return known + _chars(later) // 4 + _chars_of(draft) // 4
+            return known + _chars(history[i + 1 :]) // 4 + _chars_of(draft) // 4
     return _chars(history) // 4 + _chars_of(draft) // 4
 
 

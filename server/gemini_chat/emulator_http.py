@@ -42,6 +42,8 @@ class EmulatorServer(ThreadingHTTPServer):
     """A threading HTTP server that carries the emulator's state."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops SYNs when many clients connect at once.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], state: EmulatorState) -> None:
         self.state = state

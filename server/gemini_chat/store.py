@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS workspace_models (
 # `turn` numbers exchanges; every entry of one exchange (user, tool rounds, reply) shares it.
 
 Json: TypeAlias = dict[str, object]
+CACHED_WORKSPACES = 16
+"""Conversations kept parsed in memory; others are read again from disk when used."""
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,12 @@ class ConversationStore:
             if conv is None:
                 self._cache.pop(workspace, None)
                 return []
-            cached = self._cache.get(workspace)
+            cached = self._cache.pop(workspace, None)
             if cached is None or cached.conversation_id != conv:
                 cached = _Cached(conv, [])
-                self._cache[workspace] = cached
+            self._cache[workspace] = cached  # most recently used last
+            while len(self._cache) > CACHED_WORKSPACES:
+                self._cache.pop(next(iter(self._cache)))
             last = cached.entries[-1].seq if cached.entries else -1
             rows = self._db.execute(
                 "SELECT seq, turn, role, content, meta, time FROM entries"
@@ -155,11 +159,12 @@ class ConversationStore:
 
     def _append(self, conv: int, entries: list[tuple[str, Json, Json]], now: str) -> int:
         """Append entries as the next exchange of a conversation (inside a transaction)."""
-        seq, turn = self._db.execute(
-            "SELECT COALESCE(MAX(seq), -1), COALESCE(MAX(turn), 0) FROM entries"
-            " WHERE conversation_id = ?",
+        # The last row by primary key: O(log n), however long the conversation.
+        row = self._db.execute(
+            "SELECT seq, turn FROM entries WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
             (conv,),
         ).fetchone()
+        seq, turn = row if row is not None else (-1, 0)
         rows = [
             (conv, int(seq) + 1 + i, int(turn) + 1, role, _dumps(content), _dumps(meta), now)
             for i, (role, content, meta) in enumerate(entries)

@@ -12,7 +12,7 @@ import math
 import platform
 import random
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -43,7 +43,6 @@ from gemini_chat.gemini.wire import (
     CountTokensResponse,
     GenerateContentRequest,
     GenerateContentResponse,
-    JsonObject,
     ListModelsResponse,
     Model,
     dump,
@@ -92,6 +91,8 @@ class RetryNotice:
         return f"{what}: retrying in {seconds} s"
 
 
+RequestBody = Mapping[str, object]
+"""A request already in wire JSON (the daemon sends stored history this way)."""
 RetryCallback = Callable[[RetryNotice], Awaitable[None]]
 
 
@@ -131,14 +132,14 @@ class GeminiClient:
     async def generate_content(
         self,
         model: str,
-        request: GenerateContentRequest,
+        request: GenerateContentRequest | RequestBody,
         opts: CallOptions,
         on_retry: RetryCallback | None = None,
     ) -> GenerateContentResponse:
         """One whole reply; raises BlockedError for a blocked prompt or a blocked, empty reply."""
         model_id = _model_id(model)
         url = self._url(opts, f"models/{model_id}:generateContent")
-        body = dump(request)
+        body = request_body(request)
 
         async def once() -> GenerateContentResponse:
             raw = await self._call(opts, "POST", url, body, model_id)
@@ -153,7 +154,7 @@ class GeminiClient:
     def stream_generate_content(
         self,
         model: str,
-        request: GenerateContentRequest,
+        request: GenerateContentRequest | RequestBody,
         opts: CallOptions,
         on_retry: RetryCallback | None = None,
     ) -> AsyncGenerator[GenerateContentResponse, None]:
@@ -246,7 +247,7 @@ class GeminiClient:
         opts: CallOptions,
         method: str,
         url: str,
-        body: JsonObject | None,
+        body: RequestBody | None,
         model: str | None,
         *,
         params: dict[str, str] | None = None,
@@ -307,14 +308,14 @@ class GeminiClient:
     async def _stream(
         self,
         model: str,
-        request: GenerateContentRequest,
+        request: GenerateContentRequest | RequestBody,
         opts: CallOptions,
         on_retry: RetryCallback | None,
     ) -> AsyncGenerator[GenerateContentResponse, None]:
         """The retry loop around stream attempts; never retries once a chunk was yielded."""
         model_id = _model_id(model)
         url = self._url(opts, f"models/{model_id}:streamGenerateContent")
-        content = json.dumps(dump(request)).encode()
+        content = json.dumps(request_body(request)).encode()
         attempt = 0
         while True:
             progress = StreamProgress()
@@ -467,3 +468,8 @@ def _transport_error(exc: httpx.HTTPError, opts: CallOptions) -> GeminiError:
         f"Could not talk to Gemini at {host} ({detail}). Check the network connection and the "
         "gemini.baseUrl setting."
     )
+
+
+def request_body(request: GenerateContentRequest | RequestBody) -> RequestBody:
+    """The wire JSON of a request; a mapping is taken as already in wire form (trusted history)."""
+    return dump(request) if isinstance(request, GenerateContentRequest) else request

@@ -38,9 +38,16 @@ def retry_delay(
     return backoff(attempt, max_retry_delay=max_retry_delay, rng=rng)
 
 
+RETRY_STATUSES = frozenset({500, 503, 504})
+"""The 5xx answers PROTOCOL.md retries (with 429 and connection errors)."""
+
+
 def is_retryable(error: GeminiError) -> bool:
-    """429, 5xx and connection failures are worth another try; 4xx, timeouts, blocks are not."""
-    return isinstance(error, RateLimitedError | UpstreamUnavailableError | NetworkError)
+    """429, 500/503/504 and connection failures are worth another try; nothing else is."""
+    if isinstance(error, UpstreamUnavailableError):
+        # No status: a 200 whose body could not be read, as good as a dropped connection.
+        return error.http_status is None or error.http_status in RETRY_STATUSES
+    return isinstance(error, RateLimitedError | NetworkError)
 
 
 def backoff(attempt: int, *, max_retry_delay: float, rng: Callable[[], float]) -> float:
