@@ -25,7 +25,7 @@ from gemini_chat.gemini.client import (
     GeminiClient,
     RequestBody,
     RetryCallback,
-    request_body,
+    encode_body,
 )
 from gemini_chat.gemini.sse import parse_body
 from gemini_chat.gemini.wire import GenerateContentRequest, GenerateContentResponse, Model
@@ -162,7 +162,7 @@ class CannedClient(GeminiClient):
     ) -> GenerateContentResponse:
         """Serialize, then parse the canned reply."""
         with _lap(self.laps, "serialize"):
-            json.dumps(request_body(request)).encode()
+            encode_body(request)
         with _lap(self.laps, "parse"):
             return parse_body(GenerateContentResponse, self.reply)
 

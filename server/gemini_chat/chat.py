@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -110,7 +111,9 @@ class ChatService:
         store = self._store()
         async with self._lock(turn.ws.key):
             model = await self._model_for(turn.ws, turn.model)
-            history = await asyncio.to_thread(store.history, turn.ws.key)
+            # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread hop
+            # per call costs more than the call.
+            history = store.history(turn.ws.key)
             base = self._base_request(settings, turn.ws, config)
             opts = call_options(settings)
             compacted = 0
@@ -129,13 +132,13 @@ class ChatService:
                                           on_progress, on_retry)  # fmt: skip
             await self._keep_images(ex, settings.data_dir, on_progress)
             self._stage_reply(ex, model)
-            number = await asyncio.to_thread(store.commit, turn.ws.key, ex.staged)
+            number = store.commit(turn.ws.key, ex.staged)
         return self._result(turn.ws, number, model, ex, compacted)
 
     async def _model_for(self, ws: Workspace, override: str | None) -> str:
         if override:
             return bare_model(override)
-        sticky = await asyncio.to_thread(self._store().model, ws.key)
+        sticky = self._store().model(ws.key)
         return bare_model(sticky or self._settings().model)
 
     def _generation_config(
@@ -187,6 +190,7 @@ class ChatService:
                 )
             )
         )
+        del body["contents"]  # spliced in per request
         if settings.tools:
             body["tools"] = [TOOL_DECLARATIONS]
         return body
@@ -206,13 +210,16 @@ class ChatService:
         """Call Gemini, running the tool calls it asks for, until it answers."""
         ex = Exchange(staged=[("user", user, user_meta)], contents=[e.content for e in history])
         ex.contents.append(user)
+        raw = [e.raw or _dumps(e.content) for e in history]
+        raw.append(_dumps(user))
         settings = self._settings()
         calls = 0
         while True:
-            # Stored contents are sent as they were kept: valid wire JSON, parts verbatim.
-            request: Json = {**base, "contents": ex.contents}
+            # Stored contents are sent as they were kept: their JSON text, parts verbatim.
+            extra: Json = dict(base)
             if calls >= settings.max_tool_calls and "tools" in base:
-                request["toolConfig"] = {"functionCallingConfig": {"mode": "NONE"}}
+                extra["toolConfig"] = {"functionCallingConfig": {"mode": "NONE"}}
+            request = _encode(extra, raw)
             if on_progress is None:
                 rnd = await self._generate(model, request, opts, on_retry)
             else:
@@ -226,6 +233,7 @@ class ChatService:
             model_content: Json = {"role": "model", "parts": rnd.parts}
             reply_content: Json = {"role": "user", "parts": answers}
             ex.contents += [model_content, reply_content]
+            raw += [_dumps(model_content), _dumps(reply_content)]
             hidden: Json = {"hidden": True}
             ex.staged += [("model", model_content, hidden), ("user", reply_content, hidden)]
 
@@ -263,7 +271,7 @@ class ChatService:
     async def _generate(
         self,
         model: str,
-        request: Json,
+        request: bytes,
         opts: CallOptions,
         on_retry: RetryCallback | None,
     ) -> Round:
@@ -275,7 +283,7 @@ class ChatService:
     async def _stream(
         self,
         model: str,
-        request: Json,
+        request: bytes,
         opts: CallOptions,
         on_progress: ProgressCallback,
         on_retry: RetryCallback | None,
@@ -460,6 +468,20 @@ class ChatService:
         total = await self._client.count_tokens(name, contents, opts) if contents else 0
         info = await self._client.get_model(name, opts)
         return {"totalTokens": total, "inputTokenLimit": info.input_token_limit, "model": name}
+
+
+def _dumps(content: Json) -> str:
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+
+def _encode(fields: Json, contents: list[str]) -> bytes:
+    """A request body: the contents' JSON texts spliced in, then the other fields.
+
+    `fields` must not hold "contents" (JSON's last duplicate key would win).
+    """
+    rest = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    tail = "," + rest[1:] if fields else "}"
+    return f'{{"contents":[{",".join(contents)}]{tail}'.encode()
 
 
 def _message_parts(message: str) -> list[Json]:

@@ -52,6 +52,8 @@ class Entry:
     content: Json
     meta: Json
     time: str
+    raw: str = ""
+    """The content's JSON text as stored, spliced into requests without re-encoding."""
 
 
 @dataclass
@@ -127,7 +129,7 @@ class ConversationStore:
             ).fetchall()
             for seq, turn, role, content, meta, time in rows:
                 cached.entries.append(
-                    Entry(seq, turn, role, json.loads(content), json.loads(meta), time)
+                    Entry(seq, turn, role, json.loads(content), json.loads(meta), time, content)
                 )
             return list(cached.entries)
 

@@ -91,8 +91,8 @@ class RetryNotice:
         return f"{what}: retrying in {seconds} s"
 
 
-RequestBody = Mapping[str, object]
-"""A request already in wire JSON (the daemon sends stored history this way)."""
+RequestBody = Mapping[str, object] | bytes
+"""A request already in wire JSON, as a mapping or encoded (the daemon splices stored history)."""
 RetryCallback = Callable[[RetryNotice], Awaitable[None]]
 
 
@@ -253,7 +253,7 @@ class GeminiClient:
         params: dict[str, str] | None = None,
     ) -> bytes:
         """One request and its whole body, within ``opts.timeout``; non-200 raises."""
-        content = json.dumps(body).encode() if body is not None else None
+        content = encode_body(body) if body is not None else None
         try:
             async with asyncio.timeout(opts.timeout):
                 response = await self._http.request(
@@ -315,7 +315,7 @@ class GeminiClient:
         """The retry loop around stream attempts; never retries once a chunk was yielded."""
         model_id = _model_id(model)
         url = self._url(opts, f"models/{model_id}:streamGenerateContent")
-        content = json.dumps(request_body(request)).encode()
+        content = encode_body(request)
         attempt = 0
         while True:
             progress = StreamProgress()
@@ -473,3 +473,9 @@ def _transport_error(exc: httpx.HTTPError, opts: CallOptions) -> GeminiError:
 def request_body(request: GenerateContentRequest | RequestBody) -> RequestBody:
     """The wire JSON of a request; a mapping is taken as already in wire form (trusted history)."""
     return dump(request) if isinstance(request, GenerateContentRequest) else request
+
+
+def encode_body(request: GenerateContentRequest | RequestBody) -> bytes:
+    """The request as the bytes sent; already-encoded bodies pass through untouched."""
+    body = request_body(request)
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
