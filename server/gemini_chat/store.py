@@ -27,9 +27,11 @@ CREATE TABLE IF NOT EXISTS entries (
     role TEXT NOT NULL CHECK (role IN ('user', 'model')),
     content TEXT NOT NULL,
     meta TEXT NOT NULL,
-    time TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
-) WITHOUT ROWID;
+    time TEXT NOT NULL
+);
+-- Rows are large (whole contents): keep them in the rowid table, appended at its right edge,
+-- and the ordering key in a small index, so a commit costs the same at 10 or 10,000 turns.
+CREATE UNIQUE INDEX IF NOT EXISTS entries_order ON entries(conversation_id, seq);
 CREATE TABLE IF NOT EXISTS workspace_models (
     workspace TEXT PRIMARY KEY,
     model TEXT NOT NULL
