@@ -22,15 +22,24 @@ async def _wait_for_upstream(emulator: Emulator, count: int) -> None:
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["waiting", "mid-stream"])
 async def test_kill_9_mid_turn_leaves_a_sound_store(
-    daemons: StartDaemon, emulator: Emulator, data_dir: Path
+    daemons: StartDaemon, emulator: Emulator, data_dir: Path, streamed: bool
 ) -> None:
     """SIGKILL while a reply is on its way: integrity ok, no half turn, the next daemon goes on."""
     d = await daemons()
     await d.chat("kept")
-    emulator.script({"delay": 30})
-    pending = asyncio.ensure_future(d.chat("lost in flight"))
-    await _wait_for_upstream(emulator, 2)
+    if streamed:
+        emulator.script({"chunks": ["half ", "a ", "reply"], "chunkDelay": 30})
+        pending = asyncio.ensure_future(d.chat("lost in flight", partialResultToken="p"))
+        deadline = asyncio.get_running_loop().time() + 15
+        while not d.client.progress.get("p"):
+            assert asyncio.get_running_loop().time() < deadline, "no delta arrived"
+            await asyncio.sleep(0.02)
+    else:
+        emulator.script({"delay": 30})
+        pending = asyncio.ensure_future(d.chat("lost in flight"))
+        await _wait_for_upstream(emulator, 2)
     d.process.kill()
     await d.process.wait()
     with pytest.raises((JsonRpcException, RuntimeError, ConnectionError, asyncio.CancelledError)):
