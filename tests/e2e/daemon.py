@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient as BaseLanguageClient
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCResponseMessage
 from pytest_lsp.client import LanguageClient, register_lsp_features
@@ -143,3 +144,9 @@ async def start_daemon(
         )
     )
     return Daemon(client, uris)
+
+
+def error_data(err: JsonRpcException) -> dict[str, Any]:
+    """The `data` of a JSON-RPC error answer, as a dict."""
+    data = err.data
+    return data if isinstance(data, dict) else data._asdict()  # type: ignore[union-attr]

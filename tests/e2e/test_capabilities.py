@@ -12,18 +12,13 @@ from pygls.exceptions import JsonRpcException
 from gemini_chat.emulator import Emulator
 
 from .conftest import StartDaemon
-from .daemon import Daemon
+from .daemon import Daemon, error_data
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
 
 
 def _last_body(emulator: Emulator, kind: str = "enerateContent") -> dict[str, Any]:
     return emulator.requests(kind)[-1].body  # type: ignore[return-value]
-
-
-def _data(err: JsonRpcException) -> dict[str, Any]:
-    data = err.data
-    return data if isinstance(data, dict) else data._asdict()  # type: ignore[union-attr]
 
 
 async def test_thinking_config_setting_and_per_turn(
@@ -50,7 +45,7 @@ async def test_safety_settings_pass_through_and_blocks_name_the_category(
     with pytest.raises(JsonRpcException) as err:
         await d.chat("something risky")
     assert _last_body(emulator)["safetySettings"] == safety
-    data = _data(err.value)
+    data = error_data(err.value)
     assert data["blockReason"] == "SAFETY"
     assert "safetySettings" in err.value.message
     assert data["categories"] == ["HARM_CATEGORY_DANGEROUS_CONTENT"]

@@ -12,7 +12,7 @@ from pygls.exceptions import JsonRpcException
 from gemini_chat.emulator import Emulator
 
 from .conftest import StartDaemon
-from .daemon import Daemon
+from .daemon import Daemon, error_data
 
 REQUEST_FAILED = -32803
 
@@ -24,11 +24,6 @@ async def _fails(d: Daemon, **params: Any) -> JsonRpcException:
     assert err.value.code == REQUEST_FAILED, err.value
     assert err.value.message
     return err.value
-
-
-def _data(err: JsonRpcException) -> dict[str, Any]:
-    data = err.data
-    return data if isinstance(data, dict) else data._asdict()  # type: ignore[union-attr]
 
 
 async def _one_good_turn(d: Daemon) -> list[dict[str, Any]]:
@@ -49,7 +44,7 @@ async def test_api_key_missing(
     env = {k: v for k, v in server_env.items() if k != "GEMINI_API_KEY"}
     d = await daemons(env=env)
     err = await _fails(d)
-    assert _data(err)["reason"] == "apiKeyMissing"
+    assert error_data(err)["reason"] == "apiKeyMissing"
     assert "GEMINI_API_KEY" in err.message
     assert emulator.requests(":generateContent") == []
     assert await d.history() == []
@@ -59,7 +54,7 @@ async def test_api_key_invalid(daemons: StartDaemon, server_env: dict[str, str])
     """A key the API refuses: apiKeyInvalid with the HTTP status, and never the key."""
     d = await daemons(env={**server_env, "GEMINI_API_KEY": "wrong-key-0000"})
     err = await _fails(d)
-    data = _data(err)
+    data = error_data(err)
     assert data["reason"] == "apiKeyInvalid"
     assert data["httpStatus"] == 400
     assert "wrong-key-0000" not in err.message
@@ -73,7 +68,7 @@ async def test_rate_limited_beyond_the_cap_fails_at_once(
     before = await _one_good_turn(daemon)
     emulator.script({"status": 429, "retryDelay": "120s", "quota": "minute"})
     err = await _fails(daemon)
-    data = _data(err)
+    data = error_data(err)
     assert data["reason"] == "rateLimited"
     assert data["retryAfterSeconds"] == 120
     assert data["httpStatus"] == 429
@@ -86,8 +81,8 @@ async def test_blocked_prompt(daemon: Daemon, emulator: Emulator) -> None:
     before = await _one_good_turn(daemon)
     emulator.script({"block": "PROHIBITED_CONTENT"})
     err = await _fails(daemon)
-    assert _data(err)["reason"] == "blocked"
-    assert _data(err)["blockReason"] == "PROHIBITED_CONTENT"
+    assert error_data(err)["reason"] == "blocked"
+    assert error_data(err)["blockReason"] == "PROHIBITED_CONTENT"
     assert await daemon.history() == before
 
 
@@ -96,8 +91,8 @@ async def test_reply_stopped_for_safety_without_text(daemon: Daemon, emulator: E
     before = await _one_good_turn(daemon)
     emulator.script({"finishReason": "SAFETY", "reply": ""})
     err = await _fails(daemon)
-    assert _data(err)["reason"] == "blocked"
-    assert _data(err)["blockReason"] == "SAFETY"
+    assert error_data(err)["reason"] == "blocked"
+    assert error_data(err)["blockReason"] == "SAFETY"
     assert await daemon.history() == before
 
 
@@ -113,8 +108,8 @@ async def test_model_not_found(daemon: Daemon) -> None:
     """An unknown model: modelNotFound with HTTP 404."""
     before = await _one_good_turn(daemon)
     err = await _fails(daemon, model="gemini-0.1-nonexistent")
-    assert _data(err)["reason"] == "modelNotFound"
-    assert _data(err)["httpStatus"] == 404
+    assert error_data(err)["reason"] == "modelNotFound"
+    assert error_data(err)["httpStatus"] == 404
     assert await daemon.history() == before
 
 
@@ -123,7 +118,7 @@ async def test_bad_request(daemon: Daemon, emulator: Emulator) -> None:
     before = await _one_good_turn(daemon)
     emulator.script({"status": 400, "message": "Request contains an invalid argument."})
     err = await _fails(daemon)
-    assert _data(err)["reason"] == "badRequest"
+    assert error_data(err)["reason"] == "badRequest"
     assert "invalid argument" in err.message
     assert await daemon.history() == before
 
@@ -132,7 +127,7 @@ async def test_invalid_generation_config_setting_is_bad_request(daemons: StartDa
     """A generationConfig setting Gemini would refuse is caught before sending."""
     d = await daemons(init_options={"generationConfig": {"temperatur": 1}})
     err = await _fails(d)
-    assert _data(err)["reason"] == "badRequest"
+    assert error_data(err)["reason"] == "badRequest"
     assert "generationConfig" in err.message
 
 
@@ -142,8 +137,8 @@ async def test_upstream_unavailable_after_retries(daemons: StartDaemon, emulator
     before = await _one_good_turn(d)
     emulator.script({"status": 503}, {"status": 503})
     err = await _fails(d)
-    assert _data(err)["reason"] == "upstreamUnavailable"
-    assert _data(err)["httpStatus"] == 503
+    assert error_data(err)["reason"] == "upstreamUnavailable"
+    assert error_data(err)["httpStatus"] == 503
     assert len(emulator.requests(":generateContent")) == 3
     assert await d.history() == before
 
@@ -153,7 +148,7 @@ async def test_invalid_json_from_upstream(daemons: StartDaemon, emulator: Emulat
     d = await daemons(init_options={"maxRetries": 0})
     emulator.script({"invalidJson": True})
     err = await _fails(d)
-    assert _data(err)["reason"] == "upstreamUnavailable"
+    assert error_data(err)["reason"] == "upstreamUnavailable"
     assert await d.history() == []
 
 
@@ -162,7 +157,7 @@ async def test_timeout(daemons: StartDaemon, emulator: Emulator) -> None:
     d = await daemons(init_options={"requestTimeout": 0.5, "maxRetries": 0})
     emulator.script({"delay": 5})
     err = await _fails(d)
-    assert _data(err)["reason"] == "timeout"
+    assert error_data(err)["reason"] == "timeout"
     assert await d.history() == []
 
 
@@ -174,7 +169,7 @@ async def test_network(daemons: StartDaemon, server_env: dict[str, str]) -> None
         init_options={"maxRetries": 0},
     )
     err = await _fails(d)
-    assert _data(err)["reason"] == "network"
+    assert error_data(err)["reason"] == "network"
     assert "127.0.0.1" in err.message
     assert await d.history() == []
 
@@ -189,4 +184,4 @@ async def test_daily_quota_is_told_apart_from_the_per_minute_limit(
     minute = await _fails(d)
     assert "daily quota" in day.message
     assert "per-minute" in minute.message
-    assert _data(day)["reason"] == _data(minute)["reason"] == "rateLimited"
+    assert error_data(day)["reason"] == error_data(minute)["reason"] == "rateLimited"

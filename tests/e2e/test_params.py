@@ -4,14 +4,13 @@ malformed frames do not kill the daemon."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
 
 from gemini_chat.emulator import Emulator
 
-from .daemon import Daemon
+from .daemon import Daemon, error_data
 
 INVALID_PARAMS = -32602
 
@@ -39,18 +38,13 @@ BAD_CHAT_PARAMS: list[tuple[object, str]] = [
 ]
 
 
-def _data(err: JsonRpcException) -> dict[str, Any]:
-    data = err.data
-    return data if isinstance(data, dict) else data._asdict()  # type: ignore[union-attr]
-
-
 async def test_bad_chat_params(daemon: Daemon, emulator: Emulator) -> None:
     """Each bad shape is InvalidParams naming the field; nothing is sent upstream."""
     for params, field in BAD_CHAT_PARAMS:
         with pytest.raises(JsonRpcException) as err:
             await daemon.request("gemini/chat", params)
         assert err.value.code == INVALID_PARAMS, params
-        data = _data(err.value)
+        data = error_data(err.value)
         assert data["reason"] == "invalidParams", params
         assert data["field"].startswith(field), (params, data)
     assert emulator.requests(":generate") == []

@@ -11,12 +11,7 @@ from pygls.exceptions import JsonRpcException
 from gemini_chat.emulator import Emulator
 
 from .conftest import StartDaemon
-from .daemon import Daemon
-
-
-def _data(err: JsonRpcException) -> dict[str, Any]:
-    data = err.data
-    return data if isinstance(data, dict) else data._asdict()  # type: ignore[union-attr]
+from .daemon import Daemon, error_data
 
 
 async def _until(predicate: Any, what: str, within: float = 15) -> None:
@@ -108,7 +103,7 @@ async def test_cut_stream_is_network_error_and_commits_nothing(
     emulator.script({"chunks": ["part one ", "part two"], "cutAfter": 1})
     with pytest.raises(JsonRpcException) as err:
         await daemon.chat("hi", partialResultToken="p")
-    assert _data(err.value)["reason"] == "network"
+    assert error_data(err.value)["reason"] == "network"
     assert daemon.client.progress["p"] == [{"text": "part one "}]
     assert len(emulator.requests(":streamGenerateContent")) == 1
     assert await daemon.history() == []
@@ -119,7 +114,7 @@ async def test_mid_stream_error_event(daemon: Daemon, emulator: Emulator) -> Non
     emulator.script({"chunks": ["one ", "two"], "errorAfter": 1, "status": 500})
     with pytest.raises(JsonRpcException) as err:
         await daemon.chat("hi", partialResultToken="p")
-    assert _data(err.value)["reason"] == "upstreamUnavailable"
+    assert error_data(err.value)["reason"] == "upstreamUnavailable"
     assert len(emulator.requests(":streamGenerateContent")) == 1
     assert await daemon.history() == []
 
@@ -129,7 +124,7 @@ async def test_blocked_prompt_while_streaming(daemon: Daemon, emulator: Emulator
     emulator.script({"block": "PROHIBITED_CONTENT"})
     with pytest.raises(JsonRpcException) as err:
         await daemon.chat("hi", partialResultToken="p")
-    assert _data(err.value)["blockReason"] == "PROHIBITED_CONTENT"
+    assert error_data(err.value)["blockReason"] == "PROHIBITED_CONTENT"
 
 
 async def test_idle_stream_times_out(daemons: StartDaemon, emulator: Emulator) -> None:
@@ -138,7 +133,7 @@ async def test_idle_stream_times_out(daemons: StartDaemon, emulator: Emulator) -
     emulator.script({"chunks": ["a", "b"], "chunkDelay": 5})
     with pytest.raises(JsonRpcException) as err:
         await d.chat("hi", partialResultToken="p")
-    assert _data(err.value)["reason"] == "timeout"
+    assert error_data(err.value)["reason"] == "timeout"
     assert await d.history() == []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from importlib import resources
 
 import httpx
@@ -14,15 +13,6 @@ from gemini_chat.emulator import Emulator
 
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    """An httpx client for the emulator that sends the key in x-goog-api-key."""
-    with httpx.Client(
-        base_url=emulator.url, headers={"x-goog-api-key": EMULATOR_KEY}, timeout=10
-    ) as c:
-        yield c
 
 
 def _message(response: httpx.Response) -> str:

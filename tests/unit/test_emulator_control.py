@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,15 +15,6 @@ from gemini_chat.emulator import Emulator, RecordedRequest
 
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    """An httpx client for the emulator that sends the key in x-goog-api-key."""
-    with httpx.Client(
-        base_url=emulator.url, headers={"x-goog-api-key": EMULATOR_KEY}, timeout=10
-    ) as c:
-        yield c
 
 
 def test_requests_are_recorded(client: httpx.Client, emulator: Emulator) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,15 +17,6 @@ FLASH = "/v1beta/models/gemini-2.5-flash"
 GENERATE = f"{FLASH}:generateContent"
 STREAM = f"{FLASH}:streamGenerateContent?alt=sse"
 REAL_FLASH_LIMIT = 1048576
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    """An httpx client for the emulator that sends the key in x-goog-api-key."""
-    with httpx.Client(
-        base_url=emulator.url, headers={"x-goog-api-key": EMULATOR_KEY}, timeout=10
-    ) as c:
-        yield c
 
 
 def _ask(text: str) -> dict[str, Any]:

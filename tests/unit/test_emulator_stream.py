@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,15 +18,6 @@ from gemini_chat.emulator_replies import split_words
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
 STREAM = f"{FLASH}:streamGenerateContent?alt=sse"
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    """An httpx client for the emulator that sends the key in x-goog-api-key."""
-    with httpx.Client(
-        base_url=emulator.url, headers={"x-goog-api-key": EMULATOR_KEY}, timeout=10
-    ) as c:
-        yield c
 
 
 def _events(raw: str) -> list[dict[str, Any]]:

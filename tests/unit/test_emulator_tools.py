@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
 
 FLASH = "/v1beta/models/gemini-2.5-flash"
@@ -18,15 +16,6 @@ STREAM = f"{FLASH}:streamGenerateContent?alt=sse"
 CALL = {"name": "read_file", "args": {"path": "src/app.py"}}
 ASK = {"role": "user", "parts": [{"text": "What does src/app.py print?"}]}
 IMAGE = {"mimeType": "image/png", "data": "iVBORw0KGgo="}
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    """An httpx client for the emulator that sends the key in x-goog-api-key."""
-    with httpx.Client(
-        base_url=emulator.url, headers={"x-goog-api-key": EMULATOR_KEY}, timeout=10
-    ) as c:
-        yield c
 
 
 def _stream(client: httpx.Client, body: object) -> list[dict[str, Any]]:
