@@ -317,33 +317,11 @@ class ChatService:
                 await on_progress({"image": image})
 
     def _stage_reply(self, ex: Exchange, model: str) -> None:
-        meta: Json = {
-            "text": ex.text,
-            "thoughts": ex.thoughts,
-            "usage": ex.usage,
-            "model": model,
-            "finishReason": ex.finish_reason,
-        }
-        if ex.tool_calls:
-            meta["toolCalls"] = ex.tool_calls
-        if ex.images:
-            meta["images"] = ex.images
+        meta = _reply_fields(ex, model)
         ex.staged.append(("model", {"role": "model", "parts": ex.last_parts}, meta))
 
     def _result(self, ws: Workspace, number: int, model: str, ex: Exchange, compacted: int) -> Json:
-        result: Json = {
-            "workspace": ws.uri,
-            "turn": number,
-            "text": ex.text,
-            "thoughts": ex.thoughts,
-            "finishReason": ex.finish_reason,
-            "model": model,
-            "usage": ex.usage,
-        }
-        if ex.tool_calls:
-            result["toolCalls"] = ex.tool_calls
-        if ex.images:
-            result["images"] = ex.images
+        result: Json = {"workspace": ws.uri, "turn": number, **_reply_fields(ex, model)}
         if compacted:
             result["compacted"] = {"turns": compacted}
         return result
@@ -468,6 +446,22 @@ class ChatService:
         total = await self._client.count_tokens(name, contents, opts) if contents else 0
         info = await self._client.get_model(name, opts)
         return {"totalTokens": total, "inputTokenLimit": info.input_token_limit, "model": name}
+
+
+def _reply_fields(ex: Exchange, model: str) -> Json:
+    """What the result and the stored reply both say; toolCalls and images only when any."""
+    fields: Json = {
+        "text": ex.text,
+        "thoughts": ex.thoughts,
+        "finishReason": ex.finish_reason,
+        "model": model,
+        "usage": ex.usage,
+    }
+    if ex.tool_calls:
+        fields["toolCalls"] = ex.tool_calls
+    if ex.images:
+        fields["images"] = ex.images
+    return fields
 
 
 def _dumps(content: Json) -> str:
