@@ -106,7 +106,10 @@ class GeminiClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        self._http = httpx.AsyncClient(transport=transport, follow_redirects=False)
+        # Keep a connection per concurrent turn alive (httpx keeps 20): a TLS handshake each
+        # otherwise when many workspaces talk at once.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+        self._http = httpx.AsyncClient(transport=transport, follow_redirects=False, limits=limits)
         self._sleep = sleep
         self._rng = rng
         agent = f"gemini-chat/{__version__} gl-python/{platform.python_version()}"
