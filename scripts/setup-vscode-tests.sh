@@ -11,6 +11,12 @@ CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
 
 log() { printf 'setup-vscode-tests: %s\n' "$*" >&2; }
 
+# code-server's native modules (argon2) build with node-gyp, which would download Node's headers
+# from nodejs.org: unreachable here. Debian's nodejs ships them under /usr/include/node.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_version.h ]; then
+  export npm_config_nodedir=/usr
+fi
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
