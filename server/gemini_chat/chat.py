@@ -110,7 +110,7 @@ class ChatService:
         user_meta: Json = {"text": turn.message, "attachments": turn.prepared.shown}
         store = self._store()
         async with self._lock(turn.ws.key):
-            model = await self._model_for(turn.ws, turn.model)
+            model = self.model_for(turn.ws, turn.model)
             # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread hop
             # per call costs more than the call.
             history = store.history(turn.ws.key)
@@ -135,7 +135,8 @@ class ChatService:
             number = store.commit(turn.ws.key, ex.staged)
         return self._result(turn.ws, number, model, ex, compacted)
 
-    async def _model_for(self, ws: Workspace, override: str | None) -> str:
+    def model_for(self, ws: Workspace, override: str | None) -> str:
+        """The model a turn uses: its own override, else the folder's choice, else the setting."""
         if override:
             return bare_model(override)
         sticky = self._store().model(ws.key)
@@ -208,8 +209,7 @@ class ChatService:
         on_retry: RetryCallback | None,
     ) -> Exchange:
         """Call Gemini, running the tool calls it asks for, until it answers."""
-        ex = Exchange(staged=[("user", user, user_meta)], contents=[e.content for e in history])
-        ex.contents.append(user)
+        ex = Exchange(staged=[("user", user, user_meta)])
         raw = [e.raw or _dumps(e.content) for e in history]
         raw.append(_dumps(user))
         settings = self._settings()
@@ -232,7 +232,6 @@ class ChatService:
             calls += len(asked)
             model_content: Json = {"role": "model", "parts": rnd.parts}
             reply_content: Json = {"role": "user", "parts": answers}
-            ex.contents += [model_content, reply_content]
             raw += [_dumps(model_content), _dumps(reply_content)]
             hidden: Json = {"hidden": True}
             ex.staged += [("model", model_content, hidden), ("user", reply_content, hidden)]
@@ -387,7 +386,7 @@ class ChatService:
     async def history(self, ws: Workspace) -> Json:
         """The active conversation as clients show it, and the model the next turn will use."""
         entries = await asyncio.to_thread(self._store().history, ws.key)
-        model = await self._model_for(ws, None)
+        model = self.model_for(ws, None)
         shown = [_shown(e) for e in entries if not e.meta.get("hidden")]
         return {"workspace": ws.uri, "turns": shown, "model": model}
 
@@ -404,7 +403,7 @@ class ChatService:
         await asyncio.to_thread(
             self._store().set_model, ws.key, bare_model(model) if model else None
         )
-        return {"workspace": ws.uri, "model": await self._model_for(ws, None)}
+        return {"workspace": ws.uri, "model": self.model_for(ws, None)}
 
     async def models(self) -> Json:
         """The models that support generateContent (cached a few minutes)."""
@@ -436,7 +435,7 @@ class ChatService:
     ) -> Json:
         """The size of the conversation plus a draft turn, against the model's input limit."""
         settings = self._settings()
-        name = await self._model_for(ws, model)
+        name = self.model_for(ws, model)
         history = await asyncio.to_thread(self._store().history, ws.key)
         contents = [wire.Content.model_validate(e.content) for e in history]
         parts = [*prepared.parts, *_message_parts(message)]

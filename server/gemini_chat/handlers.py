@@ -126,7 +126,7 @@ async def chat(ls: GeminiChatServer, raw: object) -> object:
             ls.work_done_progress.report(work, report)
 
     if work is not None:
-        model = params.model or (await ls.core.chat.history(ws))["model"]
+        model = ls.core.chat.model_for(ws, params.model)
         begin = types.WorkDoneProgressBegin(title=f"Gemini ({model})", cancellable=True)
         ls.work_done_progress.begin(work, begin)
     try:

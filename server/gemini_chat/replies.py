@@ -31,7 +31,6 @@ class Exchange:
     """Everything one turn produced, across its tool rounds."""
 
     staged: list[tuple[str, Json, Json]]
-    contents: list[Json]
     text: str = ""
     thoughts: str = ""
     finish_reason: str | None = None

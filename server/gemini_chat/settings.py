@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias, cast
 
@@ -149,8 +149,6 @@ class SettingsManager:
                 except ValidationError as exc:
                     self._report(camel, layer[camel], exc)
         settings = Settings(**values)  # pyright: ignore[reportArgumentType]
-        if settings.data_dir is None:  # pyright: ignore[reportUnnecessaryComparison]
-            settings = replace(settings, data_dir=default_data_dir())
         if settings.key:
             logs.register_secret(settings.key)
         return settings
