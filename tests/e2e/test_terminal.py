@@ -183,20 +183,27 @@ def test_daemon_that_cannot_start_is_explained(server_env: dict[str, str], works
     assert "store is locked" in result.stderr
 
 
-def test_ctrl_c_stops_a_one_shot_reply(
-    emulator: Emulator, server_env: dict[str, str], workspace: Path
-):
-    """SIGINT while a one-shot reply streams cancels it upstream: "(stopped)", exit 130."""
+def _slow_one_shot(
+    emulator: Emulator, env: dict[str, str], workspace: Path
+) -> subprocess.Popen[str]:
+    """`gemini-chat count` against a reply that streams one piece every 3 s."""
     emulator.script({"chunks": ["one ", "two ", "three"], "chunkDelay": 3.0})
-    client = subprocess.Popen(
+    return subprocess.Popen(
         [str(GEMINI_CHAT), "count"],
-        env=server_env,
+        env=env,
         cwd=workspace,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_ctrl_c_stops_a_one_shot_reply(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """SIGINT while a one-shot reply streams cancels it upstream: "(stopped)", exit 130."""
+    client = _slow_one_shot(emulator, server_env, workspace)
     try:
         emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
         client.send_signal(signal.SIGINT)
@@ -212,16 +219,7 @@ def test_daemon_dying_mid_reply_is_explained(
     emulator: Emulator, server_env: dict[str, str], workspace: Path
 ):
     """The daemon killed while a reply streams: exit 1, and the client says the daemon died."""
-    emulator.script({"chunks": ["one ", "two ", "three"], "chunkDelay": 3.0})
-    client = subprocess.Popen(
-        [str(GEMINI_CHAT), "count"],
-        env=server_env,
-        cwd=workspace,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    client = _slow_one_shot(emulator, server_env, workspace)
     try:
         emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
         [daemon] = child_pids(client.pid)

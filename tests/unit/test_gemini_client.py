@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from gemini_chat import __version__
-from gemini_chat.gemini.client import CallOptions, GeminiClient, RetryNotice
+from gemini_chat.gemini.client import CallOptions, GeminiClient
 from gemini_chat.gemini.errors import (
     ApiKeyInvalidError,
     ApiKeyMissingError,
@@ -28,6 +28,8 @@ from gemini_chat.gemini.errors import (
 )
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
 
+from .gemini_fakes import Harness, Reply, Upstream
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
 MODELS_JSON = (
     Path(__file__).resolve().parents[2] / "server" / "gemini_chat" / "data" / "models.json"
@@ -35,40 +37,6 @@ MODELS_JSON = (
 KEY = "test-secret-key-5f2e"
 BASE = "https://gemini.test"
 REPLY = (EXAMPLES / "generate-content-response-cookbook-2024.json").read_bytes()
-
-Reply = httpx.Response | Exception
-
-
-class Upstream:
-    """A scripted Gemini: answers requests with the given replies in order, recording them."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
-class Harness:
-    """A GeminiClient on a MockTransport whose waits are recorded instead of slept."""
-
-    def __init__(self, upstream: Callable[[httpx.Request], Any]) -> None:
-        self.sleeps: list[float] = []
-        self.notices: list[RetryNotice] = []
-        self.client = GeminiClient(
-            transport=httpx.MockTransport(upstream), sleep=self.sleep, rng=lambda: 0.0
-        )
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    async def on_retry(self, notice: RetryNotice) -> None:
-        self.notices.append(notice)
 
 
 @pytest.fixture

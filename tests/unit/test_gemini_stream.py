@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gemini_chat.gemini.client import CallOptions, GeminiClient, RetryNotice
+from gemini_chat.gemini.client import CallOptions
 from gemini_chat.gemini.errors import (
     BlockedError,
     GeminiError,
@@ -22,6 +22,8 @@ from gemini_chat.gemini.errors import (
     UpstreamUnavailableError,
 )
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, GenerateContentResponse, Part
+
+from .gemini_fakes import Harness, Upstream
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
 KEY = "stream-secret-key-9a1b"
@@ -86,37 +88,12 @@ def err(code: int, status: str, details: list[dict[str, Any]] | None = None) -> 
     return httpx.Response(code, json={"error": error})
 
 
-class Upstream:
-    """A scripted Gemini answering stream requests in order, recording them."""
-
-    def __init__(self, *replies: httpx.Response | Exception) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
-class Harness:
-    """A client on the mock whose retry waits are recorded, not slept."""
+class StreamHarness(Harness):
+    """The harness, streaming the one-turn request."""
 
     def __init__(self, upstream: Upstream) -> None:
+        super().__init__(upstream)
         self.upstream = upstream
-        self.sleeps: list[float] = []
-        self.notices: list[RetryNotice] = []
-        self.client = GeminiClient(
-            transport=httpx.MockTransport(upstream), sleep=self.sleep, rng=lambda: 0.0
-        )
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    async def on_retry(self, notice: RetryNotice) -> None:
-        self.notices.append(notice)
 
     def stream(self, **overrides: Any) -> Any:
         """Start a stream of the one-turn request."""
@@ -142,10 +119,10 @@ class Harness:
 @pytest.fixture
 async def make() -> Any:
     """Build harnesses and close their clients after the test."""
-    made: list[Harness] = []
+    made: list[StreamHarness] = []
 
-    def build(*replies: httpx.Response | Exception) -> Harness:
-        made.append(Harness(Upstream(*replies)))
+    def build(*replies: httpx.Response | Exception) -> StreamHarness:
+        made.append(StreamHarness(Upstream(*replies)))
         return made[-1]
 
     yield build

@@ -1,0 +1,46 @@
+"""A scripted Gemini on httpx's MockTransport, and a client whose retry waits are recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from gemini_chat.gemini.client import GeminiClient, RetryNotice
+
+Reply = httpx.Response | Exception
+
+
+class Upstream:
+    """A scripted Gemini: answers requests with the given replies in order, recording them."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+class Harness:
+    """A GeminiClient on a MockTransport whose waits are recorded instead of slept."""
+
+    def __init__(self, upstream: Callable[[httpx.Request], Any]) -> None:
+        self.sleeps: list[float] = []
+        self.notices: list[RetryNotice] = []
+        self.client = GeminiClient(
+            transport=httpx.MockTransport(upstream), sleep=self.sleep, rng=lambda: 0.0
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        """Record a retry wait instead of sleeping."""
+        self.sleeps.append(seconds)
+
+    async def on_retry(self, notice: RetryNotice) -> None:
+        """Record a retry notice."""
+        self.notices.append(notice)
