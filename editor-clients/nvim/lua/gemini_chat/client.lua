@@ -368,20 +368,13 @@ function M.cancel(req)
   end
 end
 
----Stop the daemon (used by tests and :GeminiChatRestart-like flows).
+---Stop the daemon; an exit asked for is not reported as a failure.
 function M.stop()
   local client = M.get()
   if client then
     state.stopping = true
     call(client, "stop")
   end
-end
-
----The daemon's executable and whether it is on PATH.
----@return string cmd, boolean found
-function M.server_cmd()
-  local cmd = config.options.cmd[1]
-  return cmd, vim.fn.executable(cmd) == 1
 end
 
 return M
