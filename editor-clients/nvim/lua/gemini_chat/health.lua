@@ -56,11 +56,8 @@ local function check_key(opts)
 end
 
 ---The GEMINI.md files the daemon adds to the system instruction of this workspace.
----@param files any
+---@param files string[]
 local function check_context_files(files)
-  if type(files) ~= "table" then
-    return -- an older daemon: no context files
-  end
   if #files == 0 then
     health.info("context files: none (a GEMINI.md at the workspace root is added to every turn)")
     return
