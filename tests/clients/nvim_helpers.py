@@ -60,10 +60,10 @@ class NvimChat:
         """The text of the current workspace's chat buffer ("" when there is none)."""
         return self.lua(
             """
-            local ui = package.loaded["gemini_chat.ui"]
-            if not ui then return "" end
+            local session = package.loaded["gemini_chat.session"]
+            if not session then return "" end
             local root = require("gemini_chat.client").workspace_root()
-            local s = ui.sessions[root]
+            local s = session.sessions[root]
             if not s then return "" end
             return table.concat(vim.api.nvim_buf_get_lines(s.buf, 0, -1, false), "\\n")
             """
@@ -72,14 +72,14 @@ class NvimChat:
     def input_text(self) -> str:
         """What is typed in the chat's input area."""
         return self.lua(
-            "local ui = require('gemini_chat.ui') return ui.input_text("
-            "ui.sessions[require('gemini_chat.client').workspace_root()])"
+            "return require('gemini_chat.input').text(require('gemini_chat.session').sessions["
+            "require('gemini_chat.client').workspace_root()])"
         )
 
     def chat_buf(self) -> int:
         """The chat buffer's number."""
         return self.lua(
-            "return require('gemini_chat.ui').sessions["
+            "return require('gemini_chat.session').sessions["
             "require('gemini_chat.client').workspace_root()].buf"
         )
 
@@ -90,7 +90,7 @@ class NvimChat:
     def wait_idle(self) -> None:
         """Wait until no reply is in progress."""
         self.wait(
-            "(function() local s = require('gemini_chat.ui').sessions["
+            "(function() local s = require('gemini_chat.session').sessions["
             "require('gemini_chat.client').workspace_root()] return s and not s.request end)()",
             "the reply to finish",
         )
@@ -180,9 +180,9 @@ def start_nvim(env: Mapping[str, str], cwd: Path, state_dir: Path) -> Iterator[N
         chat.lua(
             """
             _G.chat_has = function(text)
-              local ui = package.loaded["gemini_chat.ui"]
-              if not ui then return false end
-              local s = ui.sessions[require("gemini_chat.client").workspace_root()]
+              local session = package.loaded["gemini_chat.session"]
+              if not session then return false end
+              local s = session.sessions[require("gemini_chat.client").workspace_root()]
               if not s then return false end
               local all = table.concat(vim.api.nvim_buf_get_lines(s.buf, 0, -1, false), "\\n")
               return all:find(text, 1, true) ~= nil

@@ -51,7 +51,7 @@ def test_second_turn_typed_in_the_input_area_carries_history(
     nvim.wait_idle()
     nvim.nvim.input("Gofollow up question<Esc>")
     nvim.wait(
-        "require('gemini_chat.ui').input_text(require('gemini_chat.ui').sessions["
+        "require('gemini_chat.input').text(require('gemini_chat.session').sessions["
         "require('gemini_chat.client').workspace_root()]) == 'follow up question'",
         "the typed follow-up in the input area",
     )
@@ -278,7 +278,7 @@ def test_range_without_message_waits_for_the_typed_message(
     nvim.cmd("edit src/app.py")
     nvim.cmd("4GeminiChat")
     pending = (
-        "require('gemini_chat.ui').sessions["
+        "require('gemini_chat.session').sessions["
         "require('gemini_chat.client').workspace_root()].pending_labels"
     )
     nvim.wait(f"#{pending} > 0", "the pending attachment")

@@ -50,7 +50,7 @@ def reopened(
     """A second Neovim (and daemon) on the same store, with the chat open and its history in."""
     with start_nvim(server_env, workspace, tmp_path / name) as chat:
         chat.cmd("GeminiChat")
-        chat.wait(f"require('gemini_chat.ui').sessions[{ROOT}].loaded", "the history")
+        chat.wait(f"require('gemini_chat.session').sessions[{ROOT}].loaded", "the history")
         yield chat
 
 
@@ -280,7 +280,7 @@ def test_typing_while_thoughts_fold_keeps_the_draft(nvim: NvimChat, emulator: Em
     nvim.wait_text("_tokens:")
     nvim.nvim.input(" more")
     nvim.wait(
-        "require('gemini_chat.ui').input_text(require('gemini_chat.ui').sessions["
+        "require('gemini_chat.input').text(require('gemini_chat.session').sessions["
         f"{ROOT}]) == 'a draft more'",
         "the whole draft in the input area",
     )

@@ -15,7 +15,7 @@ local M = {}
 
 ---@class gemini_chat.Item
 ---@field [1] string The line's text (no newline).
----@field [2]? string Its kind, which picks the highlight (see ui.lua).
+---@field [2]? string Its kind, which picks the highlight (see render.lua).
 ---@field fold_start? boolean The first line of a folded block.
 ---@field fold_end? boolean The last line of a folded block.
 

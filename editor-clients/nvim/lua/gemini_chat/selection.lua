@@ -1,0 +1,46 @@
+---@mod gemini_chat.selection Lines of a buffer as an attachment of the next message.
+local M = {}
+
+---The length of `line` in UTF-16 code units, as LSP positions count.
+---@param line string
+---@return integer
+local function utf16_len(line)
+  if vim.fn.has("nvim-0.11") == 1 then
+    return vim.str_utfindex(line, "utf-16")
+  end
+  local _, n = vim.str_utfindex(line)
+  return n
+end
+
+---An attachment for lines line1..line2 of `buf`: its uri and range when the daemon can read
+---the saved file inside the workspace, else the text itself.
+---@param buf integer
+---@param line1 integer
+---@param line2 integer
+---@param root string
+---@return table attachment, string label
+function M.attachment(buf, line1, line2, root)
+  local name = vim.api.nvim_buf_get_name(buf)
+  local lines = vim.api.nvim_buf_get_lines(buf, line1 - 1, line2, false)
+  local inside = name ~= "" and vim.startswith(vim.fs.normalize(name), root .. "/")
+  local label = name ~= "" and vim.fn.fnamemodify(name, ":t") or "selection"
+  if inside then
+    label = vim.fs.normalize(name):sub(#root + 2)
+  end
+  label = line1 == line2 and ("%s:%d"):format(label, line1)
+    or ("%s:%d-%d"):format(label, line1, line2)
+  if inside and vim.bo[buf].buftype == "" and not vim.bo[buf].modified then
+    return {
+      uri = vim.uri_from_fname(vim.fs.normalize(name)),
+      range = {
+        start = { line = line1 - 1, character = 0 },
+        ["end"] = { line = line2 - 1, character = utf16_len(lines[#lines] or "") },
+      },
+    },
+      label
+  end
+  -- Unsaved or outside the workspace: the daemon cannot read it from disk, so send the text.
+  return { name = label, text = table.concat(lines, "\n") }, label
+end
+
+return M

@@ -1,0 +1,153 @@
+---@mod gemini_chat.window The chat window: layout, window options, winbar.
+local config = require("gemini_chat.config")
+local folds = require("gemini_chat.folds")
+local input = require("gemini_chat.input")
+
+local M = {}
+
+---A size in cells: `size` cells, or that fraction of `total` when below 1.
+---@param total number
+---@param size number
+---@return integer
+local function dimension(total, size)
+  if size < 1 then
+    return math.max(1, math.floor(total * size))
+  end
+  return math.min(total, math.floor(size))
+end
+
+---A centred floating window; fractions of the editor are at least 60% wide, 70% high.
+---@param buf integer
+---@param win_opts gemini_chat.WindowOpts
+---@return integer win
+local function open_float(buf, win_opts)
+  local w, h = win_opts.width, win_opts.height
+  local width = dimension(vim.o.columns, w < 1 and math.max(w, 0.6) or w)
+  local height = dimension(vim.o.lines, h < 1 and math.max(h, 0.7) or h)
+  return vim.api.nvim_open_win(buf, true, {
+    relative = "editor",
+    width = width,
+    height = height,
+    row = math.floor((vim.o.lines - height) / 2) - 1,
+    col = math.floor((vim.o.columns - width) / 2),
+    border = "rounded",
+    title = " Gemini Chat ",
+    title_pos = "center",
+  })
+end
+
+---@param s gemini_chat.Session
+---@return integer win
+local function open_window(s)
+  local win_opts = config.options.window
+  local layout = win_opts.layout
+  if layout == "float" then
+    return open_float(s.buf, win_opts)
+  elseif layout == "tab" then
+    vim.cmd("tab sbuffer " .. s.buf)
+  elseif layout == "split" then
+    vim.cmd(("botright %dsplit"):format(dimension(vim.o.lines, win_opts.height)))
+    vim.api.nvim_win_set_buf(0, s.buf)
+  else
+    vim.cmd(("botright %dvsplit"):format(dimension(vim.o.columns, win_opts.width)))
+    vim.api.nvim_win_set_buf(0, s.buf)
+  end
+  return vim.api.nvim_get_current_win()
+end
+
+---@param win integer
+local function set_window_options(win)
+  local wo = vim.wo[win]
+  wo.wrap = true
+  wo.linebreak = true
+  wo.number = false
+  wo.relativenumber = false
+  wo.signcolumn = "no"
+  wo.foldcolumn = "0"
+  wo.spell = false
+  wo.list = false
+  wo.cursorline = false
+  folds.window_options(win)
+end
+
+---Open the chat window of `s`, or focus it when it is already shown in this tab.
+---@param s gemini_chat.Session
+---@return integer win
+function M.show(s)
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_buf(win) == s.buf then
+      vim.api.nvim_set_current_win(win)
+      return win
+    end
+  end
+  local win = open_window(s)
+  set_window_options(win)
+  folds.apply(s.buf, win)
+  M.refresh_winbar(s)
+  input.focus(s)
+  return win
+end
+
+---@param text string
+---@return string
+local function escape_statusline(text)
+  return (text:gsub("%%", "%%%%"))
+end
+
+---Show workspace, model and status in the chat windows' winbar.
+---@param s gemini_chat.Session
+function M.refresh_winbar(s)
+  local parts = { vim.fs.basename(s.root) }
+  -- Until the daemon says which model the workspace uses, the `model` option is the best guess.
+  local model = s.model or config.options.model
+  if model then
+    parts[#parts + 1] = model
+  end
+  if s.status ~= "" then
+    parts[#parts + 1] = s.status
+  end
+  -- `%<` truncates the details, not the title, in a narrow window.
+  local bar = "%#GeminiChatGemini# ✦ Gemini %#GeminiChatHint#%<"
+    .. escape_statusline(table.concat(parts, " · "))
+  for _, win in ipairs(vim.fn.win_findbuf(s.buf)) do
+    if vim.api.nvim_win_get_config(win).relative == "" then
+      vim.wo[win].winbar = bar
+    end
+  end
+end
+
+---Set the status shown in the winbar ("" for none).
+---@param s gemini_chat.Session
+---@param status string
+function M.set_status(s, status)
+  s.status = status
+  M.refresh_winbar(s)
+end
+
+---Show `model`, the one the workspace's next turn uses (from the daemon), in the winbar.
+---@param s gemini_chat.Session
+---@param model string
+function M.set_model(s, model)
+  s.model = model
+  M.refresh_winbar(s)
+end
+
+---The chat buffer's keymaps.
+---@param s gemini_chat.Session
+---@param actions {send: fun(), stop: fun()}
+function M.set_keymaps(s, actions)
+  local keys = config.options.keymaps
+  local function map(mode, lhs, fn, desc)
+    if lhs then
+      vim.keymap.set(mode, lhs, fn, { buffer = s.buf, desc = desc, nowait = true })
+    end
+  end
+  map("n", keys.send, actions.send, "Gemini: send the message")
+  map({ "n", "i" }, keys.send_insert, actions.send, "Gemini: send the message")
+  map("n", keys.stop, actions.stop, "Gemini: stop the reply")
+  map("n", keys.close, function()
+    pcall(vim.api.nvim_win_close, 0, false)
+  end, "Gemini: close the chat window")
+end
+
+return M
