@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from gemini_chat.emulator import Emulator
-from gemini_chat.rpc_client import REQUEST_CANCELLED, JsonObject, RpcClient, RpcError
+from gemini_chat.terminal.rpc import REQUEST_CANCELLED, JsonObject, RpcClient, RpcError
 
 from .common import Metric, Section, at_most, running_daemon, stats_ms
 

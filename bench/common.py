@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gemini_chat.rpc_client import JsonObject, RpcClient
+from gemini_chat.terminal.rpc import JsonObject, RpcClient
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = str(Path(sys.executable).parent / "gemini-chat-server")

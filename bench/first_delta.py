@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gemini_chat.rpc_client import JsonObject
+from gemini_chat.terminal.rpc import JsonObject
 
 from .common import Metric, Section, at_most, running_daemon, stats_ms
 from .sse_stub import StubServer

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from gemini_chat.emulator import Emulator
-from gemini_chat.rpc_client import RpcClient
+from gemini_chat.terminal.rpc import RpcClient
 
 from .common import Metric, Section, at_most, make_folders, rss_kib, running_daemon
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gemini_chat.rpc_client import RpcClient
+from gemini_chat.terminal.rpc import RpcClient
 
 from .common import (
     BENCH_KEY,

@@ -14,7 +14,7 @@ from google.genai import types
 from google.genai.chats import AsyncChat
 
 from gemini_chat.emulator import Emulator
-from gemini_chat.rpc_client import JsonObject, RpcClient
+from gemini_chat.terminal.rpc import JsonObject, RpcClient
 
 from .common import BENCH_KEY, MODEL, Metric, Section, at_most, running_daemon, stats_ms
 

@@ -100,7 +100,7 @@ def test_count_tokens_rejects_contents_and_generate_request_together(
 
 
 def _bundled_models() -> list[dict[str, object]]:
-    ref = resources.files("gemini_chat.data") / "models.json"
+    ref = resources.files("gemini_chat.emulator.data") / "models.json"
     return json.loads(ref.read_text(encoding="utf-8"))["models"]
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
-from gemini_chat.emulator_replies import split_words
+from gemini_chat.emulator.replies import split_words
 
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}

@@ -32,7 +32,12 @@ from .gemini_fakes import Harness, Reply, Upstream
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
 MODELS_JSON = (
-    Path(__file__).resolve().parents[2] / "server" / "gemini_chat" / "data" / "models.json"
+    Path(__file__).resolve().parents[2]
+    / "server"
+    / "gemini_chat"
+    / "emulator"
+    / "data"
+    / "models.json"
 )
 KEY = "test-secret-key-5f2e"
 BASE = "https://gemini.test"

@@ -25,7 +25,12 @@ from gemini_chat.gemini.wire import (
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
 MODELS_JSON = (
-    Path(__file__).resolve().parents[2] / "server" / "gemini_chat" / "data" / "models.json"
+    Path(__file__).resolve().parents[2]
+    / "server"
+    / "gemini_chat"
+    / "emulator"
+    / "data"
+    / "models.json"
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gemini_chat.terminal import parse_args, parse_setting
+from gemini_chat.terminal.app import parse_args, parse_setting
 
 
 @pytest.mark.parametrize(

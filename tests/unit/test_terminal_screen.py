@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gemini_chat.terminal_screen import Screen, Style, Wrapper, compacted_line, usage_line
+from gemini_chat.terminal.screen import Screen, Style, Wrapper, compacted_line, usage_line
 
 WIDTH = 20
 

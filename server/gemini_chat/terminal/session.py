@@ -8,7 +8,7 @@ import threading
 from collections.abc import Coroutine
 from pathlib import Path
 
-from gemini_chat.rpc_client import (
+from .rpc import (
     INTERNAL_ERROR,
     REQUEST_CANCELLED,
     JsonObject,
@@ -18,7 +18,7 @@ from gemini_chat.rpc_client import (
     RpcError,
     as_object,
 )
-from gemini_chat.terminal_screen import Screen, compacted_line, usage_line
+from .screen import Screen, compacted_line, usage_line
 
 CANCEL_GRACE = 5.0
 LOG_TAIL_LINES = 12

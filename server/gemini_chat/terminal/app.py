@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gemini_chat import __version__
-from gemini_chat.rpc_client import (
+
+from .repl import Repl
+from .rpc import (
     JsonObject,
     JsonValue,
     LoopThread,
@@ -25,9 +27,8 @@ from gemini_chat.rpc_client import (
     RpcError,
     ServerExited,
 )
-from gemini_chat.terminal_repl import Repl
-from gemini_chat.terminal_screen import Screen
-from gemini_chat.terminal_session import Session
+from .screen import Screen
+from .session import Session
 
 if TYPE_CHECKING:
     from gemini_chat.emulator import Emulator

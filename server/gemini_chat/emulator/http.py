@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, cast
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
-from gemini_chat.emulator_control import control
-from gemini_chat.emulator_errors import (
+from .control import control
+from .errors import (
     MISSING_KEY,
     RequestError,
     invalid_key_error,
@@ -26,11 +26,9 @@ from gemini_chat.emulator_errors import (
     token_limit_error,
     violations_error,
 )
-from gemini_chat.emulator_replies import blocked, build_reply, prompt_details, response_id
-from gemini_chat.emulator_schema import JsonObject, conversation_error
-
-if TYPE_CHECKING:
-    from gemini_chat.emulator import EmulatorState
+from .replies import blocked, build_reply, prompt_details, response_id
+from .schema import JsonObject, conversation_error
+from .state import EmulatorState
 
 _log = logging.getLogger("gemini_chat.emulator")
 _POLL = 0.01  # how often a wait looks for a closed client socket (cancel must be seen fast)

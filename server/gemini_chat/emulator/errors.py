@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from gemini_chat.emulator_schema import JsonObject, Violation
+from .schema import JsonObject, Violation
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",

@@ -8,7 +8,7 @@ import textwrap
 import threading
 from typing import TextIO
 
-from gemini_chat.rpc_client import JsonObject, as_object
+from .rpc import JsonObject, as_object
 
 
 class Style:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import cast
 
-from gemini_chat.emulator_schema import JsonObject, objects, parts_of
+from .schema import JsonObject, objects, parts_of
 
 _SAFETY_CATEGORIES = (
     "HARM_CATEGORY_SEXUALLY_EXPLICIT",

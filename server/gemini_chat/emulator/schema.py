@@ -77,7 +77,7 @@ class SchemaValidator:
 
     @staticmethod
     def bundled() -> SchemaValidator:
-        """The validator for the discovery document shipped in gemini_chat.data (cached)."""
+        """The validator for the discovery document shipped in emulator/data (cached)."""
         return _bundled_validator()
 
     def enum_values(self, schema_id: str, field: str) -> list[str]:
@@ -371,7 +371,7 @@ class ModelCatalog:
 
     @staticmethod
     def bundled() -> ModelCatalog:
-        """The catalog shipped in gemini_chat.data/models.json (cached; never mutated)."""
+        """The catalog shipped in gemini_chat.emulator.data/models.json (cached; never mutated)."""
         return _bundled_catalog()
 
     def get(self, name: str, method: str | None = None) -> JsonObject | None:
@@ -391,7 +391,7 @@ class ModelCatalog:
 
 
 def _data(name: str) -> JsonObject:
-    ref = resources.files("gemini_chat.data") / name
+    ref = resources.files("gemini_chat.emulator.data") / name
     return cast("JsonObject", json.loads(ref.read_text(encoding="utf-8")))
 
 

@@ -6,13 +6,11 @@ They need no key: tests in other processes (Node, Neovim) drive the emulator thr
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
-from gemini_chat.emulator_errors import error_body
-from gemini_chat.emulator_schema import JsonObject
-
-if TYPE_CHECKING:
-    from gemini_chat.emulator import EmulatorState
+from .errors import error_body
+from .schema import JsonObject
+from .state import EmulatorState
 
 
 def control(

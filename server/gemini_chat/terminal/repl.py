@@ -8,9 +8,9 @@ import signal
 import sys
 import threading
 
-from gemini_chat.rpc_client import RpcClient, RpcError
-from gemini_chat.terminal_screen import Screen
-from gemini_chat.terminal_session import Session
+from .rpc import RpcClient, RpcError
+from .screen import Screen
+from .session import Session
 
 HELP = """\
 Type a question and press Enter (end a line with \\ to continue it on the next).
