@@ -21,7 +21,7 @@ from . import protocol as P
 from .workspaces import Workspaces
 
 if TYPE_CHECKING:
-    from .handlers import Core
+    from .core import Core
 
 log = logging.getLogger(__name__)
 Handler = Callable[["GeminiChatServer", object], Awaitable[object]]
@@ -102,9 +102,9 @@ class GeminiChatServer(LanguageServer):
     def core(self) -> Core:
         """Settings, the Gemini client, the store and the chat service (loaded on first use)."""
         if self._core is None:
-            from .handlers import Core
+            from .core import Core
 
-            self._core = Core(self, self._environ)
+            self._core = Core(self._environ, self.warn)
             self._core.settings.update(self._options)
         return self._core
 
@@ -119,6 +119,31 @@ class GeminiChatServer(LanguageServer):
         self._options = cast(object, options)
         if self._core is not None:
             self._core.settings.update(self._options)
+
+    def open_text(self, uri: str) -> str | None:
+        """The text of a document the client synced, else None."""
+        from .workspaces import same_file
+
+        for doc_uri, doc in self.workspace.text_documents.items():
+            if doc_uri == uri or same_file(doc_uri, uri):
+                return doc.source
+        return None
+
+    def send_progress(self, token: int | str, value: dict[str, object]) -> None:
+        """A `$/progress` notification carrying a partial result."""
+        self.protocol.notify(types.PROGRESS, types.ProgressParams(token, value))
+
+    def work_begin(self, token: int | str, title: str) -> None:
+        """Start LSP work done progress (editors show a spinner)."""
+        self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title, cancellable=True))
+
+    def work_report(self, token: int | str, message: str) -> None:
+        """Report on work done progress, e.g. "retrying in 4 s"."""
+        self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
+
+    def work_end(self, token: int | str) -> None:
+        """End work done progress."""
+        self.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
     def warn(self, text: str) -> None:
         """Tell the user about a problem with a setting, once."""

@@ -34,6 +34,14 @@ def workspace_key(uri: str) -> str:
     return str(uri_to_path(uri).resolve())
 
 
+def same_file(a: str, b: str) -> bool:
+    """Whether two file URIs name the same file once resolved."""
+    try:
+        return uri_to_path(a).resolve() == uri_to_path(b).resolve()
+    except WorkspaceError:
+        return False
+
+
 def path_to_uri(path: Path) -> str:
     """The canonical `file://` URI of a folder path."""
     return path.as_uri()
