@@ -122,6 +122,22 @@ local function chat_handlers(s, message)
   }
 end
 
+---The `gemini/chat` params for `message` with the pending attachments.
+---@param s gemini_chat.Session
+---@param message string
+---@return table
+local function chat_params(s, message)
+  local params = {
+    workspace = s.uri,
+    message = message,
+    attachments = #s.pending > 0 and s.pending or nil,
+  }
+  if config.options.show_thoughts then
+    params.generationConfig = { thinkingConfig = { includeThoughts = true } }
+  end
+  return params
+end
+
 ---Send `message` (or, when nil, the text of the input area) with the pending attachments.
 ---@param s gemini_chat.Session
 ---@param message? string
@@ -151,14 +167,7 @@ function M.send(s, message)
     return
   end
   local handlers = chat_handlers(s, message)
-  local params = {
-    workspace = s.uri,
-    message = message,
-    attachments = #s.pending > 0 and s.pending or nil,
-  }
-  if config.options.show_thoughts then
-    params.generationConfig = { thinkingConfig = { includeThoughts = true } }
-  end
+  local params = chat_params(s, message)
   transcript.begin_turn(s, message, s.pending_labels, draft)
   if vim.api.nvim_get_current_buf() == s.buf then
     input.focus(s)
