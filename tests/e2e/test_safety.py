@@ -11,15 +11,13 @@ from pygls.exceptions import JsonRpcException
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
+from polling import until
 
 from .conftest import StartDaemon
 
 
 async def _wait_for_upstream(emulator: Emulator, count: int) -> None:
-    deadline = asyncio.get_running_loop().time() + 15
-    while len(emulator.requests(":generate")) < count:
-        assert asyncio.get_running_loop().time() < deadline, "the turn never went upstream"
-        await asyncio.sleep(0.02)
+    await until(lambda: len(emulator.requests(":generate")) >= count, "the turn to go upstream")
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["waiting", "mid-stream"])
@@ -32,10 +30,7 @@ async def test_kill_9_mid_turn_leaves_a_sound_store(
     if streamed:
         emulator.script({"chunks": ["half ", "a ", "reply"], "chunkDelay": 30})
         pending = asyncio.ensure_future(d.chat("lost in flight", partialResultToken="p"))
-        deadline = asyncio.get_running_loop().time() + 15
-        while not d.client.progress.get("p"):
-            assert asyncio.get_running_loop().time() < deadline, "no delta arrived"
-            await asyncio.sleep(0.02)
+        await until(lambda: d.client.progress.get("p"), "the first delta")
     else:
         emulator.script({"delay": 30})
         pending = asyncio.ensure_future(d.chat("lost in flight"))

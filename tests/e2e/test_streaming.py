@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
 
 from gemini_chat.emulator import Emulator
+from polling import until
 
 from .conftest import StartDaemon
 from .daemon import Daemon, error_data
-
-
-async def _until(predicate: Any, what: str, within: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.01)
 
 
 async def test_deltas_stream_and_join_to_the_result(daemon: Daemon, emulator: Emulator) -> None:
@@ -142,7 +135,7 @@ async def test_cancel_stops_upstream_and_keeps_history(daemon: Daemon, emulator:
     await daemon.chat("kept")
     emulator.script({"chunks": ["slow ", "reply ", "never ", "ends"], "chunkDelay": 2})
     msg_id, answer = daemon.send("gemini/chat", {"message": "stop me", "partialResultToken": "c"})
-    await _until(lambda: daemon.client.progress.get("c"), "the first delta")
+    await until(lambda: daemon.client.progress.get("c"), "the first delta")
     daemon.cancel(msg_id)
     with pytest.raises(JsonRpcException) as err:
         await asyncio.wait_for(answer, 10)
@@ -158,7 +151,7 @@ async def test_cancel_during_retry_wait(daemons: StartDaemon, emulator: Emulator
     d = await daemons(init_options={"maxRetries": 3})
     emulator.script({"status": 429, "retryDelay": "30s"})
     msg_id, answer = d.send("gemini/chat", {"message": "x", "workDoneToken": "w"})
-    await _until(
+    await until(
         lambda: any(v.get("kind") == "report" for v in d.client.progress.get("w", [])),
         "the retry report",
     )

@@ -6,7 +6,6 @@ import os
 import re
 import shlex
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from conftest import EMULATOR_KEY, REPO, tool
 from gemini_chat.emulator import Emulator
+from polling import wait_until
 
 GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
 DEADLINE = 30.0
@@ -71,14 +71,14 @@ class Tmux:
     def wait_for(self, check: str | Callable[[str], bool], what: str = "") -> str:
         """Poll the screen until `check` (a substring or predicate) holds; the screen then."""
         test = (lambda s: check in s) if isinstance(check, str) else check
-        end = time.monotonic() + DEADLINE
-        screen = self.screen()
-        while not test(screen):
-            if time.monotonic() > end:
-                pytest.fail(f"timed out waiting for {what or check!r}; screen:\n{screen}")
-            time.sleep(0.05)  # polling interval of a deadline wait, not a wait for an event
-            screen = self.screen()
-        return screen
+        last = [""]
+
+        def shows() -> bool:
+            last[0] = self.screen()
+            return test(last[0])
+
+        wait_until(shows, what or repr(check), DEADLINE, detail=lambda: f"screen:\n{last[0]}")
+        return last[0]
 
     def stop(self) -> None:
         """Kill the tmux server and everything in it."""
