@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .daemon import SERVER, Daemon
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from .daemon import SERVER, Daemon, error_data
 
 
 def _frame(obj: object) -> bytes:
@@ -92,19 +96,30 @@ def test_python_dash_m(server_env: dict[str, str]) -> None:
 
 
 async def test_workspace_folders_change(daemon: Daemon, tmp_path: Path) -> None:
-    """Folders added at run time become usable workspaces; removed ones are refused."""
-    from lsprotocol import types
-
+    """Folders added at run time become usable workspaces; removed ones are refused (-32602)."""
     extra = tmp_path / "extra"
     extra.mkdir()
     folder = types.WorkspaceFolder(uri=extra.as_uri(), name="extra")
-    daemon.client.workspace_did_change_workspace_folders(
-        types.DidChangeWorkspaceFoldersParams(types.WorkspaceFoldersChangeEvent([folder], []))
-    )
+
+    def change(added: list[types.WorkspaceFolder], removed: list[types.WorkspaceFolder]) -> None:
+        event = types.WorkspaceFoldersChangeEvent(added, removed)
+        daemon.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event)
+        )
+
+    change([folder], [])
     result = await daemon.chat("hi", workspace=extra.as_uri())
     assert result["workspace"] == extra.as_uri()
+    assert extra.as_uri() in (await daemon.request("gemini/status", {}))["workspaces"]
+
+    change([], [folder])
+    with pytest.raises(JsonRpcException) as err:
+        await daemon.chat("still there?", workspace=extra.as_uri())
+    assert err.value.code == -32602
+    assert error_data(err.value)["field"] == "workspace"
     status = await daemon.request("gemini/status", {})
-    assert extra.as_uri() in status["workspaces"]
+    assert extra.as_uri() not in status["workspaces"]
+    assert status["workspaces"] == daemon.folders, "the initial folder stays"
 
 
 def _frames(out: bytes) -> list[dict[str, object]]:
