@@ -133,7 +133,7 @@ async def test_invalid_generation_config_setting_is_bad_request(daemons: StartDa
 
 async def test_upstream_unavailable_after_retries(daemons: StartDaemon, emulator: Emulator) -> None:
     """503 on every try: upstreamUnavailable once maxRetries are spent."""
-    d = await daemons(init_options={"maxRetries": 1})
+    d = await daemons(init_options={"maxRetries": 1, "maxRetryDelay": 0.05})  # no 1 s back-off
     before = await _one_good_turn(d)
     emulator.script({"status": 503}, {"status": 503})
     err = await _fails(d)

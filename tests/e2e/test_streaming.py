@@ -13,6 +13,9 @@ from polling import until
 from .conftest import StartDaemon
 from .daemon import Daemon, error_data
 
+FAST_RETRIES = {"maxRetryDelay": 0.05}
+"""Caps the 1, 2, 4 s back-off so retry tests do not sleep through it."""
+
 
 async def test_deltas_stream_and_join_to_the_result(daemon: Daemon, emulator: Emulator) -> None:
     """Each chunk arrives as a `$/progress` text delta; joined they equal the result's text."""
@@ -60,7 +63,7 @@ async def test_work_done_progress_begin_report_end(
 ) -> None:
     """workDoneToken gets begin (naming the model), a report while retrying, and end."""
     d = await daemons(init_options={"maxRetries": 2})
-    emulator.script({"status": 429, "retryDelay": "1s"}, {"reply": "ok"})
+    emulator.script({"status": 429, "retryDelay": "0.05s"}, {"reply": "ok"})
     result = await d.chat("hi", workDoneToken="w-1")
     assert result["text"] == "ok"
     kinds = [v["kind"] for v in d.client.progress["w-1"]]
@@ -70,14 +73,19 @@ async def test_work_done_progress_begin_report_end(
     assert "rate limited" in report["message"]
 
 
-async def test_retries_503_then_succeeds(daemons: StartDaemon, emulator: Emulator) -> None:
-    """503 twice then a reply: the turn succeeds and is committed once."""
-    d = await daemons(init_options={"maxRetries": 3})
+async def test_retries_503_and_500_then_succeeds(daemons: StartDaemon, emulator: Emulator) -> None:
+    """A 503, then a 500, then a reply: each failure is reported and retried, the turn succeeds,
+    only the reply's text streams, and the exchange is committed once."""
+    d = await daemons(init_options={"maxRetries": 3, **FAST_RETRIES})
     emulator.script({"status": 503}, {"status": 500}, {"chunks": ["fine"]})
-    result = await d.chat("hi", partialResultToken="p")
+    result = await d.chat("hi", partialResultToken="p", workDoneToken="w")
     assert result["text"] == "fine"
+    assert d.client.progress["p"] == [{"text": "fine"}]
+    reports = [v["message"] for v in d.client.progress["w"] if v["kind"] == "report"]
+    assert reports == [f"Gemini answered {code}: retrying in 1 s" for code in (503, 500)]
     assert len(emulator.requests(":streamGenerateContent")) == 3
-    assert len(await d.history()) == 2
+    history = await d.history()
+    assert [(t["role"], t["text"]) for t in history] == [("user", "hi"), ("model", "fine")]
 
 
 async def test_no_retry_for_400(daemons: StartDaemon, emulator: Emulator) -> None:

@@ -234,7 +234,8 @@ def test_ctrl_c_stops_a_slow_reply_and_the_next_question_works(repl: Tmux, emula
 
 def test_rate_limit_retry_shows_on_the_status_line(repl: Tmux, emulator: Emulator):
     """A 429 with a retry delay shows the daemon's progress report until the reply replaces it."""
-    emulator.script({"status": 429, "retryDelay": "3s"}, {"reply": "Worth the wait."})
+    # Long enough for the poll to see the report, short enough not to slow the suite.
+    emulator.script({"status": 429, "retryDelay": "1s"}, {"reply": "Worth the wait."})
     repl.type("hello?")
     repl.wait_for("retrying", "the work-done report")
     screen = repl.wait_for("turn 1", "the reply after the retry")
