@@ -412,10 +412,23 @@ async def test_get_unknown_model(make: Any) -> None:
         await h.client.get_model("gemini-0", opts())
 
 
+class ClosableTransport(httpx.MockTransport):
+    """A MockTransport that records being closed (closing the pool closes its transport)."""
+
+    closed = False
+
+    async def aclose(self) -> None:
+        """Record the close."""
+        self.closed = True
+
+
 async def test_client_is_an_async_context_manager() -> None:
-    """``async with GeminiClient()`` closes its connection pool."""
-    async with GeminiClient(transport=httpx.MockTransport(Upstream(ok()))) as client:
+    """``async with GeminiClient()`` closes its connection pool on leaving, and not before."""
+    transport = ClosableTransport(Upstream(ok()))
+    async with GeminiClient(transport=transport) as client:
         await client.generate_content("gemini-2.5-flash", request(), opts())
+        assert not transport.closed
+    assert transport.closed
 
 
 async def test_unreadable_reply_is_retried_and_described(make: Any) -> None:

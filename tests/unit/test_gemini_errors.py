@@ -10,9 +10,9 @@ import pytest
 
 from gemini_chat.gemini.errors import (
     ApiKeyInvalidError,
+    ApiKeyMissingError,
     BadRequestError,
     BlockedError,
-    GeminiError,
     ModelNotFoundError,
     RateLimitedError,
     UpstreamUnavailableError,
@@ -169,7 +169,8 @@ def test_redact_secret_removes_any_key() -> None:
 
 
 def test_to_data_carries_protocol_fields() -> None:
-    """to_data() is PROTOCOL.md's -32803 data."""
+    """to_data() is PROTOCOL.md's -32803 data: `reason`, plus httpStatus, status,
+    retryAfterSeconds and blockReason when known, and nothing for what is not known."""
     error = error_from_response(429, example_bytes("error-429-resource-exhausted-retryinfo.json"))
     assert error.to_data() == {
         "reason": "rateLimited",
@@ -177,7 +178,9 @@ def test_to_data_carries_protocol_fields() -> None:
         "status": "RESOURCE_EXHAUSTED",
         "retryAfterSeconds": 26.0,
     }
-    assert isinstance(error, GeminiError)
+    blocked = BlockedError("blocked", block_reason="SAFETY")
+    assert blocked.to_data() == {"reason": "blocked", "blockReason": "SAFETY"}
+    assert ApiKeyMissingError("no key").to_data() == {"reason": "apiKeyMissing"}
 
 
 @pytest.mark.parametrize(
