@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gemini_chat.attachments import Prepared
-from gemini_chat.chat import ChatService, Turn
+from gemini_chat.chat import ChatService
 from gemini_chat.gemini.client import (
     CallOptions,
     GeminiClient,
@@ -29,8 +29,10 @@ from gemini_chat.gemini.client import (
 )
 from gemini_chat.gemini.sse import parse_body
 from gemini_chat.gemini.wire import GenerateContentRequest, GenerateContentResponse, Model
+from gemini_chat.protocol import Json
 from gemini_chat.settings import Settings
-from gemini_chat.store import ConversationStore, Entry, Json
+from gemini_chat.store import ConversationStore, Entry
+from gemini_chat.turn import Turn, TurnEvents
 from gemini_chat.workspaces import Workspace
 
 from .common import MODEL, Metric, Section, stats_ms
@@ -77,7 +79,8 @@ def seed(data_dir: Path, workspace: str, exchanges: int) -> None:
     store = ConversationStore(data_dir)
     try:
         for i in range(exchanges):
-            store.commit_exchange(workspace, *_exchange(i))
+            user, user_meta, model, model_meta = _exchange(i)
+            store.commit(workspace, [("user", user, user_meta), ("model", model, model_meta)])
     finally:
         store.close()
 
@@ -184,13 +187,13 @@ async def stage_times(data_dir: Path, folder: Path, iterations: int) -> tuple[La
     start = time.perf_counter()
     store.history(ws.key)
     cold = time.perf_counter() - start
-    await service.chat(Turn(ws, "Warm-up: caches the model's limits.", Prepared()))
+    await service.chat(Turn(ws, "Warm-up: caches the model's limits.", Prepared()), TurnEvents())
     for i in range(iterations):
         for v in store.laps.values():
             v.clear()
         turn = Turn(ws, f"Question {100_000 + i}: and how many ears?", Prepared())
         with _lap(laps, "total"):
-            await service.chat(turn)
+            await service.chat(turn, TurnEvents())
         for stage in ("read", "serialize", "parse", "commit"):
             laps[stage].append(sum(store.laps[stage]))
         laps["other"].append(laps["total"][-1] - sum(laps[s][-1] for s in STAGES[:-1]))

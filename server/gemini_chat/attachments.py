@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
+from . import files
 from .params import Attachment, DataAttachment, Range, TextAttachment, UriAttachment
-from .workspaces import Workspace, WorkspaceError
+from .protocol import FieldError
+from .workspaces import Workspace
 
 MAX_TEXT_BYTES = 1_000_000
 """A text attachment (a file or a range of it) may hold at most this many bytes."""
@@ -26,6 +28,14 @@ INLINE_TYPES = {
     "video/mpg", "video/webm", "video/wmv", "video/3gpp",
 }  # fmt: skip
 
+API_MIME_TYPES = {
+    ".wav": "audio/wav", ".mp3": "audio/mp3", ".aif": "audio/aiff", ".aiff": "audio/aiff",
+    ".aac": "audio/aac", ".ogg": "audio/ogg", ".flac": "audio/flac",
+    ".mov": "video/mov", ".avi": "video/avi", ".wmv": "video/wmv", ".3gp": "video/3gpp",
+    ".mpg": "video/mpg", ".flv": "video/x-flv",
+}  # fmt: skip
+"""The Gemini API's names for types that `mimetypes` spells otherwise (audio/x-wav, ...)."""
+
 LANGUAGES = {
     ".py": "python", ".ts": "typescript", ".tsx": "tsx", ".js": "javascript", ".jsx": "jsx",
     ".lua": "lua", ".rs": "rust", ".go": "go", ".c": "c", ".h": "c", ".cpp": "cpp", ".hpp": "cpp",
@@ -37,12 +47,8 @@ LANGUAGES = {
 Part: TypeAlias = dict[str, object]
 
 
-class AttachmentError(ValueError):
+class AttachmentError(FieldError):
     """An attachment that cannot be sent; becomes InvalidParams naming the field."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -51,15 +57,53 @@ class Prepared:
 
     parts: list[Part] = field(default_factory=list[Part])
     shown: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    sources: list[str] = field(default_factory=list[str])
+    """Each part's attachment, `attachments.N` (where redaction reports a masked secret)."""
     inline_bytes: int = 0
+
+    def add(self, part: Part, name: str, mime: str, where: str) -> None:
+        """One attachment's part, and what history shows of it."""
+        self.parts.append(part)
+        self.shown.append({"name": name, "mimeType": mime})
+        self.sources.append(where)
 
 
 OpenText = Callable[[str], str | None]
 """Returns the text of a document the client has open (synced), by URI, else None."""
 
 
+def mime_type(path: Path) -> str:
+    """The API's mime type for a file name; text/plain when nothing else fits."""
+    suffix = path.suffix.lower()
+    return API_MIME_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
+
+
+def check_caps(attachments: list[Attachment]) -> None:
+    """Refuse attachments over the documented caps before anything is read or decoded."""
+    inline = 0
+    for i, att in enumerate(attachments):
+        if isinstance(att, TextAttachment) and _over_text_cap(att.text):
+            raise AttachmentError(
+                f"attachments.{i}: text is larger than {MAX_TEXT_BYTES // 1000} kB",
+                f"attachments.{i}.text",
+            )
+        if isinstance(att, DataAttachment):
+            inline += len(att.data) * 3 // 4
+            if inline > MAX_INLINE_BYTES:
+                raise AttachmentError(_too_much(f"attachments.{i}"), f"attachments.{i}.data")
+
+
+def _over_text_cap(text: str) -> bool:
+    # A character is at most 4 bytes: encode only when the count comes near the cap.
+    return len(text) * 4 > MAX_TEXT_BYTES and len(text.encode()) > MAX_TEXT_BYTES
+
+
 def prepare(attachments: list[Attachment], ws: Workspace, open_text: OpenText) -> Prepared:
-    """Turn a turn's attachments into parts; refuse what is outside the workspace or too big."""
+    """Turn a turn's attachments into parts; refuse what is outside the workspace or too big.
+
+    Reads files (blocking): run it off the event loop.
+    """
+    check_caps(attachments)
     out = Prepared()
     for i, att in enumerate(attachments):
         where = f"attachments.{i}"
@@ -68,14 +112,14 @@ def prepare(attachments: list[Attachment], ws: Workspace, open_text: OpenText) -
         elif isinstance(att, DataAttachment):
             _add_data(out, att, where)
         else:
-            _add_text(out, att)
+            _add_text(out, att, where)
     return out
 
 
-def _add_text(out: Prepared, att: TextAttachment) -> None:
+def _add_text(out: Prepared, att: TextAttachment, where: str) -> None:
     fence = _fence(att.text)
-    out.parts.append({"text": f"Attached text «{att.name}»:\n{fence}\n{att.text}\n{fence}"})
-    out.shown.append({"name": att.name, "mimeType": "text/plain"})
+    text = f"Attached text «{att.name}»:\n{fence}\n{att.text}\n{fence}"
+    out.add({"text": text}, att.name, "text/plain", where)
 
 
 def _add_data(out: Prepared, att: DataAttachment, where: str) -> None:
@@ -89,63 +133,54 @@ def _add_data(out: Prepared, att: DataAttachment, where: str) -> None:
     except (binascii.Error, ValueError):
         raise AttachmentError(f"{where}: data is not valid base64", f"{where}.data") from None
     _charge(out, len(raw), where)
-    out.parts.append({"inlineData": {"mimeType": mime, "data": base64.b64encode(raw).decode()}})
-    out.shown.append({"name": att.name, "mimeType": mime})
+    data = base64.b64encode(raw).decode()
+    out.add({"inlineData": {"mimeType": mime, "data": data}}, att.name, mime, where)
 
 
 def _charge(out: Prepared, size: int, where: str) -> None:
     out.inline_bytes += size
     if out.inline_bytes > MAX_INLINE_BYTES:
-        raise AttachmentError(
-            f"{where}: attachments exceed {MAX_INLINE_BYTES // 1_000_000} MB of inline data "
-            "in one message; attach fewer or smaller files",
-            where,
-        )
+        raise AttachmentError(_too_much(where), where)
+
+
+def _too_much(where: str) -> str:
+    return (
+        f"{where}: attachments exceed {MAX_INLINE_BYTES // 1_000_000} MB of inline data "
+        "in one message; attach fewer or smaller files"
+    )
 
 
 def _add_uri(
     out: Prepared, att: UriAttachment, ws: Workspace, open_text: OpenText, where: str
 ) -> None:
-    try:
-        path = ws.confine(att.uri, f"{where}.uri")
-    except WorkspaceError as exc:
-        raise AttachmentError(str(exc), exc.field) from None
+    field = f"{where}.uri"
+    path = files.confine(ws.root, ws.path(att.uri, field), field)
     rel = path.relative_to(ws.root).as_posix() or path.name
-    mime = mimetypes.guess_type(path.name)[0] or "text/plain"
+    mime = mime_type(path)
     text = open_text(att.uri)
     if text is None and mime in INLINE_TYPES and att.range is None:
-        data = _read_bytes(path, where, MAX_INLINE_BYTES)
+        data = files.read_bounded(path, MAX_INLINE_BYTES - out.inline_bytes, field)
         _charge(out, len(data), where)
-        out.parts.append(
-            {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
-        )
-        out.shown.append({"name": rel, "mimeType": mime})
+        blob = {"mimeType": mime, "data": base64.b64encode(data).decode()}
+        out.add({"inlineData": blob}, rel, mime, where)
         return
     if text is None:
-        text = _read_text(path, where)
+        text = _read_text(path, field)
     excerpt, label = _excerpt(text, att.range)
     if len(excerpt.encode()) > MAX_TEXT_BYTES:
         raise AttachmentError(
             f"{where}: {rel}{label} is larger than {MAX_TEXT_BYTES // 1000} kB; attach a range",
             where,
         )
-    out.parts.append({"text": _present(rel, label, excerpt, path.suffix.lower())})
-    out.shown.append({"name": f"{rel}{label}", "mimeType": "text/plain"})
+    text = _present(rel, label, excerpt, path.suffix.lower())
+    out.add({"text": text}, f"{rel}{label}", "text/plain", where)
 
 
-def _read_bytes(path: Path, where: str, cap: int) -> bytes:
-    try:
-        if path.stat().st_size > cap:
-            raise AttachmentError(f"{where}: {path.name} is too large to attach", where)
-        return path.read_bytes()
-    except OSError as exc:
-        raise AttachmentError(f"{where}: cannot read {path.name}: {exc.strerror}", where) from None
-
-
-def _read_text(path: Path, where: str) -> str:
-    data = _read_bytes(path, where, 8 * MAX_TEXT_BYTES)
-    if b"\0" in data[:8192]:
-        raise AttachmentError(f"{where}: {path.name} is a binary file, not text", where)
+def _read_text(path: Path, field: str) -> str:
+    # A range of a larger file may be attached: read up to 8 MB, send at most 1 MB of it.
+    data = files.read_bounded(path, 8 * MAX_TEXT_BYTES, field)
+    if files.is_binary(data):
+        raise AttachmentError(f"{path.name} is a binary file, not text", field)
     return data.decode("utf-8", errors="replace")
 
 

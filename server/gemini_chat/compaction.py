@@ -1,13 +1,19 @@
-"""Context-window arithmetic and the shape of a compacted conversation (pure)."""
+"""Compaction: when a conversation is summarised to fit the model's context window, and how."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
+from .gemini import wire
+from .gemini.client import GeminiClient
+from .gemini.errors import BadRequestError, UpstreamUnavailableError
+from .protocol import Json
 from .store import Entry
+from .turn import TurnContext, TurnEvents
 
-Json: TypeAlias = dict[str, object]
 Staged: TypeAlias = list[tuple[str, Json, Json]]
 KEEP_EXCHANGES = 2
 """The most recent exchanges kept word for word when older ones are summarised."""
@@ -80,3 +86,55 @@ def summary_exchange(summary: str, count: int) -> Staged:
 def restaged(groups: list[list[Entry]]) -> list[Staged]:
     """Kept exchanges, ready to store again in the new conversation."""
     return [[(e.role, e.content, e.meta) for e in group] for group in groups]
+
+
+async def over_threshold(
+    ctx: TurnContext,
+    history: list[Entry],
+    draft: Json,
+    input_limit: Callable[[], Awaitable[int | None]],
+) -> bool:
+    """Whether the next request would pass `compactThreshold` of the model's input limit."""
+    threshold = ctx.settings.compact_threshold
+    if not threshold or not history:
+        return False
+    limit = await input_limit()
+    return limit is not None and estimate_tokens(history, draft) > threshold * limit
+
+
+def retry_compacted(exc: BadRequestError, ctx: TurnContext, history: list[Entry]) -> bool:
+    """Whether a refused turn should be compacted and sent once more (it was too long)."""
+    return bool(history) and bool(ctx.settings.compact_threshold) and too_long(exc.message)
+
+
+async def compact(
+    client: GeminiClient, ctx: TurnContext, history: list[Entry], events: TurnEvents
+) -> tuple[list[Entry], int]:
+    """Summarise the oldest exchanges into one marked exchange; archive the originals.
+
+    Returns the history to send and how many exchanges were summarised (0: none, e.g. because
+    another daemon moved the conversation on meanwhile).
+    """
+    old, recent = split(history)
+    if not old:
+        return history, 0
+    contents = [e.content for group in old for e in group]
+    contents.append({"role": "user", "parts": [{"text": SUMMARY_REQUEST}]})
+    request = wire.GenerateContentRequest(
+        contents=[wire.Content.model_validate(c) for c in contents]
+    )
+    response = await client.generate_content(ctx.model, request, ctx.opts)
+    summary = response.text().strip()
+    if not summary:
+        raise UpstreamUnavailableError(
+            "The conversation is too long for the model and Gemini could not summarise it; "
+            "start a new chat."
+        )
+    staged = [summary_exchange(summary, len(old)), *restaged(recent)]
+    key = ctx.ws.key
+    replaced = await asyncio.to_thread(ctx.store.replace, key, staged, history[-1].seq)
+    fresh = await asyncio.to_thread(ctx.store.history, key)
+    if not replaced:
+        return fresh, 0
+    await events.progress({"compacted": {"turns": len(old)}})
+    return fresh, len(old)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
+from . import files
+
+log = logging.getLogger(__name__)
 MAX_CONTEXT_BYTES = 100_000
+"""Bytes of the context file used; the rest of a larger file is left out."""
 
 
 class ContextFiles:
@@ -16,15 +21,16 @@ class ContextFiles:
         self._lock = threading.Lock()
 
     def read(self, root: Path, name: str) -> tuple[Path, str] | None:
-        """The context file of a workspace and its text, or None when there is none."""
+        """The context file of a workspace and its text, or None when there is none.
+
+        Blocking (stat and read): call it off the event loop.
+        """
         if not name:
             return None
-        path = (root / name).resolve()
-        if not path.is_relative_to(root):
-            return None
         try:
+            path = files.confine(root, root / name, "contextFile")
             st = path.stat()
-        except OSError:
+        except (files.FileRefused, OSError):
             return None
         stamp = (st.st_mtime_ns, st.st_size)
         with self._lock:
@@ -32,8 +38,9 @@ class ContextFiles:
         if hit is not None and hit[0] == stamp:
             return path, hit[1]
         try:
-            raw = path.read_bytes()[:MAX_CONTEXT_BYTES]
-        except OSError:
+            raw = files.read_bounded(path, MAX_CONTEXT_BYTES, "contextFile", cut=True)
+        except files.FileRefused as exc:
+            log.warning("Not using the context file: %s", exc)
             return None
         text = raw.decode("utf-8", errors="replace").strip()
         with self._lock:

@@ -9,16 +9,16 @@ from typing import Protocol, TypeAlias
 
 from pygls.exceptions import JsonRpcException
 
-from . import __version__, attachments, logs, protocol
-from . import params as P
-from .chat import Turn, TurnParamsError
+from . import __version__, attachments, logs, params, protocol
+from .attachments import Prepared
 from .core import Core
 from .gemini.client import RetryNotice
-from .gemini.errors import BlockedError, GeminiError
-from .workspaces import Workspace, WorkspaceError, Workspaces
+from .gemini.errors import GeminiError
+from .protocol import Json
+from .turn import Turn, TurnEvents
+from .workspaces import Workspace, Workspaces
 
 log = logging.getLogger(__name__)
-Json: TypeAlias = dict[str, object]
 ProgressToken: TypeAlias = int | str
 
 
@@ -63,10 +63,7 @@ def invalid_params(message: str, field: str) -> JsonRpcException:
 
 def request_failed(err: GeminiError) -> JsonRpcException:
     """RequestFailed with PROTOCOL.md's data.reason."""
-    data: Json = dict(err.to_data())
-    if isinstance(err, BlockedError) and err.categories:
-        data["categories"] = list(err.categories)
-    return JsonRpcException(logs.redact(err.message), protocol.REQUEST_FAILED, data)
+    return JsonRpcException(logs.redact(err.message), protocol.REQUEST_FAILED, err.to_data())
 
 
 Handler: TypeAlias = Callable[[Daemon, object], Awaitable[object]]
@@ -75,10 +72,10 @@ Handler: TypeAlias = Callable[[Daemon, object], Awaitable[object]]
 def mapped(fn: Handler) -> Handler:
     """Map our exceptions to JSON-RPC errors, once, at the edge; let cancellation through."""
 
-    async def run(ls: Daemon, params: object) -> object:
+    async def run(ls: Daemon, raw: object) -> object:
         try:
-            return await fn(ls, params)
-        except (P.ParamsError, WorkspaceError, attachments.AttachmentError, TurnParamsError) as exc:
+            return await fn(ls, raw)
+        except protocol.FieldError as exc:
             raise invalid_params(str(exc), exc.field) from None
         except GeminiError as exc:
             log.info("%s failed: %s (%s)", fn.__name__, exc.reason, exc.message)
@@ -91,83 +88,103 @@ def mapped(fn: Handler) -> Handler:
         except Exception:
             log.exception("%s failed unexpectedly", fn.__name__)
             raise JsonRpcException(
-                "Internal error in gemini-chat-server; see its log", -32603
+                "Internal error in gemini-chat-server; see its log", protocol.INTERNAL_ERROR
             ) from None
 
     run.__name__ = fn.__name__
     return run
 
 
-def _ws(ls: Daemon, uri: str | None) -> Workspace:
-    return ls.workspaces.resolve(uri)
+class _ClientEvents(TurnEvents):
+    """A turn's events as LSP progress: `$/progress` pieces and work done progress."""
+
+    def __init__(self, ls: Daemon, partial: ProgressToken | None, work: ProgressToken | None):
+        self.streaming = partial is not None
+        self._ls = ls
+        self._partial = partial
+        self._work = work
+
+    async def begin(self, model: str) -> None:
+        if self._work is not None:
+            self._ls.work_begin(self._work, f"Gemini ({model})")
+
+    async def progress(self, value: Json) -> None:
+        if self._partial is not None:
+            self._ls.send_progress(self._partial, value)
+
+    async def retry(self, notice: RetryNotice) -> None:
+        if self._work is not None:
+            self._ls.work_report(self._work, notice.describe())
+
+    def end(self) -> None:
+        if self._work is not None:
+            self._ls.work_end(self._work)
+
+
+async def _prepare(ls: Daemon, atts: list[params.Attachment], ws: Workspace) -> Prepared:
+    """Attachments as parts: the editor's unsaved texts taken here, files read off the loop."""
+    if not atts:
+        return Prepared()
+    texts: dict[str, str] = {}
+    for att in atts:
+        if isinstance(att, params.UriAttachment) and (text := ls.open_text(att.uri)) is not None:
+            texts[att.uri] = text
+    return await asyncio.to_thread(attachments.prepare, atts, ws, texts.get)
 
 
 async def chat(ls: Daemon, raw: object) -> object:
     """gemini/chat: one turn, streamed when a partialResultToken is given."""
-    params = P.parse(P.ChatParams, raw)
-    ws = _ws(ls, params.workspace)
-    if not params.message.strip() and not params.attachments:
-        raise P.ParamsError("message is empty; type a question or attach something", "message")
-    prepared = attachments.prepare(params.attachments, ws, ls.open_text)
-    turn = Turn(ws, params.message, prepared, params.model, params.generation_config)
-    partial = params.partial_result_token
-    work = params.work_done_token
-
-    async def on_progress(value: Json) -> None:
-        assert partial is not None
-        ls.send_progress(partial, value)
-
-    async def on_retry(notice: RetryNotice) -> None:
-        if work is not None:
-            ls.work_report(work, notice.describe())
-
-    if work is not None:
-        ls.work_begin(work, f"Gemini ({ls.core.chat.model_for(ws, params.model)})")
+    p = params.parse(params.ChatParams, raw)
+    ws = ls.workspaces.resolve(p.workspace)
+    if not p.message.strip() and not p.attachments:
+        raise params.ParamsError("message is empty; type a question or attach something", "message")
+    prepared = await _prepare(ls, p.attachments, ws)
+    turn = Turn(ws, p.message, prepared, p.model, p.generation_config)
+    events = _ClientEvents(ls, p.partial_result_token, p.work_done_token)
     try:
-        return await ls.core.chat.chat(turn, on_progress if partial is not None else None, on_retry)
+        return await ls.core.chat.chat(turn, events)
     finally:
-        if work is not None:
-            ls.work_end(work)
+        events.end()
 
 
 async def history(ls: Daemon, raw: object) -> object:
     """gemini/history: the active conversation, oldest first."""
-    params = P.parse(P.WorkspaceParams, raw)
-    return await ls.core.chat.history(_ws(ls, params.workspace))
+    p = params.parse(params.WorkspaceParams, raw)
+    return await ls.core.chat.history(ls.workspaces.resolve(p.workspace))
 
 
 async def reset(ls: Daemon, raw: object) -> object:
     """gemini/reset: archive the conversation and start afresh."""
-    params = P.parse(P.WorkspaceParams, raw)
-    return await ls.core.chat.reset(_ws(ls, params.workspace))
+    p = params.parse(params.WorkspaceParams, raw)
+    return await ls.core.chat.reset(ls.workspaces.resolve(p.workspace))
 
 
 async def models(ls: Daemon, raw: object) -> object:
     """gemini/models: the models usable with generateContent."""
-    P.parse(P.EmptyParams, raw)
+    params.parse(params.EmptyParams, raw)
     return await ls.core.chat.models()
 
 
 async def count_tokens(ls: Daemon, raw: object) -> object:
     """gemini/countTokens: the size of the next request against the model's limit."""
-    params = P.parse(P.CountTokensParams, raw)
-    ws = _ws(ls, params.workspace)
-    prepared = attachments.prepare(params.attachments, ws, ls.open_text)
-    return await ls.core.chat.count_tokens(ws, params.message, prepared, params.model)
+    p = params.parse(params.CountTokensParams, raw)
+    ws = ls.workspaces.resolve(p.workspace)
+    prepared = await _prepare(ls, p.attachments, ws)
+    return await ls.core.chat.count_tokens(Turn(ws, p.message, prepared, p.model))
 
 
 async def set_model(ls: Daemon, raw: object) -> object:
     """gemini/setModel: remember the model for a workspace."""
-    params = P.parse(P.SetModelParams, raw)
-    return await ls.core.chat.set_model(_ws(ls, params.workspace), params.model)
+    p = params.parse(params.SetModelParams, raw)
+    return await ls.core.chat.set_model(ls.workspaces.resolve(p.workspace), p.model)
 
 
 async def status(ls: Daemon, raw: object) -> object:
     """gemini/status: what the daemon runs with; never the key."""
-    params = P.parse(P.WorkspaceParams, raw)
+    p = params.parse(params.WorkspaceParams, raw)
     s = ls.core.settings.current
-    ws = _ws(ls, params.workspace)
-    context = ls.core.chat.context.read(ws.root, s.context_file)
+    ws = ls.workspaces.resolve(p.workspace)
+    context = await asyncio.to_thread(ls.core.chat.context.read, ws.root, s.context_file)
     return {
         "version": __version__,
         "model": s.model,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias, TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.alias_generators import to_camel
 
-JsonObject: TypeAlias = dict[str, object]
-ModelId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^(models/)?[A-Za-z0-9._-]+$")
-]
+from .gemini.wire import ModelId
+from .protocol import FieldError, Json
+
+MAX_MESSAGE_CHARS = 1_000_000
+"""A message's cap (about 250k tokens, past any model's input limit with its history)."""
 ProgressToken = int | Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -66,10 +67,10 @@ class ChatParams(_Params):
     """`gemini/chat` params."""
 
     workspace: str | None = None
-    message: str
+    message: Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)]
     attachments: list[Attachment] = Field(default_factory=list[Attachment], max_length=100)
     model: ModelId | None = None
-    generation_config: JsonObject | None = None
+    generation_config: Json | None = None
     work_done_token: ProgressToken | None = None
     partial_result_token: ProgressToken | None = None
 
@@ -84,7 +85,7 @@ class CountTokensParams(_Params):
     """`gemini/countTokens` params."""
 
     workspace: str | None = None
-    message: str = ""
+    message: Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)] = ""
     attachments: list[Attachment] = Field(default_factory=list[Attachment], max_length=100)
     model: ModelId | None = None
 
@@ -100,12 +101,8 @@ class EmptyParams(_Params):
     """Methods that take no params."""
 
 
-class ParamsError(ValueError):
+class ParamsError(FieldError):
     """Params that do not fit the protocol; becomes InvalidParams naming the field."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def parse(model: type[T], raw: object) -> T:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeAlias, cast
+
+Json: TypeAlias = dict[str, object]
+"""A JSON object as the daemon handles it (params, results, stored contents)."""
+
+SETTINGS_SECTION = "gemini"
 
 PROTOCOL_VERSION = 1
 
@@ -36,7 +41,28 @@ Reason = Literal[
     "upstreamUnavailable",
     "timeout",
     "network",
+    "storage",
 ]
+
+
+class FieldError(ValueError):
+    """Input that does not fit the protocol; answered InvalidParams naming the field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def settings_section(options: object) -> Json:
+    """The `gemini` section of initializationOptions or didChangeConfiguration settings.
+
+    Either the section itself (`{"model": ...}`) or wrapped (`{"gemini": {...}}`).
+    """
+    if not isinstance(options, dict):
+        return {}
+    outer = cast(Json, options)
+    inner = outer.get(SETTINGS_SECTION, outer)
+    return cast(Json, inner) if isinstance(inner, dict) else {}
 
 
 def invalid_params_data(field: str) -> dict[str, object]:

@@ -4,20 +4,24 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, logs
+from . import __version__, envelope, logs
 from . import protocol as P
+from .framing import Refusal
 from .workspaces import Workspaces
 
 if TYPE_CHECKING:
@@ -28,39 +32,120 @@ Handler = Callable[["GeminiChatServer", object], Awaitable[object]]
 
 
 class GeminiChatProtocol(LanguageServerProtocol):
-    """LSP protocol that hands `gemini/*` params over raw and refuses requests before initialize."""
+    """LSP protocol that hands `gemini/*` params over raw and answers every request exactly
+    once: ServerNotInitialized before `initialize`, InvalidRequest after `shutdown` or for a
+    notification sent with an id, never with a traceback. Notifications of request methods
+    (and, as LSP says, any but `exit` before `initialize`) are dropped."""
 
     initialized = False
+    _writes: ClassVar[set[asyncio.Future[Any]]] = set()
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        """Keep `gemini/*` params as raw JSON; pydantic validates them in the handlers."""
+        """A Refusal to answer, None to drop, or the pygls message (`gemini/*` params stay raw
+        JSON; pydantic validates them in the handlers)."""
+        if "jsonrpc" not in data:
+            return data  # a nested object: pygls' TCP reader calls this for every object
+        refusal = envelope.check(data) or self._refusal(data)
+        if refusal is not None:
+            return refusal
+        if self._dropped(data):
+            return None
         method = data.get("method")
-        if isinstance(method, str) and method.startswith("gemini/") and "jsonrpc" in data:
-            params = data.get("params")
-            if "id" in data:
-                return JsonRPCRequestMessage(
-                    id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=params
+        try:
+            if isinstance(method, str) and method.startswith("gemini/"):
+                if "id" in data:
+                    return JsonRPCRequestMessage(
+                        id=data["id"],
+                        method=method,
+                        jsonrpc=data["jsonrpc"],
+                        params=data.get("params"),
+                    )
+                return JsonRPCNotification(
+                    method=method, jsonrpc=data["jsonrpc"], params=data.get("params")
                 )
-            return JsonRPCNotification(method=method, jsonrpc=data["jsonrpc"], params=params)
-        return super().structure_message(data)
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            log.warning("Could not read a %s message: %s", method or "response", exc)
+            if "id" in data and method is not None:
+                return Refusal(P.INVALID_PARAMS, f"Invalid params for {method}", data["id"])
+            return None
+
+    def _refusal(self, data: dict[str, Any]) -> Refusal | None:
+        """The error answer to a request that must not run now, if any."""
+        method, msg_id = data.get("method"), data.get("id")
+        if not isinstance(method, str) or msg_id is None:
+            return None
+        if envelope.method_kind(method) == "notification":
+            message = f"Invalid request: {method} is a notification; send it without an id"
+            return Refusal(P.INVALID_REQUEST, message, msg_id)
+        if self._shutdown:
+            return Refusal(
+                P.INVALID_REQUEST, "Invalid request: the server is shutting down", msg_id
+            )
+        if not self.initialized and method != types.INITIALIZE:
+            return Refusal(P.SERVER_NOT_INITIALIZED, "The server is not initialized yet", msg_id)
+        return None
+
+    def _dropped(self, data: dict[str, Any]) -> bool:
+        """Whether a notification is ignored: one of a request method runs nothing (no billed
+        turn without an id), and before `initialize` only `exit` counts."""
+        method = data.get("method")
+        if "id" in data or not isinstance(method, str):
+            return False
+        if envelope.method_kind(method) == "request":
+            log.warning(
+                "Ignoring %s sent as a notification: it is a request and needs an id", method
+            )
+            return True
+        if not self.initialized and method != types.EXIT:
+            log.warning("Ignoring the %s notification: the server is not initialized yet", method)
+            return True
+        return False
 
     def handle_message(self, message: Any) -> None:
-        """Answer requests that come before `initialize` with ServerNotInitialized."""
-        method = getattr(message, "method", None)
-        if (
-            not self.initialized
-            and method not in (types.INITIALIZE, types.EXIT)
-            and getattr(message, "id", None) is not None
-            and method is not None
-        ):
-            self._send_response(
-                message.id,
-                error=types.ResponseError(
-                    code=P.SERVER_NOT_INITIALIZED, message="The server is not initialized yet"
-                ),
-            )
+        """Answer a Refusal, drop None, hand anything else to pygls."""
+        if isinstance(message, Refusal):
+            self.refuse(message)
+        elif message is not None:
+            super().handle_message(message)
+
+    def refuse(self, refusal: Refusal) -> None:
+        """Send the error answer for a frame or message that is not handled."""
+        error = {"code": refusal.code, "message": refusal.message}
+        self._send_data({"jsonrpc": "2.0", "id": refusal.msg_id, "error": error})
+
+    def _send_response(
+        self, msg_id: Any, result: Any = None, error: types.ResponseError | None = None
+    ) -> None:
+        """pygls' answer, without the traceback it puts in an InternalError (the log has it)."""
+        data = cast(object, error.data) if error is not None else None
+        if error is not None and isinstance(data, dict) and "traceback" in data:
+            error = types.ResponseError(code=error.code, message=logs.redact(error.message))
+        super()._send_response(msg_id, result, error)
+
+    def _send_data(self, data: Any) -> None:
+        """Send one frame. Unlike pygls, an answer that cannot be serialised (too deep, not
+        JSON) becomes an InternalError answer, so the request still gets its one response."""
+        if not data or self.writer is None:
             return
-        super().handle_message(message)
+        try:
+            body = json.dumps(data, default=self._serialize_message)
+        except Exception:
+            log.exception("Could not serialise an outgoing message")
+            msg_id = envelope.answer_id(data)
+            if msg_id is None:
+                return
+            error = {"code": P.INTERNAL_ERROR, "message": "Internal error: unserialisable answer"}
+            body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": error})
+        raw = body.encode(self.CHARSET)
+        if self._include_headers:
+            header = f"Content-Length: {len(raw)}\r\nContent-Type: {self.CONTENT_TYPE}; "
+            raw = f"{header}charset={self.CHARSET}\r\n\r\n".encode() + raw
+        written = self.writer.write(raw)
+        if inspect.isawaitable(written):  # the TCP writer: keep the write alive until done
+            task = asyncio.ensure_future(written)
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -93,10 +178,6 @@ class GeminiChatServer(LanguageServer):
         self._environ = environ
         self._options: object = None
         self._core: Core | None = None
-        env = os.environ if environ is None else environ
-        for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
-            if env.get(name):
-                logs.register_secret(env[name])
 
     @property
     def core(self) -> Core:
@@ -110,13 +191,7 @@ class GeminiChatServer(LanguageServer):
 
     def configure(self, options: object) -> None:
         """The client's `gemini` settings section, from initialize or a configuration change."""
-        if isinstance(options, dict):
-            section = cast(dict[str, object], options)
-            inner = section.get("gemini", section)
-            key = cast(dict[str, object], inner).get("apiKey") if isinstance(inner, dict) else None
-            if isinstance(key, str):
-                logs.register_secret(key)
-        self._options = cast(object, options)
+        self._options = options
         if self._core is not None:
             self._core.settings.update(self._options)
 
@@ -146,7 +221,8 @@ class GeminiChatServer(LanguageServer):
         self.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
     def warn(self, text: str) -> None:
-        """Tell the user about a problem with a setting, once."""
+        """Tell the user about a problem with a setting, once; redacted as the log is."""
+        text = logs.redact(text)
         log.warning("%s", text)
         self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, text))
 
@@ -167,8 +243,8 @@ def _register_lifecycle(server: GeminiChatServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_config(ls: GeminiChatServer, params: types.DidChangeConfigurationParams) -> None:  # pyright: ignore[reportUnusedFunction]
         settings = cast(object, params.settings)
-        if isinstance(settings, dict) and "gemini" in settings:
-            ls.configure(cast(dict[str, object], settings)["gemini"])
+        if isinstance(settings, dict) and P.SETTINGS_SECTION in settings:
+            ls.configure(cast(object, settings))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def on_folders(ls: GeminiChatServer, params: types.DidChangeWorkspaceFoldersParams) -> None:  # pyright: ignore[reportUnusedFunction]

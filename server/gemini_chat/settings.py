@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias, cast
+from typing import Annotated, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
-from . import logs
+from . import logs, redaction
+from .gemini import wire
+from .protocol import settings_section
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
@@ -24,56 +25,51 @@ DEFAULT_SYSTEM_INSTRUCTION = (
 JsonObject: TypeAlias = dict[str, object]
 
 
-class _Values(BaseModel):
-    """The `gemini` settings section, every key optional; used to validate one key at a time."""
+def _generation_config(value: JsonObject) -> JsonObject:
+    """A generationConfig that Gemini would take, in wire JSON; refused when it would not."""
+    return dict(wire.dump(wire.GenerationConfig.model_validate(value)))
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+def _safety_settings(value: list[JsonObject]) -> list[JsonObject]:
+    return [dict(wire.dump(wire.SafetySetting.model_validate(s))) for s in value]
+
+
+class Settings(BaseModel):
+    """The effective settings of a daemon: each field's name, default and constraints, once."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
 
     api_key: SecretStr | None = None
-    model: str = Field(default=DEFAULT_MODEL, min_length=1, pattern=r"^(models/)?[A-Za-z0-9._-]+$")
+    model: wire.ModelId = DEFAULT_MODEL
     base_url: str = Field(default=DEFAULT_BASE_URL, pattern=r"^https?://[^\s?#]+$")
     system_instruction: str = DEFAULT_SYSTEM_INSTRUCTION
-    generation_config: JsonObject = Field(default_factory=dict[str, object])
-    safety_settings: list[JsonObject] = Field(default_factory=list[JsonObject])
+    generation_config: Annotated[JsonObject, AfterValidator(_generation_config)] = Field(
+        default_factory=dict[str, object]
+    )
+    safety_settings: Annotated[list[JsonObject], AfterValidator(_safety_settings)] = Field(
+        default_factory=list[JsonObject]
+    )
     request_timeout: float = Field(default=300.0, gt=0, le=3600)
     max_retries: int = Field(default=4, ge=0, le=20)
     max_retry_delay: float = Field(default=60.0, ge=0, le=3600)
     stream_idle_timeout: float = Field(default=120.0, gt=0, le=3600)
-    data_dir: Path | None = None
+    data_dir: Path = Field(default_factory=lambda: default_data_dir())
     context_file: str = Field(default="GEMINI.md", pattern=r"^[^/\\]*$")
     tools: bool = True
     max_tool_calls: int = Field(default=10, ge=0, le=100)
     compact_threshold: float = Field(default=0.8, ge=0, le=1)
-
-
-FIELDS = {name: f.alias or name for name, f in _Values.model_fields.items()}
-"""Python name -> camelCase setting name."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The effective settings of a daemon."""
-
-    api_key: SecretStr | None = None
-    model: str = DEFAULT_MODEL
-    base_url: str = DEFAULT_BASE_URL
-    system_instruction: str = DEFAULT_SYSTEM_INSTRUCTION
-    generation_config: JsonObject = field(default_factory=dict[str, object])
-    safety_settings: list[JsonObject] = field(default_factory=list[JsonObject])
-    request_timeout: float = 300.0
-    max_retries: int = 4
-    max_retry_delay: float = 60.0
-    stream_idle_timeout: float = 120.0
-    data_dir: Path = field(default_factory=lambda: default_data_dir())
-    context_file: str = "GEMINI.md"
-    tools: bool = True
-    max_tool_calls: int = 10
-    compact_threshold: float = 0.8
+    redact_secrets: bool = True
 
     @property
     def key(self) -> str | None:
         """The API key in clear, for the request header only."""
         return self.api_key.get_secret_value() if self.api_key else None
+
+
+FIELDS = {name: f.alias or name for name, f in Settings.model_fields.items()}
+"""Python name -> camelCase setting name."""
 
 
 def default_data_dir() -> Path:
@@ -97,19 +93,9 @@ def env_layer(environ: Mapping[str, str]) -> JsonObject:
     return layer
 
 
-def client_section(options: object) -> JsonObject:
-    """The `gemini` section from initializationOptions or didChangeConfiguration settings."""
-    if not isinstance(options, dict):
-        return {}
-    opts = cast(JsonObject, options)
-    inner = opts.get("gemini")
-    return cast(JsonObject, inner) if isinstance(inner, dict) else opts
-
-
 def _check(name: str, value: object) -> object:
     """Validate one setting's value, with the field's own constraints."""
-    probe = _Values.model_validate({FIELDS[name]: value})
-    return getattr(probe, name)
+    return getattr(Settings.model_validate({FIELDS[name]: value}), name)
 
 
 def _ignore(_message: str) -> None:
@@ -128,17 +114,17 @@ class SettingsManager:
         self._warned: set[str] = set()
         self.current = self._build()
 
-    def set_warn(self, warn: Callable[[str], None]) -> None:
-        """Where reports of bad values go (window/showMessage once the client is there)."""
-        self._warn = warn
-
     def update(self, options: object) -> Settings:
         """Replace the client's layer; keys it leaves out fall back to env and defaults."""
-        self._client = client_section(options)
+        self._client = settings_section(options)
         self.current = self._build()
         return self.current
 
     def _build(self) -> Settings:
+        for layer in (self._env, self._client):  # known as secrets before any value is shown
+            key = layer.get("apiKey")
+            if isinstance(key, str):
+                logs.register_secret(key)
         values: dict[str, object] = {}
         for layer in (self._env, self._client):
             for name, camel in FIELDS.items():
@@ -148,13 +134,16 @@ class SettingsManager:
                     values[name] = _check(name, layer[camel])
                 except ValidationError as exc:
                     self._report(camel, layer[camel], exc)
-        settings = Settings(**values)  # pyright: ignore[reportArgumentType]
-        if settings.key:
-            logs.register_secret(settings.key)
-        return settings
+        return Settings.model_validate(values)
 
     def _report(self, name: str, value: object, exc: ValidationError) -> None:
-        shown = "(hidden)" if name == "apiKey" else json.dumps(value, default=str)[:80]
+        # Known secrets, known formats and key-like values are hidden; redacted whole, then
+        # cut (a secret cut in two is no longer recognised).
+        shown = json.dumps(value, default=str)
+        if name == "apiKey" or redaction.looks_random(shown):
+            shown = "(hidden)"
+        else:
+            shown = logs.redact(redaction.redact_secrets(shown)[0])[:80]
         text = f"Ignoring gemini.{name} = {shown}: {exc.errors()[0]['msg']}; using the default."
         if text not in self._warned:
             self._warned.add(text)

@@ -6,10 +6,14 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Generator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
+
+from .gemini.errors import StorageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -68,6 +72,10 @@ def _dumps(value: Json) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _cause(exc: sqlite3.Error) -> str:
+    return str(exc) or type(exc).__name__
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -77,27 +85,80 @@ class ConversationStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(data_dir, 0o700)
         self.path = data_dir / "conversations.sqlite3"
-        old_umask = os.umask(0o077)
-        try:
-            self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-        finally:
-            os.umask(old_umask)
+        self.read_only: str | None = None
+        """Why the store cannot be written (opened read-only), else None."""
         self._lock = threading.Lock()
         self._cache: dict[str, _Cached] = {}
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(SCHEMA)
+        try:
+            self._db = self._open()
+        except sqlite3.Error as exc:  # a folder we may not write: read what is there
+            self.read_only = _cause(exc)
+            self._db = self._open_read_only()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.data_dir, 0o700)
+        except OSError as exc:
+            raise sqlite3.OperationalError(exc.strerror or str(exc)) from None
+        old_umask = os.umask(0o077)
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            db.executescript(SCHEMA)
+        finally:
+            os.umask(old_umask)
         for suffix in ("", "-wal", "-shm"):
             p = Path(f"{self.path}{suffix}")
             if p.exists():
                 os.chmod(p, 0o600)
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The store as it is on disk (a WAL file on read-only storage opens only as
+        immutable), or an empty one when there is none."""
+        if self.path.is_file():
+            try:
+                uri = f"{self.path.as_uri()}?immutable=1"
+                db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                db.execute("SELECT 1 FROM conversations LIMIT 1")
+                return db
+            except sqlite3.Error as exc:
+                self.read_only = _cause(exc)
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        db.executescript(SCHEMA)
+        return db
+
+    @contextmanager
+    def _writing(self) -> Generator[None]:
+        """One write transaction; a store that cannot be written says where and why."""
+        with self._lock:
+            if self.read_only is not None:
+                raise self._error(self.read_only)
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(_cause(exc)) from None
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                with suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(_cause(exc)) from None
+                raise
+
+    def _error(self, cause: str) -> StorageError:
+        return StorageError(
+            f"Cannot save to the conversation store {self.path}: {cause}. "
+            "Free some disk space or make the data folder writable (the dataDir setting)."
+        )
 
     def close(self) -> None:
         """Close the database connection."""
@@ -135,24 +196,12 @@ class ConversationStore:
                 )
             return list(cached.entries)
 
-    def commit_exchange(
-        self, workspace: str, user: Json, user_meta: Json, model: Json, model_meta: Json
-    ) -> int:
-        """Store a user content and its reply in one transaction; return the turn number."""
-        return self.commit(workspace, [("user", user, user_meta), ("model", model, model_meta)])
-
     def commit(self, workspace: str, entries: list[tuple[str, Json, Json]]) -> int:
         """Store one exchange's contents (user, tool rounds, reply) atomically; return its turn."""
         now = _now()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                conv = self._active_id(workspace) or self._new_conversation(workspace, now)
-                turn = self._append(conv, entries, now)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing():
+            conv = self._active_id(workspace) or self._new_conversation(workspace, now)
+            turn = self._append(conv, entries, now)
         return turn
 
     def _new_conversation(self, workspace: str, now: str) -> int:
@@ -189,27 +238,20 @@ class ConversationStore:
         i.e. when its last seq is no longer `expected_last`.
         """
         now = _now()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                conv = self._active_id(workspace)
-                (last,) = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), -1) FROM entries WHERE conversation_id = ?",
-                    (conv or -1,),
-                ).fetchone()
-                if conv is None or int(last) != expected_last:
-                    self._db.execute("ROLLBACK")
-                    return False
-                self._db.execute("UPDATE conversations SET archived = ? WHERE id = ?", (now, conv))
-                new = self._new_conversation(workspace, now)
-                for entries in exchanges:
-                    self._append(new, entries, now)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing():
+            conv = self._active_id(workspace)
+            (last,) = self._db.execute(
+                "SELECT COALESCE(MAX(seq), -1) FROM entries WHERE conversation_id = ?",
+                (conv or -1,),
+            ).fetchone()
+            if conv is None or int(last) != expected_last:
+                return False
+            self._db.execute("UPDATE conversations SET archived = ? WHERE id = ?", (now, conv))
+            new = self._new_conversation(workspace, now)
+            for entries in exchanges:
+                self._append(new, entries, now)
             self._cache.pop(workspace, None)
-            return True
+        return True
 
     def model(self, workspace: str) -> str | None:
         """The model chosen for a workspace, if any."""
@@ -221,7 +263,7 @@ class ConversationStore:
 
     def set_model(self, workspace: str, model: str | None) -> None:
         """Remember (or forget, with None) the model for a workspace."""
-        with self._lock:
+        with self._writing():
             if model is None:
                 self._db.execute("DELETE FROM workspace_models WHERE workspace = ?", (workspace,))
             else:
@@ -233,31 +275,13 @@ class ConversationStore:
 
     def reset(self, workspace: str) -> int:
         """Archive the active conversation (kept, no longer active); return its entry count."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                conv = self._active_id(workspace)
-                if conv is None:
-                    self._db.execute("COMMIT")
-                    return 0
-                (count,) = self._db.execute(
-                    "SELECT COUNT(*) FROM entries WHERE conversation_id = ?", (conv,)
-                ).fetchone()
-                self._db.execute(
-                    "UPDATE conversations SET archived = ? WHERE id = ?", (_now(), conv)
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._cache.pop(workspace, None)
-            return int(count)
-
-    def archived_count(self, workspace: str) -> int:
-        """How many archived conversations a workspace has."""
-        with self._lock:
-            (n,) = self._db.execute(
-                "SELECT COUNT(*) FROM conversations WHERE workspace = ? AND archived IS NOT NULL",
-                (workspace,),
+        with self._writing():
+            conv = self._active_id(workspace)
+            if conv is None:
+                return 0
+            (count,) = self._db.execute(
+                "SELECT COUNT(*) FROM entries WHERE conversation_id = ?", (conv,)
             ).fetchone()
-            return int(n)
+            self._db.execute("UPDATE conversations SET archived = ? WHERE id = ?", (_now(), conv))
+            self._cache.pop(workspace, None)
+        return int(count)

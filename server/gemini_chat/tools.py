@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias, cast
 
-from .workspaces import Workspace, WorkspaceError
+from . import files
+from .workspaces import Workspace
 
 Json: TypeAlias = dict[str, object]
 MAX_ANSWER = 100_000
 """Characters a tool may return to the model."""
 MAX_FILES = 2_000
+MAX_READ = 8_000_000
+"""Bytes a tool reads of one file (its answer is capped at MAX_ANSWER characters anyway)."""
 SKIP_DIRS = {".git", ".hg", ".jj", "node_modules", ".venv", "__pycache__", ".mypy_cache"}
 
 DECLARATIONS: list[Json] = [
@@ -73,7 +76,7 @@ def run(ws: Workspace, name: str, args: Json) -> ToolResult:
         return ToolResult({"error": f"unknown tool {name}"}, f"unknown tool {name}")
     try:
         return tool(ws, args)
-    except (ToolError, WorkspaceError, OSError, ValueError) as exc:
+    except (ToolError, files.FileRefused, OSError, ValueError) as exc:
         return ToolResult({"error": str(exc)}, f"{name} failed: {exc}")
 
 
@@ -84,19 +87,11 @@ def _str_arg(args: Json, key: str) -> str:
     return value
 
 
-def _resolve(ws: Workspace, rel: str) -> Path:
-    target = ws.root / rel.lstrip("/")
-    return ws.confine(target.as_uri(), "path")
-
-
 def read_file(ws: Workspace, args: Json) -> ToolResult:
     """The text of one workspace file, or some of its lines."""
     rel = _str_arg(args, "path")
-    path = _resolve(ws, rel)
-    if not path.is_file():
-        raise ToolError(f"{rel} is not a file")
-    data = path.read_bytes()
-    if b"\0" in data[:8192]:
+    path, data = files.read_confined(ws.root, ws.root / rel.lstrip("/"), MAX_READ, "path")
+    if files.is_binary(data):
         raise ToolError(f"{rel} is a binary file")
     lines = data.decode("utf-8", errors="replace").splitlines()
     start = _line(args.get("startLine"), 1)
@@ -144,11 +139,11 @@ def search_text(ws: Workspace, args: Json) -> ToolResult:
     needle = query.lower()
     hits: list[str] = []
     for rel in workspace_files(ws.root):
-        try:
-            data = (ws.root / rel).read_bytes()
-        except OSError:
+        try:  # the same rule as read_file: a symlink out of the folder is not searched
+            _, data = files.read_confined(ws.root, ws.root / rel, MAX_READ, "path")
+        except files.FileRefused:
             continue
-        if b"\0" in data[:8192]:
+        if files.is_binary(data):
             continue
         for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
             if needle in line.lower():

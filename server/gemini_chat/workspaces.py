@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .protocol import FieldError
 
-class WorkspaceError(ValueError):
+
+class WorkspaceError(FieldError):
     """A workspace or path that the client named is not acceptable."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def uri_to_path(uri: str) -> Path:
@@ -59,19 +57,12 @@ class Workspace:
         """The folder's resolved path."""
         return Path(self.key)
 
-    def confine(self, uri: str, field: str = "attachments") -> Path:
-        """Resolve a file URI (following symlinks) and insist it lies inside this workspace."""
+    def path(self, uri: str, field: str) -> Path:
+        """The path a file URI names (not yet confined: see `files.confine`)."""
         try:
-            path = uri_to_path(uri)
+            return uri_to_path(uri)
         except WorkspaceError as exc:
             raise WorkspaceError(str(exc), field) from None
-        resolved = path.resolve()
-        if not resolved.is_relative_to(self.root):
-            raise WorkspaceError(
-                f"{uri} is outside the workspace {self.uri}; only files inside it can be attached",
-                field,
-            )
-        return resolved
 
 
 class Workspaces:

@@ -185,14 +185,20 @@ async def test_status_never_shows_the_key(
 
 
 async def test_count_tokens(daemon: Daemon, emulator: Emulator) -> None:
-    """gemini/countTokens sizes history plus draft against the model's input limit."""
+    """gemini/countTokens sizes what the next turn would send (history, draft, system
+    instruction, tools) against the model's input limit: the same fields as the turn's request,
+    and a total equal to the prompt size the emulator reports for that turn."""
     await daemon.chat("hello there")
     result = await daemon.request("gemini/countTokens", {"message": "and a draft"})
     assert result["model"] == "gemini-2.5-flash"
     assert result["inputTokenLimit"] == 1048576
-    assert result["totalTokens"] > 0
-    body = emulator.requests(":countTokens")[-1].body
-    assert len(body["contents"]) == 3  # type: ignore[index]
+    counted = emulator.requests(":countTokens")[-1].body["generateContentRequest"]  # type: ignore[index]
+    assert counted["model"] == "models/gemini-2.5-flash"
+    assert len(counted["contents"]) == 3
+    turn = await daemon.chat("and a draft")
+    sent = emulator.requests(":generateContent")[-1].body
+    assert {k: v for k, v in counted.items() if k != "model"} == sent
+    assert result["totalTokens"] == turn["usage"]["promptTokens"]
 
 
 async def test_settings_from_initialization_options_and_changes(

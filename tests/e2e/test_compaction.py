@@ -8,12 +8,13 @@ from typing import Any
 
 from conftest import EMULATOR_KEY
 from gemini_chat.attachments import Prepared
-from gemini_chat.chat import ChatService, Turn
+from gemini_chat.chat import ChatService
 from gemini_chat.compaction import SUMMARY_REQUEST
 from gemini_chat.emulator import Emulator
 from gemini_chat.gemini.client import GeminiClient
 from gemini_chat.settings import SettingsManager
 from gemini_chat.store import ConversationStore
+from gemini_chat.turn import Turn, TurnEvents
 from gemini_chat.workspaces import Workspace
 
 from .conftest import StartDaemon
@@ -82,14 +83,18 @@ async def test_a_refused_too_long_turn_is_compacted_and_retried(
     for i in range(4):
         user = {"role": "user", "parts": [{"text": f"{i}: {LONG}"}]}
         model = {"role": "model", "parts": [{"text": f"noted {i}"}]}
-        store.commit_exchange(ws.key, user, {"text": "x"}, model, {"usage": {"promptTokens": 1}})
+        store.commit(
+            ws.key,
+            [("user", user, {"text": "x"}), ("model", model, {"usage": {"promptTokens": 1}})],
+        )
     emulator.set_input_token_limit(500)
     service = ChatService(GeminiClient(), lambda: settings, lambda: store)
-    result = await service.chat(Turn(ws, "and now?", Prepared()))
+    result = await service.chat(Turn(ws, "and now?", Prepared()), TurnEvents())
     assert result["compacted"]["turns"] >= 1
     refused, summarised, retried = _bodies(emulator)
     assert len(refused["contents"]) == 9
     assert summarised["contents"][-1]["parts"][0]["text"] == SUMMARY_REQUEST
     assert retried["contents"][0]["parts"][0]["text"].startswith("Summary of our conversation")
     assert retried["contents"][-1]["parts"][0]["text"] == "and now?"
-    assert store.archived_count(ws.key) == 1
+    archived = "SELECT COUNT(*) FROM conversations WHERE workspace = ? AND archived IS NOT NULL"
+    assert store._db.execute(archived, (ws.key,)).fetchone() == (1,)  # pyright: ignore[reportPrivateUsage]

@@ -123,12 +123,40 @@ async def test_bad_request(daemon: Daemon, emulator: Emulator) -> None:
     assert await daemon.history() == before
 
 
-async def test_invalid_generation_config_setting_is_bad_request(daemons: StartDaemon) -> None:
-    """A generationConfig setting Gemini would refuse is caught before sending."""
-    d = await daemons(init_options={"generationConfig": {"temperatur": 1}})
-    err = await _fails(d)
-    assert error_data(err)["reason"] == "badRequest"
-    assert "generationConfig" in err.message
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("generationConfig", {"temperatur": 1}),
+        ("generationConfig", {"thinkingConfig": {"thinkingLevel": "huge"}}),
+        ("safetySettings", [{"category": "HARM_CATEGORY_NOPE", "threshold": "BLOCK_NONE"}]),
+    ],
+)
+async def test_invalid_gemini_setting_is_reported_once_when_set(
+    daemons: StartDaemon, emulator: Emulator, name: str, value: object
+) -> None:
+    """A generationConfig or safetySettings value Gemini would refuse is refused when it is
+    set: told once (window/showMessage naming the setting), the default kept, and turns run
+    (they are not failed one after another with badRequest)."""
+    d = await daemons(init_options={name: value})
+    await d.chat("one")
+    await d.chat("two")
+    shown = [m.message for m in d.client.messages if f"gemini.{name}" in m.message]
+    assert len(shown) == 1
+    sent = emulator.requests(":generateContent")[-1].body
+    assert sent.get(name, {}) in ({}, [])  # type: ignore[union-attr]
+
+
+async def test_thinking_level_in_the_api_spellings(
+    daemons: StartDaemon, emulator: Emulator
+) -> None:
+    """thinkingLevel "low" (as the API's docs write it) is accepted and sent as LOW."""
+    d = await daemons(
+        init_options={"generationConfig": {"thinkingConfig": {"thinkingLevel": "low"}}}
+    )
+    await d.chat("one", generationConfig={"thinkingConfig": {"thinkingLevel": "High"}})
+    sent = emulator.requests(":generateContent")[-1].body
+    assert sent["generationConfig"]["thinkingConfig"] == {"thinkingLevel": "HIGH"}  # type: ignore[index]
+    assert not [m for m in d.client.messages if "generationConfig" in m.message]
 
 
 async def test_upstream_unavailable_after_retries(daemons: StartDaemon, emulator: Emulator) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from gemini_chat import attachments as A
 from gemini_chat.params import ChatParams
+from gemini_chat.protocol import FieldError
 from gemini_chat.workspaces import Workspace
 
 
@@ -90,7 +91,7 @@ def test_size_cap(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_outside_file_is_refused(workspace: Path, tmp_path: Path) -> None:
     """A file outside the workspace is never read."""
     (tmp_path / "secret.txt").write_text("secret")
-    with pytest.raises(A.AttachmentError) as err:
+    with pytest.raises(FieldError) as err:
         A.prepare(
             _atts({"uri": (tmp_path / "secret.txt").as_uri()}).attachments,
             _ws(workspace),

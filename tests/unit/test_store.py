@@ -21,8 +21,8 @@ def _model(text: str) -> dict[str, object]:
 def test_exchange_commits_both_contents_and_numbers_turns(tmp_path: Path) -> None:
     """Each commit adds a user and a model entry and returns the 1-based turn number."""
     s = ConversationStore(tmp_path)
-    assert s.commit_exchange("/w", _user("a"), {}, _model("b"), {}) == 1
-    assert s.commit_exchange("/w", _user("c"), {}, _model("d"), {}) == 2
+    assert s.commit("/w", [("user", _user("a"), {}), ("model", _model("b"), {})]) == 1
+    assert s.commit("/w", [("user", _user("c"), {}), ("model", _model("d"), {})]) == 2
     entries = s.history("/w")
     assert [e.role for e in entries] == ["user", "model", "user", "model"]
     assert entries[1].content == _model("b")
@@ -32,34 +32,35 @@ def test_parts_are_kept_verbatim(tmp_path: Path) -> None:
     """A model part's thoughtSignature and unknown fields come back unchanged."""
     s = ConversationStore(tmp_path)
     model = {"role": "model", "parts": [{"text": "x", "thoughtSignature": "AbC=", "future": 1}]}
-    s.commit_exchange("/w", _user("q"), {}, model, {})
+    s.commit("/w", [("user", _user("q"), {}), ("model", model, {})])
     assert ConversationStore(tmp_path).history("/w")[1].content == model
 
 
 def test_workspaces_are_isolated(tmp_path: Path) -> None:
     """Each workspace has its own conversation."""
     s = ConversationStore(tmp_path)
-    s.commit_exchange("/a", _user("a"), {}, _model("A"), {})
+    s.commit("/a", [("user", _user("a"), {}), ("model", _model("A"), {})])
     assert s.history("/b") == []
 
 
 def test_reset_archives_instead_of_deleting(tmp_path: Path) -> None:
     """Reset returns the entry count, starts fresh, and keeps the old conversation."""
     s = ConversationStore(tmp_path)
-    s.commit_exchange("/w", _user("a"), {}, _model("A"), {})
+    s.commit("/w", [("user", _user("a"), {}), ("model", _model("A"), {})])
     assert s.reset("/w") == 2
     assert s.history("/w") == []
-    assert s.archived_count("/w") == 1
+    archived = "SELECT COUNT(*) FROM conversations WHERE workspace = '/w' AND archived IS NOT NULL"
+    assert s._db.execute(archived).fetchone() == (1,)  # pyright: ignore[reportPrivateUsage]
     assert s.reset("/w") == 0
-    assert s.commit_exchange("/w", _user("b"), {}, _model("B"), {}) == 1
+    assert s.commit("/w", [("user", _user("b"), {}), ("model", _model("B"), {})]) == 1
 
 
 def test_two_connections_see_each_others_turns(tmp_path: Path) -> None:
     """Two stores on one folder (two daemons) continue one conversation, incl. resets."""
     a, b = ConversationStore(tmp_path), ConversationStore(tmp_path)
-    a.commit_exchange("/w", _user("1"), {}, _model("1"), {})
+    a.commit("/w", [("user", _user("1"), {}), ("model", _model("1"), {})])
     assert len(b.history("/w")) == 2
-    b.commit_exchange("/w", _user("2"), {}, _model("2"), {})
+    b.commit("/w", [("user", _user("2"), {}), ("model", _model("2"), {})])
     assert [e.content for e in a.history("/w")][-1] == _model("2")
     b.reset("/w")
     assert a.history("/w") == []
@@ -71,7 +72,7 @@ def test_concurrent_commits_keep_pairs(tmp_path: Path) -> None:
 
     def work(s: ConversationStore, n: int) -> None:
         for i in range(25):
-            s.commit_exchange("/w", _user(f"{n}-{i}"), {}, _model(f"{n}-{i}"), {})
+            s.commit("/w", [("user", _user(f"{n}-{i}"), {}), ("model", _model(f"{n}-{i}"), {})])
 
     threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(stores)]
     for t in threads:
@@ -89,7 +90,7 @@ def test_files_are_private(tmp_path: Path) -> None:
     """The folder is 0700 and the database 0600."""
     d = tmp_path / "store"
     s = ConversationStore(d)
-    s.commit_exchange("/w", _user("a"), {}, _model("A"), {})
+    s.commit("/w", [("user", _user("a"), {}), ("model", _model("A"), {})])
     assert stat.S_IMODE(d.stat().st_mode) == 0o700
     assert stat.S_IMODE(s.path.stat().st_mode) == 0o600
     with sqlite3.connect(s.path) as db:

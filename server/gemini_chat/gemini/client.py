@@ -11,7 +11,6 @@ import json
 import math
 import platform
 import random
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -47,9 +46,9 @@ from gemini_chat.gemini.wire import (
     Model,
     dump,
 )
+from gemini_chat.gemini.wire import model_id as wire_model_id
 
 _API = "v1beta"
-_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@-]*")
 _PAGE_SIZE = 1000
 _MAX_PAGES = 100
 _NO_KEY = "No Gemini API key: set GEMINI_API_KEY or the gemini.apiKey setting"
@@ -169,11 +168,17 @@ class GeminiClient:
         """
         return self._stream(model, request, opts, on_retry)
 
-    async def count_tokens(self, model: str, contents: list[Content], opts: CallOptions) -> int:
-        """The number of tokens ``contents`` make for ``model``."""
+    async def count_tokens(
+        self, model: str, request: list[Content] | Mapping[str, object], opts: CallOptions
+    ) -> int:
+        """The number of tokens of ``request`` for ``model``: bare contents, or a whole
+        GenerateContentRequest in wire JSON (system instruction and tools counted too)."""
         model_id = _model_id(model)
         url = self._url(opts, f"models/{model_id}:countTokens")
-        body = dump(CountTokensRequest(contents=contents))
+        if isinstance(request, list):
+            body: Mapping[str, object] = dump(CountTokensRequest(contents=request))
+        else:
+            body = {"generateContentRequest": request}
 
         async def once() -> CountTokensResponse:
             return parse_body(
@@ -425,13 +430,13 @@ class GeminiClient:
 
 def _model_id(model: str) -> str:
     """The bare model id; ids that could change the URL's meaning are refused."""
-    model_id = model.removeprefix("models/")
-    if not _MODEL_ID.fullmatch(model_id) or ".." in model_id:
+    try:
+        return wire_model_id(model)
+    except ValueError:
         raise BadRequestError(
             f"{model!r} is not a valid model id; use one such as gemini-2.5-flash "
             "(see gemini/models)."
-        )
-    return model_id
+        ) from None
 
 
 def _status_error(response: httpx.Response, body: bytes, model: str | None) -> GeminiError:

@@ -56,9 +56,9 @@ class GeminiError(Exception):
             self.message = self.message.replace(secret, "[redacted]")
             self.args = (self.message,)
 
-    def to_data(self) -> dict[str, str | int | float]:
+    def to_data(self) -> dict[str, object]:
         """PROTOCOL.md's ``data`` of a -32803 RequestFailed error."""
-        data: dict[str, str | int | float] = {"reason": self.reason}
+        data: dict[str, object] = {"reason": self.reason}
         if self.http_status is not None:
             data["httpStatus"] = self.http_status
         if self.status is not None:
@@ -95,6 +95,13 @@ class BlockedError(GeminiError):
     categories: tuple[str, ...] = ()
     """The harm categories Gemini flagged (HARM_CATEGORY_...), when it said."""
 
+    def to_data(self) -> dict[str, object]:
+        """The common data, plus the flagged `categories` when Gemini named any."""
+        data = super().to_data()
+        if self.categories:
+            data["categories"] = list(self.categories)
+        return data
+
 
 class ModelNotFoundError(GeminiError):
     """404: no such model (or no such endpoint)."""
@@ -124,6 +131,27 @@ class NetworkError(GeminiError):
     """The connection failed, or a reply stream ended before Gemini finished."""
 
     reason: ClassVar[str] = "network"
+
+
+class StorageError(GeminiError):
+    """The conversation store could not be read or written (read-only, full, corrupt).
+
+    Not Gemini's failure, but a turn's: it is answered like the others (-32803), and a reply
+    that finished but could not be kept travels in ``text`` so the client can still show it.
+    """
+
+    reason: ClassVar[str] = "storage"
+
+    def __init__(self, message: str, *, text: str | None = None) -> None:
+        super().__init__(message)
+        self.text = text
+
+    def to_data(self) -> dict[str, object]:
+        """The common data, plus the unsaved reply's ``text`` when there is one."""
+        data = super().to_data()
+        if self.text is not None:
+            data["text"] = self.text
+        return data
 
 
 def redact(text: str) -> str:

@@ -8,13 +8,32 @@ ways: they keep unknown fields too, because history sends model parts back exact
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 from pydantic.alias_generators import to_camel
 
 JsonObject = dict[str, JsonValue]
 """A JSON object kept as is (schemas, function arguments, metadata we do not model)."""
+
+_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}")
+
+
+def model_id(name: str) -> str:
+    """The bare model id of a model name (`models/gemini-2.5-flash` -> `gemini-2.5-flash`).
+
+    Refuses (ValueError) ids that could change a URL's meaning: the one rule for settings,
+    params and the client.
+    """
+    bare = name.removeprefix("models/")
+    if not _MODEL_ID.fullmatch(bare) or ".." in bare:
+        raise ValueError(f"{name!r} is not a model id such as gemini-2.5-flash")
+    return bare
+
+
+ModelId = Annotated[str, AfterValidator(model_id)]
+"""A model name, validated and made bare."""
 
 HarmCategory = Literal[
     "HARM_CATEGORY_UNSPECIFIED",
@@ -38,7 +57,11 @@ HarmBlockThreshold = Literal[
     "BLOCK_NONE",
     "OFF",
 ]
-ThinkingLevel = Literal["THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH"]
+ThinkingLevel = Annotated[
+    Literal["THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH"],
+    # The API's docs write "low" and "high"; its enum is upper case.
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+]
 MediaResolution = Literal[
     "MEDIA_RESOLUTION_UNSPECIFIED",
     "MEDIA_RESOLUTION_LOW",

@@ -1,0 +1,79 @@
+"""Files from a folder are untrusted: the one confinement rule and bounded reads of regular files.
+
+Attachments, the context file and every tool read through here. The functions block (they
+open and read files): call them off the event loop, e.g. with `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from .protocol import FieldError
+
+
+class FileRefused(FieldError):
+    """A path outside the folder, not a regular file, too large or unreadable."""
+
+
+def confine(root: Path, path: Path, field: str) -> Path:
+    """`path` with symlinks resolved, refused unless it lies inside the resolved `root`."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise FileRefused(
+            f"{path} is outside the workspace {root}; only files inside it can be read", field
+        )
+    return resolved
+
+
+def read_bounded(path: Path, cap: int, field: str, *, cut: bool = False) -> bytes:
+    """The bytes of a regular file of at most `cap` bytes (with `cut`, its first `cap` bytes).
+
+    Opened without following a last symlink and without blocking (a FIFO or device would
+    otherwise hang the read or never end); the size is checked on the open file, and the read
+    stops after `cap + 1` bytes in case the file grew since.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(f"{path.name} is not a regular file", field)
+        if st.st_size > cap and not cut:
+            raise FileRefused(f"{path.name} is larger than {_size(cap)}", field)
+        data = _read_upto(f, cap if cut else cap + 1)
+    if len(data) > cap:
+        raise FileRefused(f"{path.name} is larger than {_size(cap)}", field)
+    return data
+
+
+def read_confined(root: Path, path: Path, cap: int, field: str) -> tuple[Path, bytes]:
+    """Confine `path` to `root`, then read it bounded: the one rule for everything read."""
+    resolved = confine(root, path, field)
+    return resolved, read_bounded(resolved, cap, field)
+
+
+def is_binary(data: bytes) -> bool:
+    """Whether data looks binary (a NUL byte in its first 8 kB), as git decides."""
+    return b"\0" in data[:8192]
+
+
+def _read_upto(f: BinaryIO, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = f.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n // 1000} kB"

@@ -1,0 +1,111 @@
+"""One turn's inputs, read once: the request, its context (settings, store, model), its events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .attachments import Prepared
+from .gemini.client import CallOptions, RetryNotice
+from .protocol import Json
+from .settings import Settings
+from .store import ConversationStore
+from .workspaces import Workspace
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One user message, ready to send."""
+
+    ws: Workspace
+    message: str
+    prepared: Prepared = field(default_factory=Prepared)
+    model: str | None = None
+    generation_config: Json | None = None
+
+
+class TurnEvents:
+    """What a turn tells its client as it goes; the defaults tell nothing.
+
+    `streaming` chooses `streamGenerateContent`; the pieces then arrive through `progress`.
+    """
+
+    streaming: bool = False
+
+    async def begin(self, model: str) -> None:
+        """The turn starts, with this model."""
+
+    async def progress(self, value: Json) -> None:
+        """A `$/progress` value: {"text"}, {"thought"}, {"tool"}, {"compacted"}, {"image"}, ..."""
+
+    async def retry(self, notice: RetryNotice) -> None:
+        """The turn waits before retrying an upstream call."""
+
+
+class Redactor:
+    """Masks known secret formats in what goes upstream and remembers what it masked."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.found: list[Json] = []
+
+    def text(self, text: str, where: str) -> str:
+        """`text` with secrets replaced by `[REDACTED:<kind>]`."""
+        if not self.enabled or not text:
+            return text
+        from .redaction import redact_secrets
+
+        masked, kinds = redact_secrets(text)
+        self.found.extend({"kind": kind, "where": where} for kind in kinds)
+        return masked
+
+    def parts(self, parts: list[Json], sources: list[str]) -> list[Json]:
+        """Text parts masked (inline data is left alone), each named by its source."""
+        out: list[Json] = []
+        for part, where in zip(parts, sources, strict=True):
+            text = part.get("text")
+            out.append({**part, "text": self.text(text, where)} if isinstance(text, str) else part)
+        return out
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Everything a turn reads once before it starts: a settings change applies to the next."""
+
+    ws: Workspace
+    settings: Settings
+    store: ConversationStore
+    model: str
+    opts: CallOptions
+    fields: Json
+    """The request's fields but `contents` (system instruction, config, safety, tools)."""
+    redactor: Redactor
+    context_file: Path | None = None
+
+
+def call_options(s: Settings) -> CallOptions:
+    """The Gemini client's per-call options from the turn's settings."""
+    return CallOptions(
+        api_key=s.key,
+        base_url=s.base_url,
+        timeout=s.request_timeout,
+        max_retries=s.max_retries,
+        max_retry_delay=s.max_retry_delay,
+        stream_idle_timeout=s.stream_idle_timeout,
+    )
+
+
+def dumps(value: Json) -> str:
+    """Compact JSON text, as stored and sent."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(fields: Json, contents: list[str]) -> bytes:
+    """A request body: the contents' JSON texts spliced in, then the other fields.
+
+    `fields` must not hold "contents" (JSON's last duplicate key would win).
+    """
+    rest = dumps(fields)
+    tail = "," + rest[1:] if fields else "}"
+    return f'{{"contents":[{",".join(contents)}]{tail}'.encode()
