@@ -339,12 +339,6 @@ class GenerateContentResponse(ResponseModel):
         parts = candidate.parts() if candidate is not None else []
         return "".join(p.text for p in parts if p.text is not None and not p.is_thought())
 
-    def thought_text(self) -> str:
-        """The thought-summary text of the first candidate, joined."""
-        candidate = self.first_candidate()
-        parts = candidate.parts() if candidate is not None else []
-        return "".join(p.text for p in parts if p.text is not None and p.is_thought())
-
     def finish_reason(self) -> str | None:
         """The first candidate's finishReason, None while a stream is still going."""
         candidate = self.first_candidate()
