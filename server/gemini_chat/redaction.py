@@ -134,7 +134,8 @@ def _spans(data: bytes) -> list[tuple[int, int, str]]:
 
 
 def _token_kind(password: bytes) -> str:
-    """A token used as a password (`https://x:ghp_...@github.com`) is reported as what it is."""
+    """A token used as the password of a URL (a GitHub token in a clone URL) is reported as
+    what it is."""
     for m in _pattern().finditer(password):
         group = m.lastindex
         if group is not None and m.span(group) == (0, len(password)):
