@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import threading
 from pathlib import Path
 
@@ -56,8 +58,7 @@ def setup(verbosity: int = 0, log_file: Path | None = None) -> None:
     root.setLevel(level)
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        handlers.append(logging.FileHandler(private_file(log_file), encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         add_redaction(handler)
@@ -69,6 +70,19 @@ def setup(verbosity: int = 0, log_file: Path | None = None) -> None:
     logging.getLogger("pygls.protocol.json_rpc").setLevel(
         logging.DEBUG if verbosity > 1 else logging.CRITICAL
     )
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` (and its folder) for the user alone (0600), whatever the umask; an
+    existing regular file is narrowed to 0600 too. A log holds what was asked and answered."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # not /dev/stderr or a pipe
+            os.chmod(path, 0o600)
+    finally:
+        os.close(fd)
+    return path
 
 
 def add_redaction(handler: logging.Handler) -> None:
