@@ -51,6 +51,7 @@ class ChatService:
     async def chat(self, turn: Turn, events: TurnEvents) -> Json:
         """Send a turn with the whole history; commit its contents only once the reply finished."""
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
+        ctx.store.check_writable()
         await events.begin(ctx.model)
         user, meta = _user_content(turn, ctx.redactor)
         if ctx.redactor.found:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Generator
 from contextlib import contextmanager, suppress
@@ -72,8 +74,25 @@ def _dumps(value: Json) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _cause(exc: sqlite3.Error) -> str:
+def _cause(exc: sqlite3.Error | OSError) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
     return str(exc) or type(exc).__name__
+
+
+def _empty() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    db.executescript(SCHEMA)
+    return db
+
+
+def _private_copy(path: Path) -> Path:
+    """A copy of a database and its write-ahead log in a private temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="gemini-chat-store-"))
+    for suffix in ("", "-wal"):
+        source = Path(f"{path}{suffix}")
+        shutil.copyfile(source, folder / f"{path.name}{suffix}")
+    return folder / path.name
 
 
 def _now() -> str:
@@ -88,8 +107,11 @@ class ConversationStore:
         self.path = data_dir / "conversations.sqlite3"
         self.read_only: str | None = None
         """Why the store cannot be written (opened read-only), else None."""
+        self.unreadable: str | None = None
+        """Why the store cannot be read either (a corrupt or foreign file), else None."""
         self._lock = threading.Lock()
         self._cache: dict[str, _Cached] = {}
+        self._copy: Path | None = None
         try:
             self._db = self._open()
         except sqlite3.Error as exc:  # a folder we may not write: read what is there
@@ -107,10 +129,14 @@ class ConversationStore:
             db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            db.executescript(SCHEMA)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA busy_timeout=30000")
+                db.executescript(SCHEMA)
+            except sqlite3.Error:
+                db.close()
+                raise
         finally:
             os.umask(old_umask)
         for suffix in ("", "-wal", "-shm"):
@@ -120,19 +146,46 @@ class ConversationStore:
         return db
 
     def _open_read_only(self) -> sqlite3.Connection:
-        """The store as it is on disk (a WAL file on read-only storage opens only as
-        immutable), or an empty one when there is none."""
-        if self.path.is_file():
-            try:
+        """The store as it is on disk, or an empty one when there is none; a file that is not
+        our store reads as an error, never as an empty history.
+
+        Read-only storage cannot take SQLite's shared-memory file, and a WAL-mode database opens
+        there only as `immutable`, which ignores the write-ahead log (the newest turns, when the
+        last daemon did not close cleanly): a private copy with its log is read instead.
+        """
+        if not self.path.exists():
+            return _empty()
+        try:
+            wal = Path(f"{self.path}-wal")
+            if wal.exists() and wal.stat().st_size:
+                self._copy = _private_copy(self.path)
+                db = sqlite3.connect(self._copy, check_same_thread=False)
+            else:
                 uri = f"{self.path.as_uri()}?immutable=1"
-                db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-                db.execute("SELECT 1 FROM conversations LIMIT 1")
-                return db
+                db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            db.isolation_level = None
+            db.execute("SELECT id, workspace FROM conversations LIMIT 1")
+            db.execute("SELECT seq, turn, role, content, meta FROM entries LIMIT 1")
+            return db
+        except (sqlite3.Error, OSError) as exc:
+            self.unreadable = self.read_only = _cause(exc)
+        return _empty()
+
+    @contextmanager
+    def _reading(self) -> Generator[None]:
+        """A read; a store that cannot be read says where and why."""
+        with self._lock:
+            if self.unreadable is not None:
+                raise self._error(self.unreadable, reading=True)
+            try:
+                yield
             except sqlite3.Error as exc:
-                self.read_only = _cause(exc)
-        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        db.executescript(SCHEMA)
-        return db
+                raise self._error(_cause(exc), reading=True) from None
+
+    def check_writable(self) -> None:
+        """Raise StorageError now when nothing could be saved (before a turn is paid for)."""
+        if self.read_only is not None:
+            raise self._error(self.read_only)
 
     @contextmanager
     def _writing(self) -> Generator[None]:
@@ -154,16 +207,23 @@ class ConversationStore:
                     raise self._error(_cause(exc)) from None
                 raise
 
-    def _error(self, cause: str) -> StorageError:
+    def _error(self, cause: str, *, reading: bool = False) -> StorageError:
+        if reading:
+            return StorageError(
+                f"Cannot read the conversation store {self.path}: {cause}. Move the file "
+                "away (it is not a gemini-chat store) or choose another dataDir setting."
+            )
         return StorageError(
             f"Cannot save to the conversation store {self.path}: {cause}. "
             "Free some disk space or make the data folder writable (the dataDir setting)."
         )
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (and drop a read-only store's private copy)."""
         with self._lock:
             self._db.close()
+        if self._copy is not None:
+            shutil.rmtree(self._copy.parent, ignore_errors=True)
 
     def _active_id(self, workspace: str) -> int | None:
         row = self._db.execute(
@@ -173,7 +233,7 @@ class ConversationStore:
 
     def history(self, workspace: str) -> list[Entry]:
         """The active conversation's entries, oldest first (read fresh, cached incrementally)."""
-        with self._lock:
+        with self._reading():
             conv = self._active_id(workspace)
             if conv is None:
                 self._cache.pop(workspace, None)
@@ -255,7 +315,7 @@ class ConversationStore:
 
     def model(self, workspace: str) -> str | None:
         """The model chosen for a workspace, if any."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT model FROM workspace_models WHERE workspace = ?", (workspace,)
             ).fetchone()

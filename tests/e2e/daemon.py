@@ -129,10 +129,13 @@ async def start_daemon(
     init_options: object = None,
     args: Iterable[str] = (),
     cwd: Path | None = None,
+    wrapper: Iterable[str] = (),
 ) -> Daemon:
-    """Start gemini-chat-server and initialize it with the given workspace folders."""
+    """Start gemini-chat-server (under `wrapper`, a command prefix, when given) and initialize
+    it with the given workspace folders."""
     client = make_client()
-    await client.start_io(SERVER, *args, env=env, cwd=str(cwd or os.getcwd()))
+    cmd = [*wrapper, SERVER, *args]
+    await client.start_io(cmd[0], *cmd[1:], env=env, cwd=str(cwd or os.getcwd()))
     uris = [p.as_uri() for p in folders]
     await client.initialize_session(
         types.InitializeParams(
