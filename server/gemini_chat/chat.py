@@ -13,15 +13,16 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
-from . import compaction, exchange, transcript
+from . import compaction, exchange, redaction, transcript
 from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import GeminiClient
 from .gemini.errors import BadRequestError, GeminiError, StorageError
 from .protocol import FieldError, Json
+from .redaction import Redactions
 from .settings import Settings
 from .store import ConversationStore, Entry
-from .turn import Redactor, Turn, TurnContext, TurnEvents, call_options, dumps
+from .turn import Turn, TurnContext, TurnEvents, call_options, dumps
 from .workspaces import Workspace
 
 MODELS_TTL = 300.0
@@ -53,9 +54,9 @@ class ChatService:
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
         ctx.store.check_writable()
         await events.begin(ctx.model)
-        user, meta = _user_content(turn, ctx.redactor)
-        if ctx.redactor.found:
-            await events.progress({"redacted": ctx.redactor.found})
+        user, meta = _user_content(turn, ctx.redactions)
+        if ctx.redactions.found:
+            await events.progress({"redacted": ctx.redactions.found})
         async with self._locks.setdefault(turn.ws.key, asyncio.Lock()):
             # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread
             # hop per call costs more than the call.
@@ -75,8 +76,8 @@ class ChatService:
         result: Json = {"workspace": turn.ws.uri, "turn": number, **ex.reply_fields(ctx.model)}
         if compacted:
             result["compacted"] = {"turns": compacted}
-        if ctx.redactor.found:
-            result["redacted"] = ctx.redactor.found
+        if ctx.redactions.found:
+            result["redacted"] = ctx.redactions.found
         return result
 
     async def turn_context(
@@ -86,10 +87,10 @@ class ChatService:
         settings = self._settings()
         store = self._store()
         name = model or store.model(ws.key) or settings.model
-        redactor = Redactor(settings.redact_secrets)
+        redactions = Redactions(settings.redact_secrets)
         context = await asyncio.to_thread(self.context.read, ws.root, settings.context_file)
         if context is not None:
-            context = (context[0], redactor.text(context[1], "contextFile"))
+            context = (context[0], redactions.mask(context[1], redaction.CONTEXT_FILE))
         system = system_text(settings.system_instruction, context)
         fields: Json = {}
         if system.strip():
@@ -106,7 +107,7 @@ class ChatService:
             model=name,
             opts=call_options(settings),
             fields=fields,
-            redactor=redactor,
+            redactions=redactions,
             context_file=context[0] if context else None,
         )
 
@@ -179,7 +180,7 @@ class ChatService:
         ctx = await self.turn_context(turn.ws, turn.model, None)
         history = await asyncio.to_thread(ctx.store.history, turn.ws.key)
         contents: list[object] = [e.content for e in history]
-        user, _ = _user_content(turn, ctx.redactor)
+        user, _ = _user_content(turn, ctx.redactions)
         if user["parts"]:
             contents.append(user)
         total = 0
@@ -190,10 +191,10 @@ class ChatService:
         return {"totalTokens": total, "inputTokenLimit": info.input_token_limit, "model": ctx.model}
 
 
-def _user_content(turn: Turn, redactor: Redactor) -> tuple[Json, Json]:
+def _user_content(turn: Turn, redactions: Redactions) -> tuple[Json, Json]:
     """The user content sent upstream and what history shows of it, secrets masked in both."""
-    parts = redactor.parts(turn.prepared.parts, turn.prepared.sources)
-    message = redactor.text(turn.message, "message")
+    parts = redaction.mask_parts(redactions, turn.prepared.parts, turn.prepared.sources)
+    message = redactions.mask(turn.message, redaction.MESSAGE)
     if message.strip():
         parts.append({"text": message})
     return {"role": "user", "parts": parts}, {"text": message, "attachments": turn.prepared.shown}

@@ -10,13 +10,14 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TypeAlias, cast
 
-from . import tools
+from . import redaction, tools
 from .gemini import wire
 from .gemini.client import GeminiClient
 from .gemini.errors import UpstreamUnavailableError, blocked_error
 from .images import save_image
 from .protocol import Json
-from .turn import Redactor, TurnContext, TurnEvents, dumps, encode
+from .redaction import Redactions
+from .turn import TurnContext, TurnEvents, dumps, encode
 
 Staged: TypeAlias = list[tuple[str, Json, Json]]
 """Contents to commit as (role, content, what clients are shown of it)."""
@@ -204,7 +205,7 @@ async def _run_tools(
         else:
             result = await asyncio.to_thread(tools.run, ctx.ws, name, args)
         call = cast(Json, part["functionCall"])
-        response: Json = {"name": name, "response": _masked(result.response, name, ctx.redactor)}
+        response: Json = {"name": name, "response": _masked(result.response, name, ctx.redactions)}
         if call.get("id"):
             response["id"] = call["id"]
         answers.append({"functionResponse": response})
@@ -214,10 +215,10 @@ async def _run_tools(
     return answers
 
 
-def _masked(response: Json, name: str, redactor: Redactor) -> Json:
+def _masked(response: Json, name: str, redactions: Redactions) -> Json:
     """A tool's answer with secrets in its text fields masked."""
-    where = f"tool:{name}"
-    return {k: redactor.text(v, where) if isinstance(v, str) else v for k, v in response.items()}
+    where = redaction.tool(name)
+    return {k: redactions.mask(v, where) if isinstance(v, str) else v for k, v in response.items()}
 
 
 async def _keep_images(ex: Exchange, ctx: TurnContext, events: TurnEvents) -> None:

@@ -211,12 +211,17 @@ def tool(name: str) -> str:
 
 @dataclass
 class Redactions:
-    """The secrets masked across the parts of one turn: the protocol's `redacted` list."""
+    """The secrets masked across the parts of one turn: the protocol's `redacted` list.
 
+    With `enabled` false (the `redactSecrets` setting off) text passes unchanged."""
+
+    enabled: bool = True
     found: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
 
     def mask(self, text: str, where: str) -> str:
         """`text` masked; each kind found there is listed once for `where`."""
+        if not self.enabled:
+            return text
         masked, kinds = redact_secrets(text)
         for kind in dict.fromkeys(kinds):
             entry = {"kind": kind, "where": where}
@@ -236,3 +241,16 @@ def looks_random(value: str) -> bool:
         any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
         for run in _RUN.findall(value)
     )
+
+
+def mask_parts(
+    redactions: Redactions, parts: list[dict[str, object]], sources: list[str]
+) -> list[dict[str, object]]:
+    """Text parts masked (inline data is left alone), each named by its source."""
+    out: list[dict[str, object]] = []
+    for part, where in zip(parts, sources, strict=True):
+        text = part.get("text")
+        out.append(
+            {**part, "text": redactions.mask(text, where)} if isinstance(text, str) else part
+        )
+    return out

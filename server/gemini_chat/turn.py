@@ -9,6 +9,7 @@ from pathlib import Path
 from .attachments import Prepared
 from .gemini.client import CallOptions, RetryNotice
 from .protocol import Json
+from .redaction import Redactions
 from .settings import Settings
 from .store import ConversationStore
 from .workspaces import Workspace
@@ -43,32 +44,6 @@ class TurnEvents:
         """The turn waits before retrying an upstream call."""
 
 
-class Redactor:
-    """Masks known secret formats in what goes upstream and remembers what it masked."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.found: list[Json] = []
-
-    def text(self, text: str, where: str) -> str:
-        """`text` with secrets replaced by `[REDACTED:<kind>]`."""
-        if not self.enabled or not text:
-            return text
-        from .redaction import redact_secrets
-
-        masked, kinds = redact_secrets(text)
-        self.found.extend({"kind": kind, "where": where} for kind in kinds)
-        return masked
-
-    def parts(self, parts: list[Json], sources: list[str]) -> list[Json]:
-        """Text parts masked (inline data is left alone), each named by its source."""
-        out: list[Json] = []
-        for part, where in zip(parts, sources, strict=True):
-            text = part.get("text")
-            out.append({**part, "text": self.text(text, where)} if isinstance(text, str) else part)
-        return out
-
-
 @dataclass(frozen=True)
 class TurnContext:
     """Everything a turn reads once before it starts: a settings change applies to the next."""
@@ -80,7 +55,7 @@ class TurnContext:
     opts: CallOptions
     fields: Json
     """The request's fields but `contents` (system instruction, config, safety, tools)."""
-    redactor: Redactor
+    redactions: Redactions
     context_file: Path | None = None
 
 
