@@ -51,9 +51,16 @@ def main(argv: list[str] | None = None) -> None:
         server.start_tcp(host or "127.0.0.1", int(port))
         return
     log.info("gemini-chat-server %s on stdio (pid %d)", __version__, os.getpid())
-    code = serve_stdio(server, sys.stdin.buffer, frames)
-    logging.shutdown()
-    os._exit(code)
+    code = 1
+    try:
+        code = serve_stdio(server, sys.stdin.buffer, frames)
+    except Exception:
+        log.exception("The daemon failed")
+    finally:
+        # Never a normal interpreter exit: the stdin reader thread may hold stdin's lock, and
+        # finalising then aborts the process (SIGABRT) instead of exiting with `code`.
+        logging.shutdown()
+        os._exit(code)
 
 
 def _log_to_client(server: GeminiChatServer) -> None:
