@@ -1,70 +1,75 @@
 /** The chat's host side: one conversation view-model per window, driven by the webview and commands. */
 
-import * as path from "node:path";
 import * as vscode from "vscode";
-import { describeError, type ErrorAction, type GeminiApi } from "./api";
+import { describeError, type GeminiApi } from "./api";
 import type { DaemonClient } from "./client";
+import { type ErrorActionHandlers, runErrorAction, shownError } from "./errors";
 import { FolderInfo } from "./folderInfo";
-import type { Entry, HeaderState, HostMessage, ModelChoice, ViewMessage, ViewState } from "./messages";
-import type { Attachment, ChatDelta, ChatParams, ChatResult, ImageRef } from "./protocol";
+import { FolderFollower } from "./folders";
+import type { HeaderState, HostMessage, ViewMessage, ViewState } from "./messages";
+import { ModelPicker } from "./models";
+import type { ChatParams, ChatResult } from "./protocol";
+import { type PendingAttachment, Selections } from "./selection";
 import { readSettings, turnGenerationConfig } from "./settings";
-import { historyEntries, ImageCache } from "./transcript";
+import { ReplyStatus } from "./status";
+import { Transcript, type Turn } from "./transcript";
 
-export type ChatStatus = "idle" | "thinking" | "rateLimited";
-
-interface PendingAttachment {
-  label: string;
-  attachment: Attachment;
-}
-
-let entryCounter = 0;
-
-function newId(prefix: string): string {
-  entryCounter += 1;
-  return `${prefix}${entryCounter}`;
-}
-
-/** The daemon's blocked message names its own setting; in VS Code the setting is ours. */
-function vscodeWording(message: string): string {
-  return message.replace(/\bgemini\.safetySettings\b/g, "geminiChat.safetySettings");
-}
-
-/** Drives one conversation: history, sending with streaming, stop, attachments, model, folder. */
+/** Drives one conversation: sending with streaming, stop, new chat; the parts keep the rest. */
 export class ChatController implements vscode.Disposable {
-  private entries: Entry[] = [];
-  private attachments: PendingAttachment[] = [];
-  private models: ModelChoice[] = [];
-  private readonly info = new FolderInfo(() => this.workspaceUri());
-  private readonly images = new ImageCache();
-  private folder: vscode.WorkspaceFolder | undefined;
-  private pinned = false;
+  private readonly transcript: Transcript;
+  private readonly info: FolderInfo;
+  /** Which folder's conversation is shown. */
+  readonly folders: FolderFollower;
+  /** The models on offer and the shown folder's choice. */
+  readonly models: ModelPicker;
+  private readonly selections = new Selections();
+  private readonly actions: ErrorActionHandlers;
   private cancel: vscode.CancellationTokenSource | undefined;
   private lastSent: { text: string; attachments: PendingAttachment[] } | undefined;
-  private lastEditor: vscode.TextEditor | undefined;
-  private currentStatus: ChatStatus = "idle";
   private poster: ((m: HostMessage) => void) | undefined;
-  private readonly statusEmitter = new vscode.EventEmitter<ChatStatus>();
   private readonly disposables: vscode.Disposable[] = [];
-  /** Fires when a reply starts, ends or is rate limited. */
-  readonly onDidChangeStatus = this.statusEmitter.event;
+  /** Whether a reply is being written or rate limited. */
+  readonly status = new ReplyStatus();
   /** Fires when the model of the shown folder changes (picked here, elsewhere, or the setting). */
-  readonly onDidChangeModel = this.info.onDidChangeModel;
+  readonly onDidChangeModel: vscode.Event<string | undefined>;
 
   constructor(private readonly daemon: DaemonClient) {
-    this.folder = this.folderOf(vscode.window.activeTextEditor);
-    this.lastEditor = vscode.window.activeTextEditor;
+    this.transcript = new Transcript({ post: (m) => this.post(m), redraw: () => this.postSnapshot() });
+    this.folders = new FolderFollower(
+      {
+        switched: async () => {
+          this.transcript.clear();
+          this.info.clear();
+          await this.refresh();
+        },
+        replaced: () => void this.refresh(),
+        listChanged: () => this.postSnapshot(),
+      },
+      () => this.busy,
+    );
+    this.info = new FolderInfo(() => this.folders.uri());
+    this.onDidChangeModel = this.info.onDidChangeModel;
+    this.models = new ModelPicker(daemon, this.folders, this.info, async (api) => {
+      this.postHeader();
+      if (api !== undefined) await this.refreshHeader(api);
+    });
+    this.actions = {
+      selectModel: () => this.models.pick(),
+      retry: async () => {
+        if (this.lastSent !== undefined) await this.send(this.lastSent.text, this.lastSent.attachments);
+      },
+      showLog: () => this.daemon.output.show(true),
+    };
     this.disposables.push(
-      vscode.window.onDidChangeActiveTextEditor((editor) => this.followEditor(editor)),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.onFoldersChanged()),
+      this.folders,
+      this.selections,
+      this.info,
+      this.status,
       daemon.onDidChangeState((state) => {
         if (state === "running") void this.refresh();
         else this.postSnapshot();
       }),
     );
-  }
-
-  get status(): ChatStatus {
-    return this.currentStatus;
   }
 
   get busy(): boolean {
@@ -93,13 +98,13 @@ export class ChatController implements vscode.Disposable {
         await this.newChat();
         break;
       case "selectModel":
-        await this.chooseModel(message.model);
+        await this.models.choose(message.model);
         break;
       case "switchWorkspace":
-        await this.pickWorkspace();
+        await this.folders.pick();
         break;
       case "removeAttachment":
-        this.attachments.splice(message.index, 1);
+        this.selections.remove(message.index);
         this.postSnapshot();
         break;
       case "copy":
@@ -107,13 +112,16 @@ export class ChatController implements vscode.Disposable {
         void vscode.window.setStatusBarMessage("Copied to clipboard", 2000);
         break;
       case "insert":
-        await this.insertAtCursor(message.text);
+        await this.selections.insertAtCursor(message.text);
         break;
       case "openFile":
-        await this.openContextFile(message.path);
+        // Only what the daemon reported: the webview does not get to open arbitrary files.
+        if (this.info.isContextFile(message.path)) {
+          await vscode.window.showTextDocument(vscode.Uri.file(message.path), { preview: true });
+        }
         break;
       case "action":
-        await this.runAction(message.action);
+        await runErrorAction(message.action, this.actions);
         break;
     }
   }
@@ -125,37 +133,39 @@ export class ChatController implements vscode.Disposable {
       this.postSnapshot();
       return;
     }
-    await Promise.all([this.loadHistory(api), this.loadModels(api), this.info.loadContextFiles(api)]);
+    await Promise.all([this.loadHistory(api), this.models.load(api), this.info.loadContextFiles(api)]);
     this.postSnapshot();
     await this.info.loadContextUse(api);
     this.postHeader();
   }
 
-  /** Send a message (with the pending attachments) and stream the reply. */
-  async send(text: string, attachments = this.attachments): Promise<void> {
+  /** Send a message with the pending attachments (a retry: with its own) and stream the reply. */
+  async send(text: string, again?: PendingAttachment[]): Promise<void> {
     if (this.busy) return;
-    this.attachments = [];
+    const pending = this.selections.take();
+    const attachments = again ?? pending;
     this.lastSent = { text, attachments };
-    const user: Entry = { id: newId("u"), role: "user", text };
-    if (attachments.length > 0) user.attachments = attachments.map((a) => a.label);
-    const reply: Entry = { id: newId("m"), role: "model", text: "", streaming: true };
-    this.entries.push(user, reply);
+    const turn = this.transcript.begin(
+      text,
+      attachments.map((a) => a.label),
+    );
     this.cancel = new vscode.CancellationTokenSource();
-    this.setStatus("thinking");
+    this.status.set("thinking");
     this.postSnapshot();
     let api: GeminiApi | undefined;
     try {
-      api = await this.daemon.ready();
-      if (api === undefined) throw new Error(this.daemon.error ?? "The Gemini chat server is not running.");
-      const params = { message: text, attachments: attachments.map((a) => a.attachment) };
-      const result = await this.chat(api, user, reply, params, this.cancel.token);
-      await this.finishReply(user, reply, result);
+      api = await this.daemon.require();
+      const message = { message: text, attachments: attachments.map((a) => a.attachment) };
+      const result = await this.chat(api, turn, message, this.cancel.token);
+      await this.transcript.finish(turn, result);
+      // Another editor may have picked the model for this folder since: this turn says which it is.
+      if (result !== null) this.info.setModel(result.model);
     } catch (err) {
-      this.failReply(reply, err);
+      this.failTurn(turn, err);
     } finally {
       this.cancel?.dispose();
       this.cancel = undefined;
-      if (this.currentStatus === "thinking") this.setStatus("idle");
+      if (this.status.value === "thinking") this.status.set("idle");
       this.post({ type: "busy", busy: false });
     }
     if (api !== undefined) await this.refreshHeader(api);
@@ -170,9 +180,8 @@ export class ChatController implements vscode.Disposable {
   async newChat(): Promise<void> {
     this.stop();
     const api = await this.daemon.ready();
-    if (api !== undefined) await api.reset(this.workspaceUri());
-    this.entries = [];
-    this.images.clear();
+    if (api !== undefined) await api.reset(this.folders.uri());
+    this.transcript.clear();
     this.postSnapshot();
     if (api !== undefined) await this.refreshHeader(api);
   }
@@ -183,259 +192,57 @@ export class ChatController implements vscode.Disposable {
       void vscode.window.showInformationMessage("Open a file and select some code to ask about.");
       return;
     }
-    const folder = this.folderOf(editor);
-    if (folder !== undefined && folder.uri.toString() !== this.folder?.uri.toString()) {
-      await this.setFolder(folder, false);
-    }
-    this.attachments.push(selectionAttachment(editor, folder));
+    const folder = await this.folders.showFolderOf(editor);
+    this.selections.attach(editor, folder);
     await vscode.commands.executeCommand("geminiChat.chatView.focus");
     this.postSnapshot();
     this.post({ type: "focusInput" });
   }
 
-  /** Let the user pick the workspace folder whose conversation is shown. */
-  async pickWorkspace(): Promise<void> {
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    if (folders.length < 2) return;
-    const picked = await vscode.window.showWorkspaceFolderPick({
-      placeHolder: "Show the Gemini conversation of which folder?",
-    });
-    if (picked !== undefined) await this.setFolder(picked, true);
-  }
-
-  /** Offer the daemon's models; the choice sticks to this folder (gemini/setModel). */
-  async pickModel(): Promise<void> {
-    const api = await this.daemon.ready();
-    if (api !== undefined && this.models.length === 0) await this.loadModels(api);
-    const current = this.modelName();
-    const items: (vscode.QuickPickItem & { name: string | null })[] = this.models.map((m) => ({
-      label: m.label,
-      description: m.name === current ? `${m.name} (current)` : m.name,
-      name: m.name,
-    }));
-    const setting = readSettings().daemon.model ?? "gemini-2.5-flash";
-    items.push(
-      { label: "", kind: vscode.QuickPickItemKind.Separator, name: null },
-      { label: "$(discard) Use the default", description: `geminiChat.model: ${setting}`, name: null },
-    );
-    const folder = this.folder?.name;
-    const placeHolder = `Gemini model for ${folder === undefined ? "chat" : `the folder ${folder}`}`;
-    const picked = await vscode.window.showQuickPick(items, { placeHolder });
-    if (picked !== undefined) await this.chooseModel(picked.name);
-  }
-
-  /** Make `model` this folder's model in the daemon's store (null: back to the setting). */
-  async chooseModel(model: string | null): Promise<void> {
-    let api: GeminiApi | undefined;
-    try {
-      api = await this.daemon.ready();
-      if (api === undefined) throw new Error(this.daemon.error ?? "The Gemini chat server is not running.");
-      const result = await api.setModel(this.workspaceUri(), model);
-      this.info.setModel(result.model);
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Could not select the model: ${describeError(err).message}`);
-    }
-    // Also after a failure: puts the webview's picker back on the model in use.
-    this.postHeader();
-    if (api !== undefined) await this.refreshHeader(api);
-  }
-
-  /** The model the next turn uses: the folder's choice, else the setting. */
-  modelName(): string {
-    return this.info.model ?? readSettings().daemon.model ?? "gemini-2.5-flash";
-  }
-
-  /** The model setting changed: a folder without its own choice now uses another model. */
-  async onSettingsChanged(): Promise<void> {
-    const api = this.daemon.api;
-    if (api === undefined) {
-      this.postHeader();
-      return;
-    }
-    try {
-      const history = await api.history(this.workspaceUri());
-      if (history.model !== undefined) this.info.setModel(history.model);
-    } catch {
-      // The next refresh reports it; the header keeps what it had.
-    }
-    this.postHeader();
-  }
-
   dispose(): void {
     this.stop();
     for (const d of this.disposables) d.dispose();
-    this.statusEmitter.dispose();
-    this.info.dispose();
   }
 
   private chat(
     api: GeminiApi,
-    user: Entry,
-    reply: Entry,
+    turn: Turn,
     message: Pick<ChatParams, "message" | "attachments">,
     token: vscode.CancellationToken,
   ): Promise<ChatResult | null> {
     const params: Omit<ChatParams, "partialResultToken" | "workDoneToken"> = { ...message };
-    const workspace = this.workspaceUri();
+    const workspace = this.folders.uri();
     if (workspace !== undefined) params.workspace = workspace;
     const generationConfig = turnGenerationConfig(readSettings());
     if (generationConfig !== undefined) params.generationConfig = generationConfig;
     return api.chat(
       params,
       {
-        onDelta: (delta) => this.onDelta(user, reply, delta),
-        onWorkDone: (value) => {
-          // The daemon reports its retry waits ("retrying in 4 s") as work-done progress.
-          if (value.kind === "report" && /retr|rate/i.test(value.message ?? ""))
-            this.setStatus("rateLimited");
-          else if (value.kind === "report" && this.currentStatus === "rateLimited")
-            this.setStatus("thinking");
-        },
+        onDelta: (delta) => this.transcript.delta(turn, delta),
+        onWorkDone: (value) => this.status.progress(value),
       },
       token,
     );
   }
 
-  /** One progress value of the reply: a piece of text or thought, a tool call, an image, compaction. */
-  private onDelta(user: Entry, reply: Entry, delta: ChatDelta): void {
-    if (delta.text !== undefined && delta.text !== "") {
-      reply.text += delta.text;
-      this.post({ type: "delta", id: reply.id, text: delta.text });
-    } else if (delta.thought !== undefined && delta.thought !== "") {
-      reply.thoughts = (reply.thoughts ?? "") + delta.thought;
-      this.post({ type: "thought", id: reply.id, text: delta.thought });
-    } else if (delta.tool !== undefined) {
-      reply.tools = [...(reply.tools ?? []), delta.tool];
-      this.post({ type: "tool", id: reply.id, tool: delta.tool });
-    } else if (delta.image !== undefined) {
-      void this.addImage(reply, delta.image);
-    } else if (delta.compacted !== undefined) {
-      this.markCompacted(user, delta.compacted.turns);
-    }
-  }
-
-  private async addImage(reply: Entry, ref: ImageRef): Promise<void> {
-    const image = await this.images.view(ref);
-    // The final result lists every image: once it is in, a late read adds nothing.
-    if (reply.streaming !== true || reply.images?.some((i) => i.path === image.path) === true) return;
-    reply.images = [...(reply.images ?? []), image];
-    this.post({ type: "image", id: reply.id, image });
-  }
-
-  /** Put the compaction divider just above the message whose turn compacted the conversation. */
-  private markCompacted(user: Entry, turns: number): void {
-    const id = `c${user.id}`;
-    if (this.entries.some((e) => e.id === id)) return;
-    const at = this.entries.indexOf(user);
-    const divider: Entry = { id, role: "compacted", text: "", turns };
-    this.entries.splice(at < 0 ? this.entries.length : at, 0, divider);
-    this.postSnapshot();
-  }
-
-  private async finishReply(user: Entry, reply: Entry, result: ChatResult | null): Promise<void> {
-    // vscode-languageclient answers a cancelled request with null instead of an error.
-    if (result === null) {
-      reply.streaming = false;
-      reply.stopped = true;
-    } else {
-      reply.text = result.text;
-      reply.model = result.model;
-      if (result.usage !== undefined) reply.usage = result.usage;
-      if (result.thoughts !== "") reply.thoughts = result.thoughts;
-      if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
-      if (result.images !== undefined && result.images.length > 0) {
-        reply.images = await this.images.views(result.images);
-      }
-      reply.streaming = false;
-      if (result.compacted !== undefined) this.markCompacted(user, result.compacted.turns);
-      // Another editor may have picked the model for this folder since: this turn says which it is.
-      this.info.setModel(result.model);
-    }
-    this.post({ type: "entry", entry: reply });
-  }
-
-  private failReply(reply: Entry, err: unknown): void {
-    const view = describeError(err);
-    reply.streaming = false;
-    if (view.kind === "cancelled") {
-      reply.stopped = true;
-      this.post({ type: "entry", entry: reply });
-      return;
-    }
-    if (reply.text === "") this.entries = this.entries.filter((e) => e.id !== reply.id);
-    const text = view.reason === "blocked" ? vscodeWording(view.message) : view.message;
-    const error: Entry = { id: newId("e"), role: "error", text, action: view.action };
-    this.entries.push(error);
-    if (view.reason === "rateLimited") this.setStatus("rateLimited");
-    else this.setStatus("idle");
-    this.postSnapshot();
-  }
-
-  private async runAction(action: ErrorAction): Promise<void> {
-    switch (action) {
-      case "setApiKey":
-        await vscode.commands.executeCommand("geminiChat.setApiKey");
-        break;
-      case "selectModel":
-        await this.pickModel();
-        break;
-      case "retry":
-        if (this.lastSent !== undefined) await this.send(this.lastSent.text, this.lastSent.attachments);
-        break;
-      case "showLog":
-        this.daemon.output.show(true);
-        break;
-      case "openSettings":
-        await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.serverPath");
-        break;
-      case "openSafetySettings":
-        await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.safetySettings");
-        break;
-      case "none":
-        break;
-    }
-  }
-
-  private async insertAtCursor(text: string): Promise<void> {
-    const editor = vscode.window.activeTextEditor ?? this.lastEditor;
-    if (editor === undefined || editor.document.isClosed) {
-      void vscode.window.showInformationMessage("Open an editor to insert the code into.");
-      return;
-    }
-    const shown = await vscode.window.showTextDocument(editor.document, editor.viewColumn);
-    await shown.edit((edit) => {
-      for (const selection of shown.selections) edit.replace(selection, text);
-    });
-  }
-
-  private async openContextFile(file: string): Promise<void> {
-    // Only what the daemon reported: the webview does not get to open arbitrary files.
-    if (!this.info.isContextFile(file)) return;
-    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  private failTurn(turn: Turn, err: unknown): void {
+    const error = shownError(err);
+    this.transcript.fail(turn, error);
+    if (error.kind === "cancelled") return;
+    this.status.set(error.reason === "rateLimited" ? "rateLimited" : "idle");
   }
 
   private async loadHistory(api: GeminiApi): Promise<void> {
-    const workspace = this.workspaceUri();
+    const workspace = this.folders.uri();
     try {
       const history = await api.history(workspace);
-      const entries = await historyEntries(history.turns, this.images);
-      if (workspace !== this.workspaceUri()) return;
+      const entries = await this.transcript.fromHistory(history.turns);
+      if (workspace !== this.folders.uri()) return;
       if (history.model !== undefined) this.info.setModel(history.model);
       // A reply in flight belongs to the transcript until the daemon commits it.
-      if (!this.busy) this.entries = entries;
+      if (!this.busy) this.transcript.replace(entries);
     } catch (err) {
-      const view = describeError(err);
-      this.entries = [{ id: newId("e"), role: "error", text: view.message, action: view.action }];
-    }
-  }
-
-  private async loadModels(api: GeminiApi): Promise<void> {
-    try {
-      const result = await api.models();
-      this.models = result.models.map((m) => ({ name: m.name, label: m.displayName ?? m.name }));
-    } catch {
-      // Without a key the list is unavailable; the picker then shows the configured model only.
-      this.models = [];
+      this.transcript.showError(describeError(err));
     }
   }
 
@@ -447,12 +254,11 @@ export class ChatController implements vscode.Disposable {
   }
 
   private header(): HeaderState {
-    const folders = vscode.workspace.workspaceFolders ?? [];
     const header: HeaderState = {
-      workspaceName: this.folder?.name ?? folders[0]?.name ?? "",
-      canSwitchWorkspace: folders.length > 1,
-      model: this.modelName(),
-      models: this.models,
+      workspaceName: this.folders.displayName(),
+      canSwitchWorkspace: this.folders.canSwitch(),
+      model: this.models.current(),
+      models: this.models.choices,
       contextFiles: this.info.contextFiles,
     };
     if (this.info.context !== undefined) header.context = this.info.context;
@@ -466,9 +272,9 @@ export class ChatController implements vscode.Disposable {
   private snapshot(): ViewState {
     const state: ViewState = {
       ...this.header(),
-      entries: this.entries,
+      entries: this.transcript.entries,
       busy: this.busy,
-      attachments: this.attachments.map((a) => a.label),
+      attachments: this.selections.labels(),
     };
     const failure = this.daemon.state === "failed" ? this.daemon.error : undefined;
     if (failure !== undefined) state.notice = { message: failure, action: "openSettings" };
@@ -482,69 +288,4 @@ export class ChatController implements vscode.Disposable {
   private post(message: HostMessage): void {
     this.poster?.(message);
   }
-
-  private setStatus(status: ChatStatus): void {
-    this.currentStatus = status;
-    this.statusEmitter.fire(status);
-  }
-
-  private workspaceUri(): string | undefined {
-    return this.folder?.uri.toString();
-  }
-
-  private folderOf(editor: vscode.TextEditor | undefined): vscode.WorkspaceFolder | undefined {
-    const folder =
-      editor === undefined ? undefined : vscode.workspace.getWorkspaceFolder(editor.document.uri);
-    return folder ?? vscode.workspace.workspaceFolders?.[0];
-  }
-
-  private async setFolder(folder: vscode.WorkspaceFolder, pinned: boolean): Promise<void> {
-    this.pinned = pinned;
-    if (folder.uri.toString() === this.folder?.uri.toString()) return;
-    this.folder = folder;
-    this.entries = [];
-    this.info.clear();
-    this.images.clear();
-    await this.refresh();
-  }
-
-  private followEditor(editor: vscode.TextEditor | undefined): void {
-    if (editor === undefined) return;
-    this.lastEditor = editor;
-    // Multi-root: the conversation follows the active editor's folder unless the user picked one.
-    const folder = vscode.workspace.getWorkspaceFolder(editor.document.uri);
-    if (this.pinned || this.busy || folder === undefined) return;
-    void this.setFolder(folder, false);
-  }
-
-  private onFoldersChanged(): void {
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    if (!folders.some((f) => f.uri.toString() === this.folder?.uri.toString())) {
-      this.folder = folders[0];
-      this.pinned = false;
-      void this.refresh();
-    } else this.postSnapshot();
-  }
-}
-
-/** A selection as the daemon reads it: uri + range inside the workspace, else its text. */
-function selectionAttachment(
-  editor: vscode.TextEditor,
-  folder: vscode.WorkspaceFolder | undefined,
-): PendingAttachment {
-  const doc = editor.document;
-  const sel = editor.selection;
-  const name = path.basename(doc.fileName);
-  const label = sel.isEmpty ? name : `${name}:${sel.start.line + 1}-${sel.end.line + 1}`;
-  const owner = vscode.workspace.getWorkspaceFolder(doc.uri);
-  const inside = folder !== undefined && owner?.uri.toString() === folder.uri.toString();
-  if (doc.uri.scheme !== "file" || !inside) {
-    return { label, attachment: { name: label, text: sel.isEmpty ? doc.getText() : doc.getText(sel) } };
-  }
-  if (sel.isEmpty) return { label, attachment: { uri: doc.uri.toString() } };
-  const range = {
-    start: { line: sel.start.line, character: sel.start.character },
-    end: { line: sel.end.line, character: sel.end.character },
-  };
-  return { label, attachment: { uri: doc.uri.toString(), range } };
 }

@@ -121,6 +121,13 @@ export class DaemonClient implements vscode.Disposable {
     return this.api;
   }
 
+  /** Like `ready`, but a daemon that is not running is an error saying why. */
+  async require(): Promise<GeminiApi> {
+    const api = await this.ready();
+    if (api === undefined) throw new Error(this.lastError ?? "The Gemini chat server is not running.");
+    return api;
+  }
+
   /** Stop and start again, picking up a new key, path or arguments; concurrent calls share one. */
   restart(): Promise<void> {
     this.restarting ??= (async () => {

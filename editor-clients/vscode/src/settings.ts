@@ -53,6 +53,11 @@ export function readSettings(): ExtensionSettings {
   };
 }
 
+/** The model a folder without a choice of its own uses: the setting, else its default. */
+export function configuredModel(): string {
+  return readSettings().daemon.model ?? "gemini-2.5-flash";
+}
+
 /** Whether a configuration change touches any of `keys`. */
 export function affects(event: vscode.ConfigurationChangeEvent, keys: readonly string[]): boolean {
   return keys.some((k) => event.affectsConfiguration(`${SECTION}.${k}`));

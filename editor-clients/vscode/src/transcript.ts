@@ -1,52 +1,146 @@
-/** The conversation as the webview shows it: history turns to entries, reply images to data: URIs. */
+/** The conversation as the webview shows it: its entries, the reply being streamed, history turns. */
 
-import { promises as fs } from "node:fs";
-import type { Entry, ImageView } from "./messages";
-import type { HistoryTurn, ImageRef } from "./protocol";
+import type { ErrorView } from "./api";
+import { ImageCache } from "./images";
+import type { Entry, HostMessage } from "./messages";
+import type { ChatDelta, ChatResult, HistoryTurn, ImageRef } from "./protocol";
 
-/** Image types a webview shows inline; anything else is shown by its path. */
-const INLINE_TYPES = new Set(["image/png", "image/jpeg", "image/webp", "image/gif"]);
+let entryCounter = 0;
 
-/** Larger images are shown by their path: a data: URI travels in every snapshot. */
-const MAX_INLINE_BYTES = 8 * 1024 * 1024;
+function newId(prefix: string): string {
+  entryCounter += 1;
+  return `${prefix}${entryCounter}`;
+}
 
-/** Reads reply images (saved by the daemon under its dataDir, same machine) once each. */
-export class ImageCache {
-  private readonly cache = new Map<string, Promise<ImageView>>();
+/** One exchange in flight: the user's message and the reply streaming into it. */
+export interface Turn {
+  user: Entry;
+  reply: Entry;
+}
 
-  /** The image as the webview shows it; never rejects (an unreadable file keeps only its path). */
-  view(ref: ImageRef): Promise<ImageView> {
-    let found = this.cache.get(ref.path);
-    if (found === undefined) {
-      found = readImage(ref);
-      this.cache.set(ref.path, found);
+/** How the transcript reaches the webview: one message, or the whole state drawn again. */
+export interface TranscriptView {
+  post(message: HostMessage): void;
+  redraw(): void;
+}
+
+/** The entries of the shown conversation, kept in step with the webview. */
+export class Transcript {
+  private list: Entry[] = [];
+  private readonly images = new ImageCache();
+
+  constructor(private readonly view: TranscriptView) {}
+
+  get entries(): Entry[] {
+    return this.list;
+  }
+
+  /** Add the user's message and an empty reply that the deltas fill. */
+  begin(text: string, attachments: string[]): Turn {
+    const user: Entry = { id: newId("u"), role: "user", text };
+    if (attachments.length > 0) user.attachments = attachments;
+    const reply: Entry = { id: newId("m"), role: "model", text: "", streaming: true };
+    this.list.push(user, reply);
+    return { user, reply };
+  }
+
+  /** One progress value of the reply: a piece of text or thought, a tool call, an image, compaction. */
+  delta(turn: Turn, delta: ChatDelta): void {
+    const { reply } = turn;
+    if (delta.text !== undefined && delta.text !== "") {
+      reply.text += delta.text;
+      this.view.post({ type: "delta", id: reply.id, text: delta.text });
+    } else if (delta.thought !== undefined && delta.thought !== "") {
+      reply.thoughts = (reply.thoughts ?? "") + delta.thought;
+      this.view.post({ type: "thought", id: reply.id, text: delta.thought });
+    } else if (delta.tool !== undefined) {
+      reply.tools = [...(reply.tools ?? []), delta.tool];
+      this.view.post({ type: "tool", id: reply.id, tool: delta.tool });
+    } else if (delta.image !== undefined) {
+      void this.addImage(reply, delta.image);
+    } else if (delta.compacted !== undefined) {
+      this.markCompacted(turn.user, delta.compacted.turns);
     }
-    return found;
   }
 
-  /** All of `refs`, in order. */
-  views(refs: readonly ImageRef[] | undefined): Promise<ImageView[]> {
-    return Promise.all((refs ?? []).map((r) => this.view(r)));
+  /** The reply is complete (`null`: stopped); its final text, usage, thoughts, tools and images. */
+  async finish(turn: Turn, result: ChatResult | null): Promise<void> {
+    const { reply } = turn;
+    // vscode-languageclient answers a cancelled request with null instead of an error.
+    if (result === null) {
+      reply.streaming = false;
+      reply.stopped = true;
+    } else {
+      reply.text = result.text;
+      reply.model = result.model;
+      if (result.usage !== undefined) reply.usage = result.usage;
+      if (result.thoughts !== "") reply.thoughts = result.thoughts;
+      if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
+      if (result.images !== undefined && result.images.length > 0) {
+        reply.images = await this.images.views(result.images);
+      }
+      reply.streaming = false;
+      if (result.compacted !== undefined) this.markCompacted(turn.user, result.compacted.turns);
+    }
+    this.view.post({ type: "entry", entry: reply });
   }
 
-  /** Forget the read images (a new conversation). */
+  /** The reply failed: stopped, or an error entry in its place (kept when text had arrived). */
+  fail(turn: Turn, error: ErrorView): void {
+    const { reply } = turn;
+    reply.streaming = false;
+    if (error.kind === "cancelled") {
+      reply.stopped = true;
+      this.view.post({ type: "entry", entry: reply });
+      return;
+    }
+    if (reply.text === "") this.list = this.list.filter((e) => e.id !== reply.id);
+    this.list.push(errorEntry(error));
+    this.view.redraw();
+  }
+
+  /** The stored conversation's turns as entries, images read (shown by `replace`). */
+  fromHistory(turns: readonly HistoryTurn[]): Promise<Entry[]> {
+    return historyEntries(turns, this.images);
+  }
+
+  /** Show `entries` instead of what was shown. */
+  replace(entries: Entry[]): void {
+    this.list = entries;
+  }
+
+  /** Show only `error` (the conversation could not be read). */
+  showError(error: ErrorView): void {
+    this.list = [errorEntry(error)];
+  }
+
+  /** Forget the conversation and its images (a new chat or another folder). */
   clear(): void {
-    this.cache.clear();
+    this.list = [];
+    this.images.clear();
+  }
+
+  private async addImage(reply: Entry, ref: ImageRef): Promise<void> {
+    const image = await this.images.view(ref);
+    // The final result lists every image: once it is in, a late read adds nothing.
+    if (reply.streaming !== true || reply.images?.some((i) => i.path === image.path) === true) return;
+    reply.images = [...(reply.images ?? []), image];
+    this.view.post({ type: "image", id: reply.id, image });
+  }
+
+  /** Put the compaction divider just above the message whose turn compacted the conversation. */
+  private markCompacted(user: Entry, turns: number): void {
+    const id = `c${user.id}`;
+    if (this.list.some((e) => e.id === id)) return;
+    const at = this.list.indexOf(user);
+    const divider: Entry = { id, role: "compacted", text: "", turns };
+    this.list.splice(at < 0 ? this.list.length : at, 0, divider);
+    this.view.redraw();
   }
 }
 
-async function readImage(ref: ImageRef): Promise<ImageView> {
-  const view: ImageView = { mimeType: ref.mimeType, path: ref.path };
-  if (!INLINE_TYPES.has(ref.mimeType)) return view;
-  try {
-    const stat = await fs.stat(ref.path);
-    if (!stat.isFile() || stat.size > MAX_INLINE_BYTES) return view;
-    const data = await fs.readFile(ref.path);
-    view.src = `data:${ref.mimeType};base64,${data.toString("base64")}`;
-  } catch {
-    // Deleted or unreadable: the path is still worth showing.
-  }
-  return view;
+function errorEntry(error: ErrorView): Entry {
+  return { id: newId("e"), role: "error", text: error.message, action: error.action };
 }
 
 /** One history turn as an entry (without images; they are read separately). */
@@ -62,7 +156,7 @@ function turnEntry(turn: HistoryTurn, id: string): Entry {
 }
 
 /** History turns as entries; a compaction (user turn marked `compacted` + summary) becomes one divider. */
-export async function historyEntries(turns: readonly HistoryTurn[], images: ImageCache): Promise<Entry[]> {
+async function historyEntries(turns: readonly HistoryTurn[], images: ImageCache): Promise<Entry[]> {
   const entries: Entry[] = [];
   for (let i = 0; i < turns.length; i += 1) {
     const turn = turns[i] as HistoryTurn;

@@ -1,0 +1,102 @@
+/** Folder following: which workspace folder's conversation the chat shows, and when it changes. */
+
+import * as vscode from "vscode";
+
+/** What the chat does when the shown folder or the folder list changes. */
+export interface FolderListener {
+  /** Another folder is shown: forget the old one's conversation and load this one's. */
+  switched(): Promise<void>;
+  /** The shown folder left the workspace; the first folder is shown instead. */
+  replaced(): void;
+  /** Folders came or went, the shown one stays: the header's switch button may change. */
+  listChanged(): void;
+}
+
+/** The shown folder: the active editor's (multi-root) unless the user picked one. */
+export class FolderFollower implements vscode.Disposable {
+  private current: vscode.WorkspaceFolder | undefined;
+  private pinned = false;
+  private readonly subscriptions: vscode.Disposable[];
+
+  /** `busy()`: a reply is streaming, so the conversation must not change under it. */
+  constructor(
+    private readonly listener: FolderListener,
+    private readonly busy: () => boolean,
+  ) {
+    this.current = folderOf(vscode.window.activeTextEditor);
+    this.subscriptions = [
+      vscode.window.onDidChangeActiveTextEditor((editor) => this.followEditor(editor)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.onFoldersChanged()),
+    ];
+  }
+
+  /** The shown folder, if the window has one. */
+  get folder(): vscode.WorkspaceFolder | undefined {
+    return this.current;
+  }
+
+  /** The shown folder's URI, as the daemon's `workspace` parameter names it. */
+  uri(): string | undefined {
+    return this.current?.uri.toString();
+  }
+
+  /** The header's folder name (the first folder's before one is shown). */
+  displayName(): string {
+    return this.current?.name ?? vscode.workspace.workspaceFolders?.[0]?.name ?? "";
+  }
+
+  /** Whether there is another folder to switch to. */
+  canSwitch(): boolean {
+    return (vscode.workspace.workspaceFolders ?? []).length > 1;
+  }
+
+  /** Let the user pick the folder whose conversation is shown; it stays until the next pick. */
+  async pick(): Promise<void> {
+    if (!this.canSwitch()) return;
+    const picked = await vscode.window.showWorkspaceFolderPick({
+      placeHolder: "Show the Gemini conversation of which folder?",
+    });
+    if (picked !== undefined) await this.show(picked, true);
+  }
+
+  /** Show the folder `editor` belongs to (Ask about Selection), without pinning it. */
+  async showFolderOf(editor: vscode.TextEditor): Promise<vscode.WorkspaceFolder | undefined> {
+    const folder = folderOf(editor);
+    if (folder !== undefined && folder.uri.toString() !== this.uri()) await this.show(folder, false);
+    return folder;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
+
+  private async show(folder: vscode.WorkspaceFolder, pinned: boolean): Promise<void> {
+    this.pinned = pinned;
+    if (folder.uri.toString() === this.uri()) return;
+    this.current = folder;
+    await this.listener.switched();
+  }
+
+  private followEditor(editor: vscode.TextEditor | undefined): void {
+    if (editor === undefined) return;
+    // Multi-root: the conversation follows the active editor's folder unless the user picked one.
+    const folder = vscode.workspace.getWorkspaceFolder(editor.document.uri);
+    if (this.pinned || this.busy() || folder === undefined) return;
+    void this.show(folder, false);
+  }
+
+  private onFoldersChanged(): void {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (!folders.some((f) => f.uri.toString() === this.uri())) {
+      this.current = folders[0];
+      this.pinned = false;
+      this.listener.replaced();
+    } else this.listener.listChanged();
+  }
+}
+
+/** The folder of `editor`'s document, else the first folder. */
+function folderOf(editor: vscode.TextEditor | undefined): vscode.WorkspaceFolder | undefined {
+  const folder = editor === undefined ? undefined : vscode.workspace.getWorkspaceFolder(editor.document.uri);
+  return folder ?? vscode.workspace.workspaceFolders?.[0];
+}
