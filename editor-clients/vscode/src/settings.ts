@@ -53,9 +53,14 @@ export function readSettings(): ExtensionSettings {
   };
 }
 
+/** The model a folder uses without a choice of its own: package.json's contributed default, the one place it is written. */
+export function defaultModel(): string {
+  return vscode.workspace.getConfiguration(SECTION).inspect<string>("model")?.defaultValue ?? "";
+}
+
 /** The model a folder without a choice of its own uses: the setting, else its default. */
 export function configuredModel(): string {
-  return readSettings().daemon.model ?? "gemini-2.5-flash";
+  return readSettings().daemon.model ?? defaultModel();
 }
 
 /** Whether a configuration change touches any of `keys`. */

@@ -1,9 +1,13 @@
 // Shared by the Node tests: the emulator's HTTP control, the daemon over vscode-jsonrpc, polling.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node.js";
+
+/** The default of `geminiChat.model` as package.json contributes it: the one place it is written. */
+export const DEFAULT_MODEL = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  .contributes.configuration.properties["geminiChat.model"].default;
 
 /** A 160x96 PNG (a sun over green hills), as an image reply carries it. */
 export const PNG_BASE64 =

@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { CancellationTokenSource } from "vscode-jsonrpc/node.js";
-import { makeWorkspace, PNG_BASE64, requests, resetEmulator, script, startDaemon } from "./helpers.mjs";
+import {
+  DEFAULT_MODEL,
+  makeWorkspace,
+  PNG_BASE64,
+  requests,
+  resetEmulator,
+  script,
+  startDaemon,
+} from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const { GeminiApi, describeError } = require("../out/api.js");
@@ -186,7 +194,7 @@ describe("GeminiApi against the real daemon", () => {
     assert.deepEqual((await api.history(workspace)).turns.at(-1).images, images);
   });
 
-  test("setModel sticks: history reports it and the next request uses it", async () => {
+  test("setModel sticks (history, the next request); null goes back to package.json's default model", async () => {
     try {
       const set = await api.setModel(workspace, "gemini-2.5-pro");
       assert.equal(set.model, "gemini-2.5-pro");
@@ -197,8 +205,9 @@ describe("GeminiApi against the real daemon", () => {
       const [req] = await requests("enerateContent");
       assert.match(req.path, /models\/gemini-2\.5-pro:/);
     } finally {
+      // Back to the daemon's default, which must be the one the extension contributes.
       const back = await api.setModel(workspace, null);
-      assert.equal(back.model, "gemini-2.5-flash");
+      assert.equal(back.model, DEFAULT_MODEL);
     }
   });
 
