@@ -188,11 +188,13 @@ async def test_streamed_pieces_join_to_the_result(rig: Rig) -> None:
 
 
 async def test_streamed_thoughts_are_progress_of_their_own(rig: Rig) -> None:
-    """Thought parts stream as {"thought"} pieces and end in `thoughts`, not in `text`."""
+    """Thought parts stream as {"thought"} pieces and end in `thoughts`, not in `text`; a
+    usage-only chunk after the last candidate gives the usage."""
     rig.gemini.script(
         sse(
             response({"text": "Considering sorts. ", "thought": True}, finish=None),
-            response({"text": "Use sorted()."}, usage=usage(4, 3, 9)),
+            response({"text": "Use sorted()."}),
+            {"usageMetadata": usage(4, 3, 9), "modelVersion": MODEL},
         )
     )
     events = Events(streaming=True)
@@ -200,6 +202,12 @@ async def test_streamed_thoughts_are_progress_of_their_own(rig: Rig) -> None:
     assert events.of("thought") == ["Considering sorts. "]
     assert events.of("text") == ["Use sorted()."]
     assert (result["text"], result["thoughts"]) == ("Use sorted().", "Considering sorts. ")
+    assert result["usage"] == {
+        "promptTokens": 4,
+        "replyTokens": 3,
+        "thoughtsTokens": 9,
+        "totalTokens": 16,
+    }
 
 
 async def test_a_retried_call_is_reported_and_the_turn_completes(rig: Rig) -> None:
