@@ -28,6 +28,10 @@ _MAX_LINE = 8192
 # Bytes held back from a junk run that has no line break yet: a header name split across reads.
 _TAIL = len(_HEADER_NAME) - 1
 _DRAIN_CHUNK = 1024 * 1024
+# An announced body over the cap is drained exactly, up to this size. Past it the header is
+# taken for garbage (no client sends that much; a lying header must not leave the daemon deaf
+# while it waits for gigabytes): the reader scans for the next header instead.
+_MAX_DRAIN = 256 * 1024 * 1024
 _OTHER_HEADER = re.compile(rb"[A-Za-z0-9-]+:[^\r\n]*\r?\n")
 
 
@@ -101,20 +105,27 @@ class FrameReader:
             self._pending = line
 
     def _length(self, line: bytes) -> int | Refusal | None:
-        """The value of a Content-Length line; a Refusal if it is not a byte count."""
+        """The value of a Content-Length line; a Refusal if it is not a usable byte count."""
         if not line.endswith(b"\n"):
             if self._eof:
                 return None  # the stream ended inside a header
-            return self._bad_header("a Content-Length header without a line break")
+            return self._skip(P.PARSE_ERROR, "Parse error: a Content-Length without a line break")
         value = line[len(_HEADER_NAME) :].strip()
-        if not value.isdigit() or len(value) > 18:
-            return self._bad_header(f"a bad Content-Length header {value[:40].decode('latin-1')!r}")
+        if not value.isdigit():
+            shown = value[:40].decode("latin-1")
+            return self._skip(P.PARSE_ERROR, f"Parse error: a bad Content-Length {shown!r}")
+        if len(value) > 12 or int(value) > _MAX_DRAIN:
+            return self._skip(P.INVALID_REQUEST, self._too_large(value.decode()))
         return int(value)
 
-    def _bad_header(self, what: str) -> Refusal:
-        log.warning("Received %s; skipping to the next frame", what)
-        self._quiet = True  # the bad frame's body follows: it is answered by this refusal
-        return Refusal(P.PARSE_ERROR, f"Parse error: {what}")
+    def _skip(self, code: int, message: str) -> Refusal:
+        """Refuse a header; its body, if any, is then skipped as junk (this answer covers it)."""
+        log.warning("%s; skipping to the next frame", message)
+        self._quiet = True
+        return Refusal(code, message)
+
+    def _too_large(self, size: str) -> str:
+        return f"Invalid request: the frame is {size} bytes, over the limit of {self._max_frame}"
 
     def _junk(self) -> Refusal | None:
         """Answer a run of junk once (not at all if it is the body of a frame already refused)."""
@@ -130,8 +141,7 @@ class FrameReader:
             log.warning("Refusing a %d-byte frame (the limit is %d)", length, self._max_frame)
             if not self._drain(length):
                 return None
-            message = f"Invalid request: the frame is {length} bytes, over the limit of"
-            return Refusal(P.INVALID_REQUEST, f"{message} {self._max_frame}")
+            return Refusal(P.INVALID_REQUEST, self._too_large(str(length)))
         body = self._stream.read(length) if length else b""
         return body if len(body) == length else None
 
