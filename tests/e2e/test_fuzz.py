@@ -1,15 +1,12 @@
-"""Hypothesis-generated params and malformed frames against one real daemon: every request
-gets exactly one well-formed answer, never an internal error, and the daemon stays up.
-`make fuzz` runs 10,000 cases (GEMINI_CHAT_FUZZ_EXAMPLES)."""
+"""Hypothesis-generated params, byte streams and nesting against one real daemon: every
+request gets at most one well-formed answer (exactly one where its id can be read), never an
+internal error or a traceback, and the daemon stays up and in sync. `make fuzz` runs 10,000
+cases of each (GEMINI_CHAT_FUZZ_EXAMPLES)."""
 
 from __future__ import annotations
 
-import json
 import os
-import selectors
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,80 +14,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import EMULATOR_KEY
+from gemini_chat import protocol as P
 from gemini_chat.emulator import Emulator
+from gemini_chat.envelope import MAX_DEPTH
 
-from .daemon import SERVER
+from .raw import RawDaemon, frame, raw_env, request
 
 EXAMPLES = int(os.environ.get("GEMINI_CHAT_FUZZ_EXAMPLES", "150"))
-ALLOWED_ERRORS = {-32700, -32600, -32601, -32602, -32800, -32803}
-
-
-class RawDaemon:
-    """A daemon driven with raw bytes, reading frames with a deadline."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.proc = subprocess.Popen(
-            [SERVER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self._sel = selectors.DefaultSelector()
-        assert self.proc.stdout is not None
-        self._sel.register(self.proc.stdout, selectors.EVENT_READ)
-        self._buf = b""
-        self._next_id = 0
-        init = {"capabilities": {}, "workspaceFolders": [{"uri": folder.as_uri(), "name": "w"}]}
-        self.call("initialize", init)
-        self.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-
-    def write(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def _read_message(self, timeout: float) -> dict[str, Any]:
-        while True:
-            head, sep, rest = self._buf.partition(b"\r\n\r\n")
-            if sep:
-                length = next(
-                    int(h.split(b":")[1])
-                    for h in head.split(b"\r\n")
-                    if h.startswith(b"Content-Length")
-                )
-                if len(rest) >= length:
-                    self._buf = rest[length:]
-                    return json.loads(rest[:length])
-            assert self._sel.select(timeout), "the daemon did not answer in time"
-            assert self.proc.stdout is not None
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
-            assert chunk, f"the daemon died (exit {self.proc.poll()})"
-            self._buf += chunk
-
-    def answer(self, msg_id: object, timeout: float = 30) -> dict[str, Any]:
-        """Read until the answer to msg_id, skipping notifications."""
-        while True:
-            msg = self._read_message(timeout)
-            # Skip notifications, answers to garbage (id null) and late answers of earlier cases.
-            if "method" not in msg and msg.get("id") == msg_id:
-                return msg
-
-    def call(self, method: str, params: object) -> dict[str, Any]:
-        self._next_id += 1
-        self.write(
-            frame({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
-        )
-        return self.answer(self._next_id)
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
-def frame(obj: object) -> bytes:
-    body = json.dumps(obj).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+ALLOWED_ERRORS = {
+    P.PARSE_ERROR,
+    P.INVALID_REQUEST,
+    P.METHOD_NOT_FOUND,
+    P.INVALID_PARAMS,
+    P.REQUEST_CANCELLED,
+    P.REQUEST_FAILED,
+}
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +43,19 @@ def raw_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawDaemon]:
     emu.start()
     root = tmp_path_factory.mktemp("fuzz")
     (root / "ws").mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"GEMINI_API_KEY", "GOOGLE_API_KEY"}},
-        "GEMINI_API_KEY": EMULATOR_KEY,
-        "GEMINI_BASE_URL": emu.url,
-        "GEMINI_CHAT_DATA_DIR": str(root / "data"),
-    }
-    d = RawDaemon(env, root / "ws")
+    d = RawDaemon(raw_env(emu, root), root / "ws")
     yield d
     d.close()
     emu.stop()
+
+
+def assert_clean(answer: dict[str, Any]) -> None:
+    """A result, or an error with a documented code and a message."""
+    if "error" in answer:
+        assert answer["error"]["code"] in ALLOWED_ERRORS, answer
+        assert isinstance(answer["error"]["message"], str)
+    else:
+        assert "result" in answer
 
 
 json_values = st.recursive(
@@ -161,50 +107,138 @@ methods = st.sampled_from(
 )
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@FUZZ
 @given(method=methods, params=near_valid | json_values)
 def test_fuzzed_params_always_get_a_clean_answer(
     raw_daemon: RawDaemon, method: str, params: object
 ) -> None:
     """Any params: a result or a documented error code, never an internal error."""
-    answer = raw_daemon.call(method, params)
-    if "error" in answer:
-        assert answer["error"]["code"] in ALLOWED_ERRORS, answer
-        assert isinstance(answer["error"]["message"], str)
-    else:
-        assert "result" in answer
+    assert_clean(raw_daemon.call(method, params))
 
 
-garbage = st.one_of(
-    st.binary(max_size=200).map(lambda b: b"Content-Length: %d\r\n\r\n" % len(b) + b),
-    st.binary(max_size=100).map(lambda b: b + b"\r\n\r\n"),
-    json_values.map(lambda v: frame(v)),
+# --- raw byte streams, never padded ------------------------------------------------------
+
+MAX_DECLARED = 400
+"""The largest Content-Length a fuzzed header announces: its body may swallow that many of
+the bytes that follow, so the resynchronising ping below is longer."""
+RESYNC_PAD = "p" * (MAX_DECLARED + 100)
+
+bad_values = st.sampled_from(
+    ["abc", "-5", "", "1.5", "0x10", "12abc", " ", "99999999999999999999999", "\x00"]
+)
+header = st.one_of(
+    bad_values.map(str.encode),
+    st.integers(-1000, MAX_DECLARED).map(lambda n: str(n).encode()),
+).map(lambda v: b"Content-Length: " + v)
+byte_segments = st.one_of(
+    st.binary(max_size=200),  # stray bytes, usually without a line break
+    st.tuples(header, st.sampled_from([b"", b"\r\n", b"\r\n\r\n", b"\n\n"])).map(b"".join),
+    st.tuples(header, st.just(b"\r\n\r\n"), st.binary(max_size=MAX_DECLARED)).map(b"".join),
+    st.binary(max_size=MAX_DECLARED).map(frame),  # well framed, not JSON
+    json_values.map(frame),  # well framed JSON, not JSON-RPC
     st.builds(
-        lambda m, i: frame({"jsonrpc": "2.0", "id": i, "method": m}),
-        st.text(max_size=20),
-        st.integers() | st.text(max_size=5) | st.none(),
+        lambda cut, size: (b"Content-Length: %d\r\n\r\n" % size)[:cut],
+        st.integers(0, 25),
+        st.integers(0, MAX_DECLARED),
+    ),  # a header cut short
+    st.builds(  # nesting, closed or not
+        lambda opener, closer, n, closed: frame(opener * n + (closer * n if closed else b"")),
+        *(st.sampled_from([b"["]), st.sampled_from([b"]"])),
+        st.integers(1, 3000),
+        st.booleans(),
     ),
 )
-
-
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+requests = st.tuples(
+    methods | st.sampled_from(["initialized", "$/cancelRequest", "shutdown!", "exit ", ""]),
+    near_valid | json_values,
+    st.sampled_from(["id", "none", "null", "object", "list", "bool"]),
 )
-@given(junk=garbage)
-def test_fuzzed_frames_do_not_kill_the_daemon(raw_daemon: RawDaemon, junk: bytes) -> None:
-    """After any garbage (and a blank line to end a half-read header), the daemon still answers."""
-    raw_daemon.write(junk + b"\r\n\r\n")
-    raw_daemon._next_id += 1  # pyright: ignore[reportPrivateUsage]
-    ping = raw_daemon._next_id  # pyright: ignore[reportPrivateUsage]
-    # A garbage header may have announced a body: pad it out so the next frame is readable.
-    raw_daemon.write(b" " * 256 + b"\r\n\r\n")
-    raw_daemon.write(frame({"jsonrpc": "2.0", "id": ping, "method": "gemini/status", "params": {}}))
-    deadline_answer = raw_daemon.answer(ping)
-    assert "result" in deadline_answer or deadline_answer["error"]["code"] in ALLOWED_ERRORS
+BAD_IDS: dict[str, object] = {"null": None, "object": {}, "list": [], "bool": True}
+
+
+def render(raw_daemon: RawDaemon, segment: tuple[str, Any]) -> bytes:
+    """A segment as bytes; a request gets a fresh id so that no answer is ambiguous."""
+    kind, value = segment
+    if kind == "bytes":
+        return value
+    method, params, id_kind = value
+    if id_kind == "id":
+        return request(raw_daemon.new_id(), method, params)
+    message = {"jsonrpc": "2.0", "method": method, "params": params}
+    if id_kind != "none":
+        message["id"] = BAD_IDS[id_kind]
+    return frame(message)
+
+
+streams = st.lists(
+    st.one_of(byte_segments.map(lambda b: ("bytes", b)), requests.map(lambda r: ("request", r))),
+    min_size=1,
+    max_size=6,
+)
+
+
+@FUZZ
+@given(segments=streams)
+def test_fuzzed_byte_streams_keep_the_daemon_in_sync(
+    raw_daemon: RawDaemon, segments: list[tuple[str, Any]]
+) -> None:
+    """Any mix of junk, bad headers, cut frames, deep nesting and requests, with nothing to
+    pad it: the next frames resynchronise the reader. A long request absorbs whatever a cut
+    frame still expects; the one after it must be answered with a result."""
+    first = raw_daemon.new_id()
+    stream = b"".join(render(raw_daemon, s) for s in segments)
+    absorber = raw_daemon.new_id()
+    ping = raw_daemon.new_id()
+    raw_daemon.write(stream + request(absorber, "fuzz/resync", {"pad": RESYNC_PAD}))
+    raw_daemon.write(request(ping, P.STATUS, {}))
+    seen = len(raw_daemon.unaddressed)
+    assert "result" in raw_daemon.answer(ping)
     assert raw_daemon.proc.poll() is None
+    for answer in raw_daemon.unaddressed[seen:]:
+        assert_clean(answer)
+    for msg_id in range(first, absorber + 1):
+        if msg_id in raw_daemon.answers:
+            assert_clean(raw_daemon.answers[msg_id])
+
+
+# --- deep nesting ----------------------------------------------------------------------------
+
+
+def nest(depth: int, opener: str, closed: bool) -> str:
+    """`depth` levels of arrays or objects around 1, closed or cut off."""
+    closer = "]" if opener == "[" else "}"
+    return opener * depth + "1" + (closer * depth if closed else "")
+
+
+@FUZZ
+@given(
+    depth=st.integers(1, 3000),
+    opener=st.sampled_from(["[", '{"a":']),
+    where=st.sampled_from(["message", "workDoneToken", "generationConfig", "params"]),
+    closed=st.booleans(),
+)
+def test_fuzzed_deep_nesting_is_answered_and_survived(
+    raw_daemon: RawDaemon, depth: int, opener: str, where: str, closed: bool
+) -> None:
+    """A request nested `depth` deep (or cut off inside the nesting): deeper than the cap is
+    refused -32600 (with its id, or id null when even the id cannot be read), cut off is a
+    -32700/-32600 with id null, shallower gets a clean answer; the daemon lives on."""
+    msg_id = raw_daemon.new_id()
+    deepest = depth + (1 if where == "params" else 2)  # the envelope and params add levels
+    deep = nest(depth, opener, closed)
+    params = deep if where == "params" else f'{{"message": "hi", "{where}": {deep}}}'
+    text = f'{{"jsonrpc": "2.0", "id": {msg_id}, "method": "{P.COUNT_TOKENS}", "params": {params}'
+    seen = len(raw_daemon.unaddressed)
+    raw_daemon.write(frame((text + "}" if closed else text).encode()))
+    assert "result" in raw_daemon.call(P.STATUS, {})
+    refusals = [a["error"]["code"] for a in raw_daemon.unaddressed[seen:]]
+    if not closed:
+        assert refusals in ([P.PARSE_ERROR], [P.INVALID_REQUEST]), refusals
+        assert msg_id not in raw_daemon.answers
+    elif deepest > MAX_DEPTH:
+        addressed = raw_daemon.answers.get(msg_id)
+        codes = refusals + ([addressed["error"]["code"]] if addressed else [])
+        assert codes == [P.INVALID_REQUEST], codes
+    else:
+        assert not refusals
+        assert_clean(raw_daemon.answer(msg_id))
