@@ -7,8 +7,10 @@ lock, read the history, compact when it would not fit, run the exchange, commit 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from pydantic import ValidationError
@@ -18,6 +20,8 @@ from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import GeminiClient
 from .gemini.errors import BadRequestError, GeminiError, StorageError
+from .journal import InFlight
+from .live import JournaledEvents
 from .protocol import FieldError, Json
 from .redaction import Redactions
 from .settings import Settings
@@ -25,6 +29,7 @@ from .store import ConversationStore, Entry
 from .turn import Turn, TurnContext, TurnEvents, call_options, dumps
 from .workspaces import Workspace
 
+log = logging.getLogger(__name__)
 MODELS_TTL = 300.0
 
 
@@ -57,28 +62,55 @@ class ChatService:
         user, meta = _user_content(turn, ctx.redactions)
         if ctx.redactions.found:
             await events.progress({"redacted": ctx.redactions.found})
-        async with self._locks.setdefault(turn.ws.key, asyncio.Lock()):
+        async with self._hold(ctx.store, turn.ws.key, events):
             # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread
             # hop per call costs more than the call.
             history = ctx.store.history(turn.ws.key)
-            compacted = 0
-            limit = lambda: self._input_limit(ctx)  # noqa: E731 - asked only when needed
-            if await compaction.over_threshold(ctx, history, user, limit):
-                history, compacted = await compaction.compact(self._client, ctx, history, events)
+            live = ctx.store.journal.start(turn.ws.key, str(meta["text"]), turn.prepared.shown)
+            journaled = JournaledEvents(events, ctx.store.journal, live, turn.ws.key)
             try:
-                ex = await exchange.run(self._client, ctx, _raw(history), (user, meta), events)
-            except BadRequestError as exc:
-                if compacted or not compaction.retry_compacted(exc, ctx, history):
-                    raise
-                history, compacted = await compaction.compact(self._client, ctx, history, events)
-                ex = await exchange.run(self._client, ctx, _raw(history), (user, meta), events)
-            number = _commit(ctx, ex)
+                ex, compacted = await self._exchange(ctx, history, (user, meta), journaled)
+                number = _commit(ctx, ex)
+            except BaseException as exc:
+                journaled.close()
+                _end(
+                    ctx, live, "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
+                )
+                raise
         result: Json = {"workspace": turn.ws.uri, "turn": number, **ex.reply_fields(ctx.model)}
         if compacted:
             result["compacted"] = {"turns": compacted}
         if ctx.redactions.found:
             result["redacted"] = ctx.redactions.found
         return result
+
+    @asynccontextmanager
+    async def _hold(
+        self, store: ConversationStore, key: str, events: TurnEvents
+    ) -> AsyncGenerator[None]:
+        """The folder, for one turn or reset: first in this daemon, then across daemons."""
+        async with (
+            self._locks.setdefault(key, asyncio.Lock()),
+            store.locks.hold(key, events.waiting),
+        ):
+            yield
+
+    async def _exchange(
+        self, ctx: TurnContext, history: list[Entry], user: tuple[Json, Json], events: TurnEvents
+    ) -> tuple[exchange.Exchange, int]:
+        """The exchange, compacting the history first when it would not fit (or, once, when
+        Gemini refused it as too long); returns how many exchanges were summarised."""
+        compacted = 0
+        limit = lambda: self._input_limit(ctx)  # noqa: E731 - asked only when needed
+        if await compaction.over_threshold(ctx, history, user[0], limit):
+            history, compacted = await compaction.compact(self._client, ctx, history, events)
+        try:
+            return await exchange.run(self._client, ctx, _raw(history), user, events), compacted
+        except BadRequestError as exc:
+            if compacted or not compaction.retry_compacted(exc, ctx, history):
+                raise
+        history, compacted = await compaction.compact(self._client, ctx, history, events)
+        return await exchange.run(self._client, ctx, _raw(history), user, events), compacted
 
     async def turn_context(
         self, ws: Workspace, model: str | None, generation_config: Json | None
@@ -130,15 +162,21 @@ class ChatService:
         return limit
 
     async def history(self, ws: Workspace) -> Json:
-        """The active conversation as clients show it, and the model the next turn will use."""
-        entries = await asyncio.to_thread(self._store().history, ws.key)
+        """The active conversation as clients show it, the model the next turn will use, and
+        the turn a daemon that died mid-turn left (`interrupted`)."""
+        store = self._store()
+        entries = await asyncio.to_thread(store.history, ws.key)
         turns = [transcript.shown(e) for e in entries if not e.meta.get("hidden")]
-        return {"workspace": ws.uri, "turns": turns, "model": self.model_for(ws)}
+        result: Json = {"workspace": ws.uri, "turns": turns, "model": self.model_for(ws)}
+        interrupted = await asyncio.to_thread(_interrupted, store, ws.key)
+        if interrupted is not None:
+            result["interrupted"] = interrupted.interrupted()
+        return result
 
     async def reset(self, ws: Workspace) -> Json:
         """Archive the active conversation; the next turn starts a fresh one."""
         store = self._store()
-        async with self._locks.setdefault(ws.key, asyncio.Lock()):
+        async with self._hold(store, ws.key, TurnEvents()):
             entries = await asyncio.to_thread(store.history, ws.key)
             await asyncio.to_thread(store.reset, ws.key)
         cleared = len([e for e in entries if not e.meta.get("hidden")])
@@ -217,6 +255,25 @@ def _generation_config(settings: Settings, override: Json | None) -> Json:
 def _raw(history: list[Entry]) -> list[str]:
     """Stored contents as they were kept: their JSON text, parts verbatim."""
     return [e.raw or dumps(e.content) for e in history]
+
+
+def _end(ctx: TurnContext, live: InFlight, reason: str) -> None:
+    """A turn that failed or was cancelled leaves nothing in the journal."""
+    try:
+        ctx.store.journal.end(live, ctx.ws.key, reason)
+    except StorageError as exc:
+        log.warning("Could not clear the journal of a %s turn: %s", reason, exc)
+
+
+def _interrupted(store: ConversationStore, key: str) -> InFlight | None:
+    """The most recent journaled turn whose daemon is gone (its folder lock is free, or a newer
+    turn holds it)."""
+    rows = store.journal.in_flight(key)
+    if not rows:
+        return None
+    if store.locks.held(key):
+        rows = rows[:-1]  # the newest is the turn holding the folder now
+    return rows[-1] if rows else None
 
 
 def _commit(ctx: TurnContext, ex: exchange.Exchange) -> int:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .chat import ChatService
 from .gemini.client import GeminiClient
+from .live import LiveSink, Watcher
 from .settings import SettingsManager
 from .store import ConversationStore
+
+log = logging.getLogger(__name__)
 
 
 class Core:
@@ -21,6 +26,7 @@ class Core:
         self.gemini = GeminiClient()
         self._stores: dict[Path, ConversationStore] = {}
         self.chat = ChatService(self.gemini, lambda: self.settings.current, self.store)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def store(self) -> ConversationStore:
         """The store in the current dataDir (opened on first use)."""
@@ -28,3 +34,14 @@ class Core:
         if data_dir not in self._stores:
             self._stores[data_dir] = ConversationStore(data_dir)
         return self._stores[data_dir]
+
+    def watch(self, folders: Callable[[], Mapping[str, str]], sink: LiveSink) -> None:
+        """Follow the store's change feed for `folders` (key -> URI), telling `sink`."""
+        task = asyncio.get_running_loop().create_task(Watcher(self.store, folders, sink).run())
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("The change feed watcher stopped", exc_info=task.exception())

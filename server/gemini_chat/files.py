@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
 
 from .protocol import FieldError
 
@@ -40,13 +39,17 @@ def read_bounded(path: Path, cap: int, field: str, *, cut: bool = False) -> byte
         fd = os.open(path, flags)
     except OSError as exc:
         raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
-    with os.fdopen(fd, "rb", buffering=0) as f:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise FileRefused(f"{path.name} is not a regular file", field)
         if st.st_size > cap and not cut:
             raise FileRefused(f"{path.name} is larger than {_size(cap)}", field)
-        data = _read_upto(f, cap if cut else cap + 1)
+        data = _read_upto(fd, cap if cut else cap + 1)
+    except OSError as exc:
+        raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
+    finally:
+        os.close(fd)
     if len(data) > cap:
         raise FileRefused(f"{path.name} is larger than {_size(cap)}", field)
     return data
@@ -63,11 +66,11 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:8192]
 
 
-def _read_upto(f: BinaryIO, limit: int) -> bytes:
+def _read_upto(fd: int, limit: int) -> bytes:
     chunks: list[bytes] = []
     left = limit
     while left > 0:
-        chunk = f.read(min(left, 1 << 20))
+        chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             break
         chunks.append(chunk)

@@ -108,6 +108,10 @@ class _ClientEvents(TurnEvents):
         if self._work is not None:
             self._ls.work_begin(self._work, f"Gemini ({model})")
 
+    async def waiting(self) -> None:
+        if self._work is not None:
+            self._ls.work_report(self._work, "waiting for another editor's turn")
+
     async def progress(self, value: Json) -> None:
         if self._partial is not None:
             self._ls.send_progress(self._partial, value)

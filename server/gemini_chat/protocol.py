@@ -20,6 +20,11 @@ COUNT_TOKENS = "gemini/countTokens"
 SET_MODEL = "gemini/setModel"
 METHODS = [CHAT, HISTORY, RESET, MODELS, STATUS, COUNT_TOKENS, SET_MODEL]
 
+CONVERSATION_CHANGED = "gemini/conversationChanged"
+TURN_PROGRESS = "gemini/turnProgress"
+NOTIFICATIONS = [CONVERSATION_CHANGED, TURN_PROGRESS]
+"""Notifications the daemon sends (listed in the capability, like the methods)."""
+
 # JSON-RPC 2.0 and LSP error codes.
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

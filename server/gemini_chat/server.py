@@ -157,6 +157,7 @@ class GeminiChatProtocol(LanguageServerProtocol):
             "geminiChat": {
                 "protocolVersion": P.PROTOCOL_VERSION,
                 "methods": P.METHODS,
+                "notifications": P.NOTIFICATIONS,
                 "streaming": True,
             }
         }
@@ -187,6 +188,7 @@ class GeminiChatServer(LanguageServer):
 
             self._core = Core(self._environ, self.warn)
             self._core.settings.update(self._options)
+            self._core.watch(self.workspaces.known, self)
         return self._core
 
     def configure(self, options: object) -> None:
@@ -207,6 +209,14 @@ class GeminiChatServer(LanguageServer):
     def send_progress(self, token: int | str, value: dict[str, object]) -> None:
         """A `$/progress` notification carrying a partial result."""
         self.protocol.notify(types.PROGRESS, types.ProgressParams(token, value))
+
+    def conversation_changed(self, params: dict[str, object]) -> None:
+        """`gemini/conversationChanged`: a conversation of one of the client's folders changed."""
+        self.protocol.notify(P.CONVERSATION_CHANGED, params)
+
+    def turn_progress(self, params: dict[str, object]) -> None:
+        """`gemini/turnProgress`: another editor's turn on one of the client's folders."""
+        self.protocol.notify(P.TURN_PROGRESS, params)
 
     def work_begin(self, token: int | str, title: str) -> None:
         """Start LSP work done progress (editors show a spinner)."""

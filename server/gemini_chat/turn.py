@@ -37,6 +37,9 @@ class TurnEvents:
     async def begin(self, model: str) -> None:
         """The turn starts, with this model."""
 
+    async def waiting(self) -> None:
+        """The turn waits for another editor's turn on the folder to end."""
+
     async def progress(self, value: Json) -> None:
         """A `$/progress` value: {"text"}, {"thought"}, {"tool"}, {"compacted"}, {"image"}, ..."""
 

@@ -100,6 +100,12 @@ class Workspaces:
             return [path_to_uri(self._cwd)]
         return [w.uri for w in self._folders.values()]
 
+    def known(self) -> dict[str, str]:
+        """Key -> URI of every known folder (the working directory when there are none)."""
+        if not self._folders:
+            return {str(self._cwd): path_to_uri(self._cwd)}
+        return {w.key: w.uri for w in self._folders.values()}
+
     def resolve(self, uri: str | None) -> Workspace:
         """The workspace a request names; the first folder (or the cwd) when it names none."""
         if uri is None:

@@ -97,4 +97,4 @@ async def test_a_refused_too_long_turn_is_compacted_and_retried(
     assert retried["contents"][0]["parts"][0]["text"].startswith("Summary of our conversation")
     assert retried["contents"][-1]["parts"][0]["text"] == "and now?"
     archived = "SELECT COUNT(*) FROM conversations WHERE workspace = ? AND archived IS NOT NULL"
-    assert store._db.execute(archived, (ws.key,)).fetchone() == (1,)  # pyright: ignore[reportPrivateUsage]
+    assert store.db.conn.execute(archived, (ws.key,)).fetchone() == (1,)  # pyright: ignore[reportPrivateUsage]

@@ -86,7 +86,9 @@ async def test_the_key_is_never_written_anywhere(
     assert EMULATOR_KEY not in d.stderr_text()
     assert log_file.read_text(), "the log file should have content at -v"
     assert EMULATOR_KEY not in log_file.read_text()
-    for f in await asyncio.to_thread(lambda: list(data_dir.iterdir())):
+    stored = await asyncio.to_thread(lambda: [f for f in data_dir.rglob("*") if f.is_file()])
+    assert any(f.name == "conversations.sqlite3" for f in stored)
+    for f in stored:
         assert EMULATOR_KEY.encode() not in f.read_bytes(), f
     for text in errors:
         assert EMULATOR_KEY not in text

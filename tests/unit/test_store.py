@@ -50,7 +50,7 @@ def test_reset_archives_instead_of_deleting(tmp_path: Path) -> None:
     assert s.reset("/w") == 2
     assert s.history("/w") == []
     archived = "SELECT COUNT(*) FROM conversations WHERE workspace = '/w' AND archived IS NOT NULL"
-    assert s._db.execute(archived).fetchone() == (1,)  # pyright: ignore[reportPrivateUsage]
+    assert s.db.conn.execute(archived).fetchone() == (1,)  # pyright: ignore[reportPrivateUsage]
     assert s.reset("/w") == 0
     assert s.commit("/w", [("user", _user("b"), {}), ("model", _model("B"), {})]) == 1
 
