@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 
 # The largest body read into memory. A turn may carry 20 MB of inline attachment data
 # (attachments.MAX_INLINE_BYTES), 26.7 MB once base64-encoded, plus a message of up to
-# 1,000,000 characters (params.MAX_MESSAGE_CHARS): at most 6 MB even when a client escapes
-# every character as \uXXXX. 32 MiB holds both with room for the envelope; anything bigger
-# cannot be a valid request, so it is drained unread.
+# 1,000,000 characters (params.MAX_MESSAGE_CHARS): up to 4 MB as UTF-8, 6 MB when a client
+# escapes each character as \uXXXX (Python's json does). 32 MiB holds both with room for the
+# envelope; anything bigger cannot be a valid request, so it is drained unread.
 MAX_FRAME = 32 * 1024 * 1024
 
 _HEADER_NAME = b"content-length:"
