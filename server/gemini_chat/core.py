@@ -35,9 +35,11 @@ class Core:
             self._stores[data_dir] = ConversationStore(data_dir)
         return self._stores[data_dir]
 
-    def watch(self, folders: Callable[[], Mapping[str, str]], sink: LiveSink) -> None:
-        """Follow the store's change feed for `folders` (key -> URI), telling `sink`."""
-        task = asyncio.get_running_loop().create_task(Watcher(self.store, folders, sink).run())
+    def watch(self, folders: Callable[[], Mapping[str, str]], sink: LiveSink, since: float) -> None:
+        """Follow the store's change feed for `folders` (key -> URI) from the time `since`,
+        telling `sink`."""
+        watcher = Watcher(self.store, folders, sink, since)
+        task = asyncio.get_running_loop().create_task(watcher.run())
         self._tasks.add(task)
         task.add_done_callback(self._done)
 

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS changes (
     conversation INTEGER,
     reason TEXT NOT NULL,
     turn INTEGER NOT NULL,
-    origin TEXT NOT NULL
+    origin TEXT NOT NULL,
+    time REAL NOT NULL
 );
 -- Turns in flight: the question and the reply so far (the most recent survives its daemon).
 CREATE TABLE IF NOT EXISTS journal (
@@ -211,6 +212,9 @@ def _cause(exc: sqlite3.Error | OSError) -> str:
 def _create(db: sqlite3.Connection) -> None:
     """The schema, with the columns an older store lacks added and filled in."""
     db.executescript(SCHEMA)
+    feed = {str(row[1]) for row in db.execute("PRAGMA table_info(changes)")}
+    if "time" not in feed:  # the feed of a development version: it holds nothing lasting
+        db.executescript("DROP TABLE changes;" + SCHEMA)
     have = {str(row[1]) for row in db.execute("PRAGMA table_info(conversations)")}
     missing = [name for name in MIGRATIONS if name not in have]
     if missing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,9 +71,9 @@ def record(
 ) -> None:
     """Add a change to the feed (inside the transaction that made it)."""
     cur = db.execute(
-        "INSERT INTO changes (workspace, conversation, reason, turn, origin)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (workspace, conversation, reason, turn, origin),
+        "INSERT INTO changes (workspace, conversation, reason, turn, origin, time)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (workspace, conversation, reason, turn, origin, time.time()),
     )
     seq = int(cur.lastrowid or 0)
     if seq % 1000 == 0:
@@ -137,10 +138,14 @@ class Journal:
             for r in rows
         ]  # fmt: skip
 
-    def last_change(self) -> int:
-        """The feed's newest row (a watcher starts after it)."""
+    def last_change(self, before: float | None = None) -> int:
+        """The feed's newest row, or the newest written before the time `before` (a watcher
+        follows the changes after it)."""
         with self._db.reading() as db:
-            (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
+            (seq,) = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE time < ?",
+                (time.time() + 1 if before is None else before,),
+            ).fetchone()
         return int(seq)
 
     def changes_since(self, seq: int) -> list[Change]:

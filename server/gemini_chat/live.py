@@ -100,6 +100,7 @@ class Watcher:
         store: Callable[[], ConversationStore],
         folders: Callable[[], Mapping[str, str]],
         sink: LiveSink,
+        since: float | None = None,
     ) -> None:
         self._store = store
         self._folders = folders
@@ -107,6 +108,7 @@ class Watcher:
         self._seen: tuple[ConversationStore, int] | None = None
         self._remote: dict[str, Change] = {}
         """Folders where another daemon's turn is in flight, with its last change."""
+        self._follow(store(), since)
 
     async def run(self) -> None:
         """Poll the feed until cancelled; a failing read is logged and retried."""
@@ -120,9 +122,8 @@ class Watcher:
     def poll(self) -> None:
         """Read the feed once and notify the client of what changed on its folders."""
         store = self._store()
-        if self._seen is None or self._seen[0] is not store:  # started, or a new dataDir
-            self._seen = (store, store.journal.last_change())
-            self._remote.clear()
+        if self._seen is None or self._seen[0] is not store:  # a new dataDir
+            self._follow(store)
             return
         free = {ws for ws in self._remote if not store.locks.held(ws)}
         changes = store.journal.changes_since(self._seen[1])
@@ -145,6 +146,16 @@ class Watcher:
             change = self._remote.pop(ws)
             if ws in folders:
                 self._sink.turn_progress(_progress(change, folders[ws], "failed", interrupted=True))
+
+    def _follow(self, store: ConversationStore, since: float | None = None) -> None:
+        """Follow a store's feed from its newest change (or the newest before `since`: the
+        changes made while the daemon started are told too)."""
+        self._remote.clear()
+        try:
+            self._seen = (store, store.journal.last_change(since))
+        except StorageError as exc:
+            self._seen = None
+            log.debug("Change feed unreadable: %s", exc)
 
     def _apply(self, store: ConversationStore, change: Change, uri: str) -> None:
         mine = change.origin == store.origin
@@ -176,13 +187,14 @@ class Watcher:
             (t for t in store.journal.in_flight(change.workspace) if t.origin == change.origin),
             None,
         )
-        if row is None:
-            return
         state = "started" if change.reason == "started" else "streaming"
         params = _progress(change, uri, state)
-        if state == "started":
-            params["message"] = row.message
-        params.update(text=row.text, thoughts=row.thoughts)
+        if row is not None:
+            params.update(text=row.text, thoughts=row.thoughts)
+        if state == "started":  # a quick turn may be stored already: its question is there
+            params["message"] = row.message if row is not None else _question(store, change)
+        elif row is None:
+            return
         self._sink.turn_progress(params)
 
 
@@ -196,6 +208,14 @@ def _progress(change: Change, uri: str, state: str, *, interrupted: bool = False
     if interrupted:
         params["interrupted"] = True
     return params
+
+
+def _question(store: ConversationStore, change: Change) -> str:
+    entry = next(
+        (e for e in store.history(change.workspace) if e.turn == change.turn and e.role == "user"),
+        None,
+    )
+    return str(entry.meta.get("text", "")) if entry is not None else ""
 
 
 def _finished(store: ConversationStore, change: Change, uri: str) -> Json:

@@ -8,6 +8,7 @@ import inspect
 import json
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -179,6 +180,8 @@ class GeminiChatServer(LanguageServer):
         self._environ = environ
         self._options: object = None
         self._core: Core | None = None
+        self.started = time.time()
+        """When the daemon started: the change feed is told from then on."""
 
     @property
     def core(self) -> Core:
@@ -188,7 +191,7 @@ class GeminiChatServer(LanguageServer):
 
             self._core = Core(self._environ, self.warn)
             self._core.settings.update(self._options)
-            self._core.watch(self.workspaces.known, self)
+            self._core.watch(self.workspaces.known, self, self.started)
         return self._core
 
     def configure(self, options: object) -> None:

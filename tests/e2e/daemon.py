@@ -18,6 +18,8 @@ from pytest_lsp.client import LanguageClient, register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
 
 SERVER = str(Path(sys.executable).parent / "gemini-chat-server")
+LIVE = ("gemini/conversationChanged", "gemini/turnProgress")
+RAW_NOTIFICATIONS = (types.PROGRESS, *LIVE)
 
 
 class RawProtocol(LanguageClientProtocol):
@@ -31,9 +33,9 @@ class RawProtocol(LanguageClientProtocol):
             return JsonRPCResponseMessage(
                 id=data["id"], jsonrpc=data["jsonrpc"], result=data["result"]
             )
-        if data.get("method") == types.PROGRESS and "jsonrpc" in data:
+        if data.get("method") in RAW_NOTIFICATIONS and "jsonrpc" in data:
             return JsonRPCNotification(
-                method=types.PROGRESS, jsonrpc=data["jsonrpc"], params=data.get("params")
+                method=data["method"], jsonrpc=data["jsonrpc"], params=data.get("params")
             )
         return super().structure_message(data)
 
@@ -45,6 +47,8 @@ class Client(LanguageClient):
         super().__init__(protocol_cls=RawProtocol)
         self.stderr = bytearray()
         self.progress: dict[str | int, list[dict[str, Any]]] = {}
+        self.live: list[tuple[str, dict[str, Any]]] = []
+        """The daemon's gemini/conversationChanged and gemini/turnProgress, in order."""
 
     async def start_io(self, cmd: str, *args: str, **kwargs: Any) -> None:
         """Start the server; collect its stderr instead of forwarding it."""
@@ -67,6 +71,12 @@ def make_client() -> Client:
     @client.feature(types.PROGRESS)
     def on_progress(ls: Client, params: dict[str, Any]) -> None:  # pyright: ignore[reportUnusedFunction]
         ls.progress.setdefault(params["token"], []).append(params["value"])
+
+    for method in LIVE:
+
+        @client.feature(method)
+        def on_live(ls: Client, params: dict[str, Any], method: str = method) -> None:  # pyright: ignore[reportUnusedFunction]
+            ls.live.append((method, params))
 
     return client
 
@@ -107,6 +117,14 @@ class Daemon:
         """The `turns` of `gemini/history`."""
         params = {} if workspace is None else {"workspace": workspace}
         return (await self.request("gemini/history", params))["turns"]
+
+    def changes(self) -> list[dict[str, Any]]:
+        """The gemini/conversationChanged notifications received so far."""
+        return [p for m, p in self.client.live if m == "gemini/conversationChanged"]
+
+    def mirrored(self) -> list[dict[str, Any]]:
+        """The gemini/turnProgress notifications received so far."""
+        return [p for m, p in self.client.live if m == "gemini/turnProgress"]
 
     def stderr_text(self) -> str:
         """Everything the daemon wrote to stderr so far."""
