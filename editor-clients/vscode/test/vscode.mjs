@@ -1,0 +1,246 @@
+// Real VS Code for the end-to-end tests: code-server with the packaged .vsix, in headless Chromium.
+// Every session is fresh (profile, settings, workspace folder, daemon), so no test depends on another.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchBrowser, screenshot } from "./browser.mjs";
+import { env, makeWorkspace, waitFor } from "./helpers.mjs";
+
+const root = mkdtempSync(join(tmpdir(), "gemini-vscode-e2e-"));
+const extensions = join(root, "extensions");
+
+/** Install the packaged extension once; every session loads it from the same folder. */
+export function installVsix() {
+  const r = spawnSync(
+    env("CODE_SERVER"),
+    [
+      "--user-data-dir",
+      join(root, "install-profile"),
+      "--extensions-dir",
+      extensions,
+      "--install-extension",
+      env("GEMINI_CHAT_VSIX"),
+    ],
+    { encoding: "utf8", env: { ...process.env, VSCODE_CLI: "1" } },
+  );
+  assert.equal(r.status, 0, `install-extension failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function writeSettings(dataDir, serverPath) {
+  mkdirSync(join(dataDir, "User"), { recursive: true });
+  const settings = {
+    // code-server takes the extension host's PATH from a login shell: name the daemon exactly.
+    "geminiChat.serverPath": serverPath,
+    "geminiChat.showThoughts": true,
+    "workbench.colorTheme": "Default Dark Modern",
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.welcomePage.walkthroughs.openOnInstall": false,
+    "security.workspace.trust.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.ignoreRecommendations": true,
+    "chat.commandCenter.enabled": false,
+    "window.commandCenter": false,
+    "editor.minimap.enabled": false,
+  };
+  writeFileSync(join(dataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
+}
+
+async function startCodeServer(port, dataDir, folder) {
+  const args = [
+    "--bind-addr",
+    `127.0.0.1:${port}`,
+    "--auth",
+    "none",
+    "--disable-telemetry",
+    "--disable-update-check",
+    "--disable-workspace-trust",
+    "--disable-getting-started-override",
+    "--user-data-dir",
+    dataDir,
+    "--extensions-dir",
+    extensions,
+    folder,
+  ];
+  // VSCODE_CLI=1: keep this environment (emulator URL, key, data dir) instead of a login shell's.
+  const child = spawn(env("CODE_SERVER"), args, {
+    env: { ...process.env, VSCODE_CLI: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  const server = { child, output: () => output };
+  try {
+    await waitFor(
+      "code-server to listen",
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+      30000,
+    );
+  } catch (err) {
+    await stopCodeServer(server);
+    throw new Error(`${err.message}\n${output}`);
+  }
+  return server;
+}
+
+async function stopCodeServer(server) {
+  // The extension host and the daemon outlive the browser: end code-server's whole group.
+  const signal = (name) => {
+    try {
+      process.kill(-server.child.pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  const exited = new Promise((resolve) =>
+    server.child.exitCode !== null || server.child.signalCode !== null
+      ? resolve()
+      : server.child.once("exit", resolve),
+  );
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A fresh VS Code: its own profile (settings, secret storage), workspace folder (so its own
+ * conversation and sticky model in the daemon's store) and daemon. `serverPath`: where the
+ * settings say the daemon is.
+ */
+export async function openVsCode({ serverPath = env("GEMINI_CHAT_SERVER") } = {}) {
+  const dir = mkdtempSync(join(root, "session-"));
+  const folder = makeWorkspace(dir, "project");
+  writeFileSync(join(folder, "GEMINI.md"), "This project is a tiny calculator. Answer briefly.\n");
+  const userData = join(dir, "user-data");
+  writeSettings(userData, serverPath);
+  const port = await freePort();
+  const server = await startCodeServer(port, userData, folder);
+  let browser;
+  try {
+    browser = await launchBrowser({ width: 1280, height: 800 });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+    // The one webview of the window: the chat view, once it is shown.
+    const chat = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    return { server, browser, page, chat, folder, userData };
+  } catch (err) {
+    await browser?.close();
+    await stopCodeServer(server);
+    throw err;
+  }
+}
+
+/** Close the browser and end code-server with its extension host and daemon. */
+export async function closeVsCode(session) {
+  await session.browser.close();
+  await stopCodeServer(session.server);
+}
+
+/**
+ * Run `body` in a fresh VS Code (see openVsCode); the last view is kept in test-artifacts when
+ * it fails, the first thing to look at.
+ */
+export async function inVsCode(name, body, options = {}) {
+  const session = await openVsCode(options);
+  try {
+    await body(session);
+  } catch (err) {
+    const slug = name.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
+    await screenshot(session.page, `vscode-failed-${slug}`, { artifactOnly: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    await closeVsCode(session);
+  }
+}
+
+/** Show the Gemini view from the activity bar and wait for its input. */
+export async function openGeminiView({ page, chat }) {
+  await page.locator('.activitybar [aria-label^="Gemini"]').first().click({ timeout: 60000 });
+  await chat.locator("#input").waitFor({ timeout: 60000 });
+  // Off the activity bar, so its hover does not cover the chat in screenshots.
+  await page.mouse.move(800, 400);
+}
+
+/**
+ * In VS Code's one quick-input widget, once `isOpen(box)` says it shows the input meant (the
+ * palette, a picker, an input box), type `query` and press Enter when the row Enter runs is
+ * `label`. The widget is shared and opens asynchronously (a shortcut pressed in the webview is
+ * relayed to the workbench; an extension's picker appears after the extension host answers):
+ * keys typed before it shows the input meant land elsewhere or pick another row.
+ */
+async function choose(page, { what, isOpen, query, label }) {
+  const box = page.locator(".quick-input-widget .quick-input-box input");
+  const row = page.locator(".quick-input-widget .monaco-list-row.focused", { hasText: label });
+  await waitFor(
+    what,
+    async () => {
+      if (!(await box.isVisible()) || !(await isOpen(box))) return false;
+      if ((await box.inputValue()) !== query) await box.fill(query, { timeout: 1000 });
+      return (await row.count()) === 1 && (await box.inputValue()) === query;
+    },
+    30000,
+  );
+  await box.press("Enter");
+}
+
+/** Run `title` (e.g. "Gemini: Stop") from the command palette. */
+export async function runCommand(page, title) {
+  await page.keyboard.press("Control+Shift+P");
+  await choose(page, {
+    what: `the command palette to offer "${title}"`,
+    isOpen: async (box) => (await box.inputValue()).startsWith(">"),
+    query: `>${title}`,
+    label: title,
+  });
+}
+
+/** Pick `label` in the quick pick whose placeholder starts with `placeholder`. */
+export async function pickInQuickPick(page, placeholder, label) {
+  await choose(page, {
+    what: `the picker "${placeholder}…" to offer "${label}"`,
+    isOpen: async (box) => ((await box.getAttribute("placeholder")) ?? "").startsWith(placeholder),
+    query: label,
+    label,
+  });
+}
+
+/** Open `file` of the workspace with Quick Open (Ctrl+P). */
+export async function quickOpen(page, file) {
+  await page.keyboard.press("Control+P");
+  await choose(page, {
+    what: `Quick Open to offer ${file}`,
+    isOpen: async (box) => /files by name/i.test((await box.getAttribute("placeholder")) ?? ""),
+    query: file,
+    label: file,
+  });
+}
+
+/** Type `text` into the extension's password input box (Set API Key) and press Enter. */
+export async function enterSecret(page, text) {
+  // Only that box is a password box: not the palette it was run from, still closing.
+  const box = page.locator(".quick-input-widget .quick-input-box input[type=password]");
+  await box.waitFor({ state: "visible" });
+  await box.fill(text);
+  await box.press("Enter");
+}
