@@ -12,10 +12,11 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import compaction, exchange, redaction, transcript
+from . import compaction, conversations, exchange, redaction, transcript
 from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import GeminiClient
@@ -182,6 +183,57 @@ class ChatService:
         cleared = len([e for e in entries if not e.meta.get("hidden")])
         return {"workspace": ws.uri, "cleared": cleared}
 
+    async def conversations(self, ws: Workspace, limit: int, offset: int) -> Json:
+        """A page of the folder's conversations, most recently updated first."""
+        store = self._store()
+        items, total = await asyncio.to_thread(conversations.listed, store, ws.key, limit, offset)
+        active = next((str(c.id) for c in items if c.active), None)
+        if active is None and offset:
+            found = await asyncio.to_thread(store.active, ws.key)
+            active = None if found is None else str(found)
+        return {
+            "workspace": ws.uri,
+            "active": active,
+            "conversations": [c.json() for c in items],
+            "total": total,
+        }
+
+    async def open_conversation(self, ws: Workspace, conv: str) -> Json:
+        """Make a conversation the folder's active one (after a turn in flight)."""
+        store = self._store()
+        number = conversations.conversation_id(conv)
+        async with self._hold(store, ws.key, TurnEvents()):
+            await asyncio.to_thread(conversations.open_conversation, store, ws.key, number)
+        return {"workspace": ws.uri, "id": conv}
+
+    async def rename_conversation(self, ws: Workspace, conv: str, title: str) -> Json:
+        """Give a conversation a title."""
+        number = conversations.conversation_id(conv)
+        shown = await asyncio.to_thread(conversations.rename, self._store(), ws.key, number, title)
+        return {"workspace": ws.uri, "id": conv, "title": shown}
+
+    async def delete_conversation(self, ws: Workspace, conv: str) -> Json:
+        """Remove a conversation and its image files for good."""
+        store = self._store()
+        number = conversations.conversation_id(conv)
+        async with self._hold(store, ws.key, TurnEvents()):
+            images = await asyncio.to_thread(conversations.delete, store, ws.key, number)
+        await asyncio.to_thread(_remove, images)
+        return {"workspace": ws.uri, "id": conv, "deleted": True}
+
+    async def export(self, ws: Workspace, conv: str | None) -> Json:
+        """One conversation (the active one by default) as Markdown."""
+        store = self._store()
+        if conv is None:
+            active = await asyncio.to_thread(store.active, ws.key)
+            if active is None:
+                raise FieldError("This folder has no conversation yet; nothing to export", "id")
+            conv = str(active)
+        number = conversations.conversation_id(conv)
+        info, exchanges = await asyncio.to_thread(conversations.whole, store, ws.key, number)
+        text = transcript.markdown(info.title, (info.created, info.updated), exchanges)
+        return {"workspace": ws.uri, "id": conv, "title": info.title, "markdown": text}
+
     async def set_model(self, ws: Workspace, model: str | None) -> Json:
         """Remember the model for a workspace (None: back to the setting)."""
         await asyncio.to_thread(self._store().set_model, ws.key, model)
@@ -274,6 +326,14 @@ def _interrupted(store: ConversationStore, key: str) -> InFlight | None:
     if store.locks.held(key):
         rows = rows[:-1]  # the newest is the turn holding the folder now
     return rows[-1] if rows else None
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("Could not delete %s: %s", path, exc.strerror)
 
 
 def _commit(ctx: TurnContext, ex: exchange.Exchange) -> int:

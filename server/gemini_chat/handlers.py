@@ -200,6 +200,37 @@ async def status(ls: Daemon, raw: object) -> object:
     }
 
 
+async def list_conversations(ls: Daemon, raw: object) -> object:
+    """gemini/conversations: the folder's conversations, most recently updated first."""
+    p = params.parse(params.ConversationsParams, raw)
+    return await ls.core.chat.conversations(ls.workspaces.resolve(p.workspace), p.limit, p.offset)
+
+
+async def open_conversation(ls: Daemon, raw: object) -> object:
+    """gemini/openConversation: make a conversation the folder's active one."""
+    p = params.parse(params.ConversationParams, raw)
+    return await ls.core.chat.open_conversation(ls.workspaces.resolve(p.workspace), p.id)
+
+
+async def rename_conversation(ls: Daemon, raw: object) -> object:
+    """gemini/renameConversation: give a conversation a title."""
+    p = params.parse(params.RenameParams, raw)
+    ws = ls.workspaces.resolve(p.workspace)
+    return await ls.core.chat.rename_conversation(ws, p.id, p.title)
+
+
+async def delete_conversation(ls: Daemon, raw: object) -> object:
+    """gemini/deleteConversation: remove a conversation for good."""
+    p = params.parse(params.ConversationParams, raw)
+    return await ls.core.chat.delete_conversation(ls.workspaces.resolve(p.workspace), p.id)
+
+
+async def export(ls: Daemon, raw: object) -> object:
+    """gemini/export: a conversation as Markdown."""
+    p = params.parse(params.ExportParams, raw)
+    return await ls.core.chat.export(ls.workspaces.resolve(p.workspace), p.id)
+
+
 HANDLERS: dict[str, Handler] = {
     protocol.CHAT: mapped(chat),
     protocol.HISTORY: mapped(history),
@@ -208,4 +239,9 @@ HANDLERS: dict[str, Handler] = {
     protocol.COUNT_TOKENS: mapped(count_tokens),
     protocol.STATUS: mapped(status),
     protocol.SET_MODEL: mapped(set_model),
+    protocol.CONVERSATIONS: mapped(list_conversations),
+    protocol.OPEN_CONVERSATION: mapped(open_conversation),
+    protocol.RENAME_CONVERSATION: mapped(rename_conversation),
+    protocol.DELETE_CONVERSATION: mapped(delete_conversation),
+    protocol.EXPORT: mapped(export),
 }

@@ -97,6 +97,34 @@ class SetModelParams(_Params):
     model: ModelId | None
 
 
+class ConversationsParams(_Params):
+    """`gemini/conversations` params (`limit`/`offset` page a long list)."""
+
+    workspace: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class ConversationParams(_Params):
+    """Params naming one conversation of a folder."""
+
+    workspace: str | None = None
+    id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class RenameParams(ConversationParams):
+    """`gemini/renameConversation` params."""
+
+    title: Annotated[str, StringConstraints(max_length=200)]
+
+
+class ExportParams(_Params):
+    """`gemini/export` params: the active conversation when `id` is left out."""
+
+    workspace: str | None = None
+    id: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+
+
 class EmptyParams(_Params):
     """Methods that take no params."""
 

@@ -18,7 +18,15 @@ MODELS = "gemini/models"
 STATUS = "gemini/status"
 COUNT_TOKENS = "gemini/countTokens"
 SET_MODEL = "gemini/setModel"
-METHODS = [CHAT, HISTORY, RESET, MODELS, STATUS, COUNT_TOKENS, SET_MODEL]
+CONVERSATIONS = "gemini/conversations"
+OPEN_CONVERSATION = "gemini/openConversation"
+RENAME_CONVERSATION = "gemini/renameConversation"
+DELETE_CONVERSATION = "gemini/deleteConversation"
+EXPORT = "gemini/export"
+METHODS = [
+    CHAT, HISTORY, RESET, MODELS, STATUS, COUNT_TOKENS, SET_MODEL,
+    CONVERSATIONS, OPEN_CONVERSATION, RENAME_CONVERSATION, DELETE_CONVERSATION, EXPORT,
+]  # fmt: skip
 
 CONVERSATION_CHANGED = "gemini/conversationChanged"
 TURN_PROGRESS = "gemini/turnProgress"

@@ -76,6 +76,10 @@ class ConversationStore:
         """Close the database."""
         self.db.close()
 
+    def forget(self, workspace: str) -> None:
+        """Drop the parsed copy of a folder's conversation (another one became active)."""
+        self._cache.pop(workspace, None)
+
     def active(self, workspace: str) -> int | None:
         """The id of a workspace's active conversation, if it has one."""
         with self.db.reading() as db:
