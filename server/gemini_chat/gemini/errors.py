@@ -6,11 +6,11 @@ happened and what to do, and never contain an API key.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
-from typing import ClassVar, cast
+from typing import ClassVar
 
+from gemini_chat.gemini.error_body import ErrorBody, parse_error_body
+from gemini_chat.gemini.error_body import parse_duration as parse_duration
 from gemini_chat.gemini.wire import GenerateContentResponse, SafetyRating
 
 _MAX_UPSTREAM_MESSAGE = 500
@@ -19,7 +19,7 @@ _KEY_PATTERNS = (
     re.compile(r"AIza[0-9A-Za-z_\-]{20,}"),
     re.compile(r"(?i)(\bkey=)[^&\s\"']+"),
 )
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)s\s*$")
+_FILE_GONE = re.compile(r"permission to access the File|File \S+ (?:is not found|does not exist)")
 _KEY_HELP = "set GEMINI_API_KEY or the gemini.apiKey setting"
 
 
@@ -115,6 +115,10 @@ class BadRequestError(GeminiError):
     reason: ClassVar[str] = "badRequest"
 
 
+class FileUnavailableError(BadRequestError):
+    """An uploaded file the request names is gone (expired after 48 h, deleted) or not ours."""
+
+
 class UpstreamUnavailableError(GeminiError):
     """5xx, or a reply we cannot read."""
 
@@ -179,22 +183,19 @@ def idle_timeout_error(idle_timeout: float) -> GeminiTimeoutError:
 # --- error bodies ----------------------------------------------------------------------------
 
 
-@dataclass
-class _ErrorBody:
-    """What we use of ``{"error": {code, message, status, details}}``."""
-
-    message: str = ""
-    status: str | None = None
-    reason: str | None = None
-    retry_after: float | None = None
-    quota_ids: list[str] = field(default_factory=list[str])
-
-
 def error_from_response(http_status: int, body: bytes, *, model: str | None = None) -> GeminiError:
     """The GeminiError for a non-200 reply (or a mid-stream ``{"error": ...}`` event)."""
-    parsed = _parse_body(body)
+    parsed = parse_error_body(body)
     status = parsed.status
     said = _said(http_status, parsed)
+    if http_status == 403 and _FILE_GONE.search(parsed.message):
+        # The API answers 403 for a file it does not have: not a key problem.
+        return FileUnavailableError(
+            f"An uploaded file is no longer available ({said}). Gemini keeps uploads for 48 "
+            "hours; attach the file again.",
+            http_status=http_status,
+            status=status,
+        )
     if parsed.reason == "API_KEY_INVALID" or http_status in (401, 403):
         what = (
             "Gemini did not accept the API key"
@@ -229,7 +230,7 @@ def error_from_response(http_status: int, body: bytes, *, model: str | None = No
     )
 
 
-def _said(http_status: int, parsed: _ErrorBody) -> str:
+def _said(http_status: int, parsed: ErrorBody) -> str:
     """``503 UNAVAILABLE: The model is overloaded.``, trimmed and redacted."""
     head = f"{http_status} {parsed.status}" if parsed.status else str(http_status)
     message = " ".join(parsed.message.split())
@@ -238,7 +239,7 @@ def _said(http_status: int, parsed: _ErrorBody) -> str:
     return redact(f"{head}: {message}" if message else head)
 
 
-def _rate_limit_message(parsed: _ErrorBody, said: str) -> str:
+def _rate_limit_message(parsed: ErrorBody, said: str) -> str:
     """Tell a used-up daily quota apart from a per-minute rate limit."""
     ids = " ".join(parsed.quota_ids)
     if "PerDay" in ids:
@@ -258,69 +259,6 @@ def _rate_limit_message(parsed: _ErrorBody, said: str) -> str:
 def _seconds(value: float | None) -> str:
     """``26 s`` or ``1.5 s``."""
     return f"{value:g} s" if value is not None else ""
-
-
-def _parse_body(body: bytes) -> _ErrorBody:
-    """Parse an error body, tolerating a ``[...]`` wrapper and non-JSON (an HTML proxy page)."""
-    try:
-        data: object = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _ErrorBody(message=body.decode("utf-8", "replace").strip())
-    if isinstance(data, list):
-        items = cast(list[object], data)
-        data = items[0] if items else None
-    error = _get(data, "error")
-    if _as_dict(error) is None:
-        return _ErrorBody(message=body.decode("utf-8", "replace").strip())
-    parsed = _ErrorBody(
-        message=_str(_get(error, "message")), status=_opt_str(_get(error, "status"))
-    )
-    details = _get(error, "details")
-    for detail in cast(list[object], details) if isinstance(details, list) else []:
-        _read_detail(detail, parsed)
-    return parsed
-
-
-def _read_detail(detail: object, parsed: _ErrorBody) -> None:
-    """Take ErrorInfo.reason, RetryInfo.retryDelay and QuotaFailure quotaIds from one detail."""
-    kind = _str(_get(detail, "@type")).rsplit(".", 1)[-1]
-    if kind == "ErrorInfo":
-        parsed.reason = _opt_str(_get(detail, "reason"))
-    elif kind == "RetryInfo":
-        parsed.retry_after = parse_duration(_get(detail, "retryDelay"))
-    elif kind == "QuotaFailure":
-        violations = _get(detail, "violations")
-        for violation in cast(list[object], violations) if isinstance(violations, list) else []:
-            quota_id = _opt_str(_get(violation, "quotaId"))
-            if quota_id:
-                parsed.quota_ids.append(quota_id)
-
-
-def parse_duration(value: object) -> float | None:
-    """A google.protobuf.Duration JSON string (``"26s"``, ``"1.5s"``) in seconds, else None."""
-    if not isinstance(value, str):
-        return None
-    match = _DURATION.match(value)
-    return float(match.group(1)) if match else None
-
-
-def _as_dict(obj: object) -> dict[str, object] | None:
-    """``obj`` as a JSON object, or None when it is not one."""
-    return cast(dict[str, object], obj) if isinstance(obj, dict) else None
-
-
-def _get(obj: object, key: str) -> object:
-    """``obj[key]`` when obj is a JSON object, else None."""
-    as_dict = _as_dict(obj)
-    return as_dict.get(key) if as_dict is not None else None
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 # --- blocked replies -------------------------------------------------------------------------
