@@ -23,7 +23,7 @@ await Promise.all([
   }),
   esbuild.build({
     ...common,
-    entryPoints: [join(root, "src/webview/main.ts")],
+    entryPoints: [join(root, "media/webview/main.ts")],
     outfile: join(root, "dist/webview.js"),
     platform: "browser",
     format: "iife",

@@ -1,7 +1,7 @@
 /** The chat webview: draws the host's ViewState, sends user actions back. Runs in the browser. */
 
-import type { Entry, HeaderState, HostMessage, ImageView, ViewMessage, ViewState } from "../messages";
-import type { ToolCall } from "../protocol";
+import type { Entry, HeaderState, HostMessage, ImageView, ViewMessage, ViewState } from "../../src/messages";
+import type { ToolCall } from "../../src/protocol";
 import { el, icon } from "./dom";
 import { actionButton, renderBody, renderEntry, renderThoughts } from "./entries";
 import { shortCount } from "./format";

@@ -1,8 +1,8 @@
 /** One transcript entry as DOM: header, thoughts, tool calls, the Markdown body, images, footer. */
 
-import type { ErrorAction } from "../api";
-import type { Entry, ImageView, ViewMessage } from "../messages";
-import type { ToolCall, Usage } from "../protocol";
+import type { ErrorAction } from "../../src/api";
+import type { Entry, ImageView, ViewMessage } from "../../src/messages";
+import type { ToolCall, Usage } from "../../src/protocol";
 import { el, icon, iconButton } from "./dom";
 import { compactedLabel, toolIcon } from "./format";
 import { renderMarkdown } from "./render";
