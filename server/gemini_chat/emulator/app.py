@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import FrameType, TracebackType
 
 from .http import EmulatorServer
+from .routes import Handler
 from .state import DEFAULT_API_KEY, EmulatorState, RecordedRequest
 
 __all__ = ["DEFAULT_API_KEY", "Emulator", "RecordedRequest", "main"]
@@ -42,7 +43,7 @@ class Emulator:
         """Serve in a daemon thread; return the base URL, e.g. "http://127.0.0.1:PORT"."""
         if self._url is not None:
             return self._url
-        server = EmulatorServer(self._address, self._state)
+        server = EmulatorServer(self._address, self._state, Handler)
         host = self._address[0]
         self._url = f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}"
         self._server = server
@@ -78,6 +79,19 @@ class Emulator:
         """Queue steps; each generate/stream call takes one (FIFO); none left: the default reply."""
         self._state.add_steps(steps)
 
+    def script_uploads(self, *steps: dict[str, object]) -> None:
+        """Queue upload steps; each upload's start takes one (FIFO); none left: a plain upload."""
+        self._state.files.add_steps(steps)
+
+    def files(self) -> list[dict[str, object]]:
+        """The files held (as files.get shows them, PROCESSING ones too), oldest first."""
+        return self._state.files.snapshot()
+
+    def expire_file(self, name: str) -> None:
+        """Drop a file as if its 48 hours were up (KeyError if there is none)."""
+        if not self._state.files.expire(name):
+            raise KeyError(name)
+
     def requests(self, path_contains: str = "") -> list[RecordedRequest]:
         """The requests received so far (all, or those whose path contains the text)."""
         return self._state.requests(path_contains)
@@ -91,7 +105,7 @@ class Emulator:
         return self._state.wait_for_event(type, timeout)
 
     def clear(self) -> None:
-        """Forget requests, events and the script; the input token limit stays."""
+        """Forget requests, events, scripts and files; the input token limit stays."""
         self._state.clear()
 
     @property

@@ -1,4 +1,4 @@
-"""The emulator's control endpoints (/_emulator/...): script, records, events, reset, limits.
+"""The emulator's control endpoints (/_emulator/...): scripts, files, records, events, limits.
 
 They need no key: tests in other processes (Node, Neovim) drive the emulator through them.
 """
@@ -32,10 +32,16 @@ def _dispatch(
     """The answer to a control request, None for an unknown one; ValueError for a bad body."""
     match method, path:
         case "POST", "/_emulator/script":
-            steps = cast("JsonObject", body).get("steps") if isinstance(body, dict) else None
-            if not isinstance(steps, list):
-                raise ValueError('expected {"steps": [...]}')
-            return {"queued": state.add_steps(cast("list[object]", steps))}
+            return {"queued": state.add_steps(_steps_from(body))}
+        case "POST", "/_emulator/uploads":
+            return {"queued": state.files.add_steps(_steps_from(body))}
+        case "GET", "/_emulator/files":
+            return {"files": list[object](state.files.snapshot())}
+        case "POST", "/_emulator/files/expire":
+            name = cast("JsonObject", body).get("name") if isinstance(body, dict) else None
+            if not isinstance(name, str) or not state.files.expire(name):
+                raise ValueError(f'expected {{"name": "files/..."}} naming a file held: {name!r}')
+            return {"expired": name}
         case "GET", "/_emulator/requests":
             found = state.requests(query.get("path_contains", ""))
             return {"requests": [asdict(r) for r in found]}
@@ -51,6 +57,14 @@ def _dispatch(
             return {"inputTokenLimit": state.input_token_limit}
         case _:
             return None
+
+
+def _steps_from(body: object | None) -> list[object]:
+    """The steps in {"steps": [...]}; ValueError for any other shape."""
+    steps = cast("JsonObject", body).get("steps") if isinstance(body, dict) else None
+    if not isinstance(steps, list):
+        raise ValueError('expected {"steps": [...]}')
+    return cast("list[object]", steps)
 
 
 def _limit_from(body: object | None) -> int | None:

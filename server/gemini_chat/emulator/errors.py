@@ -49,10 +49,13 @@ QUOTA_MESSAGE = (
 class RequestError(Exception):
     """A request the real API would reject: carries the HTTP status and the error body."""
 
-    def __init__(self, status: int, body: JsonObject) -> None:
+    def __init__(
+        self, status: int, body: JsonObject, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
+        self.headers = headers or {}
 
 
 def error_body(status: int, message: str, details: Sequence[JsonObject] = ()) -> JsonObject:
@@ -65,6 +68,13 @@ def error_body(status: int, message: str, details: Sequence[JsonObject] = ()) ->
     if details:
         err["details"] = list(details)
     return {"error": err}
+
+
+def named_error(status: int, name: str, message: str) -> RequestError:
+    """An error whose status name is not the usual one for its code (FAILED_PRECONDITION...)."""
+    body = error_body(status, message)
+    cast("JsonObject", body["error"])["status"] = name
+    return RequestError(status, body)
 
 
 def plain_error(status: int, message: str | None = None) -> RequestError:

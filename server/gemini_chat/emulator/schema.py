@@ -362,35 +362,8 @@ def _is_user_turn(content: JsonObject) -> bool:
     return all(any(k in part for k in _USER_DATA) for part in parts_of(content))
 
 
-class ModelCatalog:
-    """The models the emulator knows (a real models.list response), with paging."""
-
-    def __init__(self, models: list[JsonObject]) -> None:
-        self._models = models
-        self._by_name = {str(m.get("name")): m for m in models}
-
-    @staticmethod
-    def bundled() -> ModelCatalog:
-        """The catalog shipped in gemini_chat.emulator.data/models.json (cached; never mutated)."""
-        return _bundled_catalog()
-
-    def get(self, name: str, method: str | None = None) -> JsonObject | None:
-        """The model called `name` ("models/x"), if it exists and supports `method`."""
-        model = self._by_name.get(name)
-        if model is None or method is None:
-            return model
-        methods = model.get("supportedGenerationMethods")
-        if not isinstance(methods, list) or method not in cast("list[object]", methods):
-            return None
-        return model
-
-    def page(self, size: int, offset: int) -> tuple[list[JsonObject], int | None]:
-        """One page of models and the offset of the next page (None on the last)."""
-        end = offset + size
-        return self._models[offset:end], (end if end < len(self._models) else None)
-
-
-def _data(name: str) -> JsonObject:
+def bundled_json(name: str) -> JsonObject:
+    """A JSON file shipped in gemini_chat.emulator.data."""
     ref = resources.files("gemini_chat.emulator.data") / name
     return cast("JsonObject", json.loads(ref.read_text(encoding="utf-8")))
 
@@ -398,9 +371,4 @@ def _data(name: str) -> JsonObject:
 @functools.cache
 def _bundled_validator() -> SchemaValidator:
     # Parsing the 300 kB discovery document costs ~80 ms: once per process is enough.
-    return SchemaValidator(_data("generativelanguage-v1beta-discovery.json"))
-
-
-@functools.cache
-def _bundled_catalog() -> ModelCatalog:
-    return ModelCatalog(objects(_data("models.json").get("models")))
+    return SchemaValidator(bundled_json("generativelanguage-v1beta-discovery.json"))

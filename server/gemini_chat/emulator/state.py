@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 import time
@@ -12,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from .errors import STATUS_NAMES
-from .schema import JsonObject, ModelCatalog, SchemaValidator
+from .catalog import ModelCatalog
+from .files import FileStore
+from .schema import JsonObject, SchemaValidator
+from .steps import check_step
 
 DEFAULT_API_KEY = "emulator-key"
 """The key the emulator accepts when none is given (what `make chat` uses without a real key)."""
@@ -31,12 +32,13 @@ class RecordedRequest:
 
 
 class EmulatorState:
-    """Everything the handler threads share: keys, script, records, events, open sockets."""
+    """Everything the handler threads share: keys, script, files, records, events, sockets."""
 
     def __init__(self, api_keys: Sequence[str], input_token_limit: int | None = None) -> None:
         self.api_keys = frozenset(api_keys)
         self.validator = SchemaValidator.bundled()
         self.catalog = ModelCatalog.bundled()
+        self.files = FileStore()
         self.stopping = threading.Event()
         self._cond = threading.Condition()
         self._script: deque[JsonObject] = deque()
@@ -128,11 +130,12 @@ class EmulatorState:
             return dict(cast("JsonObject", find()))
 
     def clear(self) -> None:
-        """Forget requests, events and the script (the token limit is configuration: it stays)."""
+        """Forget requests, events, scripts and files (the token limit is configuration)."""
         with self._cond:
             self._script.clear()
             self._requests.clear()
             self._events.clear()
+        self.files.clear()
 
     def track(self, sock: socket.socket, add: bool) -> None:
         """Keep the set of open client connections (stop() closes them)."""
@@ -149,71 +152,3 @@ class EmulatorState:
         for sock in sockets:
             with contextlib.suppress(OSError):  # already closed by the peer
                 sock.shutdown(socket.SHUT_RDWR)
-
-
-# --- script steps --------------------------------------------------------------------------
-
-_NUMBER = (int, float)
-_STEP_TYPES: dict[str, tuple[type, ...]] = {
-    "reply": (str,),
-    "chunks": (list,),
-    "thought": (str,),
-    "finishReason": (str,),
-    "status": (int,),
-    "message": (str,),
-    "retryDelay": (str,),
-    "quota": (str,),
-    "delay": _NUMBER,
-    "chunkDelay": _NUMBER,
-    "cutAfter": (int,),
-    "errorAfter": (int,),
-    "block": (str,),
-    "invalidJson": (bool,),
-    "dropConnection": (bool,),
-    "functionCall": (dict,),
-    "image": (dict,),
-}
-
-
-def check_step(
-    step: object, finish_reasons: Sequence[str], block_reasons: Sequence[str]
-) -> JsonObject:
-    """Validate one script step (so a typo in a test fails loudly); return a copy."""
-    if not isinstance(step, dict):
-        raise ValueError(f"a script step must be an object, not {type(step).__name__}")
-    checked = dict(cast("JsonObject", step))
-    for key, value in checked.items():
-        types = _STEP_TYPES.get(key)
-        if types is None:
-            raise ValueError(f"unknown script step key {key!r} (known: {', '.join(_STEP_TYPES)})")
-        if isinstance(value, bool) != (bool in types) or not isinstance(value, types):
-            raise ValueError(f"script step {key!r} has the wrong type: {value!r}")
-    problem = _step_value_problem(checked, finish_reasons, block_reasons)
-    if problem:
-        raise ValueError(f"bad script step {checked!r}: {problem}")
-    return checked
-
-
-def _step_value_problem(
-    step: JsonObject, finish_reasons: Sequence[str], block_reasons: Sequence[str]
-) -> str | None:
-    chunks = step.get("chunks", [])
-    checks = [
-        (all(isinstance(c, str) for c in cast("list[object]", chunks)), "chunks must be strings"),
-        (step.get("finishReason", "STOP") in finish_reasons, "unknown finishReason"),
-        (step.get("block", "SAFETY") in block_reasons, "unknown block reason"),
-        (step.get("status", 500) in STATUS_NAMES, f"status must be one of {sorted(STATUS_NAMES)}"),
-        (step.get("quota", "minute") in ("minute", "day"), 'quota must be "minute" or "day"'),
-        (re.fullmatch(r"\d+(\.\d+)?s", str(step.get("retryDelay", "1s"))), "retryDelay like '2s'"),
-        ("errorAfter" not in step or "status" in step, "errorAfter needs a status"),
-    ]
-    for key in ("delay", "chunkDelay", "cutAfter", "errorAfter"):
-        checks.append((cast("float", step.get(key, 0)) >= 0, f"{key} must not be negative"))
-    call = cast("JsonObject", step.get("functionCall", {"name": "f"}))
-    checks.append((isinstance(call.get("name"), str), "functionCall needs a name"))
-    checks.append((isinstance(call.get("args", {}), dict), "functionCall args must be an object"))
-    image = cast("JsonObject", step.get("image", {"mimeType": "a", "data": ""}))
-    checks.append(
-        (isinstance(image.get("mimeType"), str) and isinstance(image.get("data"), str), "image")
-    )
-    return next((message for ok, message in checks if not ok), None)
