@@ -10,7 +10,7 @@ import asyncio
 import json
 import math
 import platform
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -130,7 +130,7 @@ class ApiCore:
         url: str,
         *,
         headers: Mapping[str, str],
-        content: bytes | None = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
         params: Mapping[str, str] | None = None,
         model: str | None = None,
     ) -> httpx.Response:

@@ -238,8 +238,15 @@ async def _upload_request(
     headers = api.headers(None, json_body=False) | {
         "x-goog-upload-command": command,
         "x-goog-upload-offset": str(offset),
+        "content-length": str(len(piece)),
     }
-    return await api.request(opts, "POST", session.url, headers=headers, content=piece)
+    # As a one-shot stream: httpx's responses live in reference cycles, and a request holding
+    # its bytes would keep every chunk alive until the cyclic GC ran (tens of MiB per upload).
+    return await api.request(opts, "POST", session.url, headers=headers, content=_once(piece))
+
+
+async def _once(piece: bytes) -> AsyncGenerator[bytes]:
+    yield piece
 
 
 async def _received(
