@@ -12,11 +12,10 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import compaction, conversations, exchange, redaction, transcript
+from . import compaction, exchange, redaction, transcript
 from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import GeminiClient
@@ -31,7 +30,8 @@ from .turn import Turn, TurnContext, TurnEvents, call_options, dumps
 from .workspaces import Workspace
 
 log = logging.getLogger(__name__)
-MODELS_TTL = 300.0
+LIMITS_TTL = 300.0
+"""Seconds a failure to learn a model's input limit is remembered."""
 
 
 class TurnParamsError(FieldError):
@@ -51,7 +51,6 @@ class ChatService:
         self._settings = settings
         self._store = store
         self._locks: dict[str, asyncio.Lock] = {}
-        self._models: tuple[float, tuple[str, str | None], list[wire.Model]] | None = None
         self._limits: dict[str, tuple[int | None, float]] = {}
         self.context = ContextFiles()
 
@@ -63,7 +62,7 @@ class ChatService:
         user, meta = _user_content(turn, ctx.redactions)
         if ctx.redactions.found:
             await events.progress({"redacted": ctx.redactions.found})
-        async with self._hold(ctx.store, turn.ws.key, events):
+        async with self.hold(ctx.store, turn.ws.key, events):
             # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread
             # hop per call costs more than the call.
             history = ctx.store.history(turn.ws.key)
@@ -86,10 +85,11 @@ class ChatService:
         return result
 
     @asynccontextmanager
-    async def _hold(
+    async def hold(
         self, store: ConversationStore, key: str, events: TurnEvents
     ) -> AsyncGenerator[None]:
-        """The folder, for one turn or reset: first in this daemon, then across daemons."""
+        """The folder, for a turn or a change of its conversation: first in this daemon, then
+        across daemons."""
         async with (
             self._locks.setdefault(key, asyncio.Lock()),
             store.locks.hold(key, events.waiting),
@@ -144,6 +144,10 @@ class ChatService:
             context_file=context[0] if context else None,
         )
 
+    def store(self) -> ConversationStore:
+        """The store of the current dataDir."""
+        return self._store()
+
     def model_for(self, ws: Workspace) -> str:
         """The model the folder's next turn uses: its sticky choice, else the setting."""
         return self._store().model(ws.key) or self._settings().model
@@ -152,7 +156,7 @@ class ChatService:
         """The model's input token limit, asked once; a failure is remembered for a while too."""
         now = time.monotonic()
         known = self._limits.get(ctx.model)
-        if known is not None and (known[0] is not None or now - known[1] < MODELS_TTL):
+        if known is not None and (known[0] is not None or now - known[1] < LIMITS_TTL):
             return known[0]
         try:  # no retries: this only informs compaction, and a refusal is caught anyway
             info = await self._client.get_model(ctx.model, replace(ctx.opts, max_retries=0))
@@ -177,92 +181,16 @@ class ChatService:
     async def reset(self, ws: Workspace) -> Json:
         """Archive the active conversation; the next turn starts a fresh one."""
         store = self._store()
-        async with self._hold(store, ws.key, TurnEvents()):
+        async with self.hold(store, ws.key, TurnEvents()):
             entries = await asyncio.to_thread(store.history, ws.key)
             await asyncio.to_thread(store.reset, ws.key)
         cleared = len([e for e in entries if not e.meta.get("hidden")])
         return {"workspace": ws.uri, "cleared": cleared}
 
-    async def conversations(self, ws: Workspace, limit: int, offset: int) -> Json:
-        """A page of the folder's conversations, most recently updated first."""
-        store = self._store()
-        items, total = await asyncio.to_thread(conversations.listed, store, ws.key, limit, offset)
-        active = next((str(c.id) for c in items if c.active), None)
-        if active is None and offset:
-            found = await asyncio.to_thread(store.active, ws.key)
-            active = None if found is None else str(found)
-        return {
-            "workspace": ws.uri,
-            "active": active,
-            "conversations": [c.json() for c in items],
-            "total": total,
-        }
-
-    async def open_conversation(self, ws: Workspace, conv: str) -> Json:
-        """Make a conversation the folder's active one (after a turn in flight)."""
-        store = self._store()
-        number = conversations.conversation_id(conv)
-        async with self._hold(store, ws.key, TurnEvents()):
-            await asyncio.to_thread(conversations.open_conversation, store, ws.key, number)
-        return {"workspace": ws.uri, "id": conv}
-
-    async def rename_conversation(self, ws: Workspace, conv: str, title: str) -> Json:
-        """Give a conversation a title."""
-        number = conversations.conversation_id(conv)
-        shown = await asyncio.to_thread(conversations.rename, self._store(), ws.key, number, title)
-        return {"workspace": ws.uri, "id": conv, "title": shown}
-
-    async def delete_conversation(self, ws: Workspace, conv: str) -> Json:
-        """Remove a conversation and its image files for good."""
-        store = self._store()
-        number = conversations.conversation_id(conv)
-        async with self._hold(store, ws.key, TurnEvents()):
-            images = await asyncio.to_thread(conversations.delete, store, ws.key, number)
-        await asyncio.to_thread(_remove, images)
-        return {"workspace": ws.uri, "id": conv, "deleted": True}
-
-    async def export(self, ws: Workspace, conv: str | None) -> Json:
-        """One conversation (the active one by default) as Markdown."""
-        store = self._store()
-        if conv is None:
-            active = await asyncio.to_thread(store.active, ws.key)
-            if active is None:
-                raise FieldError("This folder has no conversation yet; nothing to export", "id")
-            conv = str(active)
-        number = conversations.conversation_id(conv)
-        info, exchanges = await asyncio.to_thread(conversations.whole, store, ws.key, number)
-        text = transcript.markdown(info.title, (info.created, info.updated), exchanges)
-        return {"workspace": ws.uri, "id": conv, "title": info.title, "markdown": text}
-
     async def set_model(self, ws: Workspace, model: str | None) -> Json:
         """Remember the model for a workspace (None: back to the setting)."""
         await asyncio.to_thread(self._store().set_model, ws.key, model)
         return {"workspace": ws.uri, "model": self.model_for(ws)}
-
-    async def models(self) -> Json:
-        """The models that support generateContent (cached a few minutes)."""
-        settings = self._settings()
-        cache_key = (settings.base_url, settings.key)
-        now = time.monotonic()
-        if self._models and self._models[1] == cache_key and now - self._models[0] < MODELS_TTL:
-            listed = self._models[2]
-        else:
-            listed = await self._client.list_models(call_options(settings))
-            self._models = (now, cache_key, listed)
-        return {
-            "models": [
-                {
-                    "name": m.id,
-                    "displayName": m.display_name or m.id,
-                    "inputTokenLimit": m.input_token_limit,
-                    "outputTokenLimit": m.output_token_limit,
-                    "thinking": bool(m.thinking),
-                }
-                for m in listed
-                if m.supports("generateContent")
-            ],
-            "default": settings.model,
-        }
 
     async def count_tokens(self, turn: Turn) -> Json:
         """The size of the next request (conversation, draft turn, system instruction, tools)
@@ -326,14 +254,6 @@ def _interrupted(store: ConversationStore, key: str) -> InFlight | None:
     if store.locks.held(key):
         rows = rows[:-1]  # the newest is the turn holding the folder now
     return rows[-1] if rows else None
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("Could not delete %s: %s", path, exc.strerror)
 
 
 def _commit(ctx: TurnContext, ex: exchange.Exchange) -> int:

@@ -1,4 +1,4 @@
-"""Core: what a daemon runs turns with (settings, Gemini client, stores, chat service)."""
+"""Core: what a daemon runs with (settings, Gemini client, stores, chat, library, models)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 from .chat import ChatService
 from .gemini.client import GeminiClient
+from .library import Library
 from .live import LiveSink, Watcher
+from .models import Models
 from .settings import SettingsManager
 from .store import ConversationStore
 
@@ -26,6 +28,8 @@ class Core:
         self.gemini = GeminiClient()
         self._stores: dict[Path, ConversationStore] = {}
         self.chat = ChatService(self.gemini, lambda: self.settings.current, self.store)
+        self.library = Library(self.chat)
+        self.models = Models(self.gemini, lambda: self.settings.current)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def store(self) -> ConversationStore:

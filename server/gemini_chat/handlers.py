@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeAlias
 
@@ -103,6 +104,7 @@ class _ClientEvents(TurnEvents):
         self._ls = ls
         self._partial = partial
         self._work = work
+        self._countdown: asyncio.Task[None] | None = None
 
     async def begin(self, model: str) -> None:
         if self._work is not None:
@@ -113,14 +115,33 @@ class _ClientEvents(TurnEvents):
             self._ls.work_report(self._work, "waiting for another editor's turn")
 
     async def progress(self, value: Json) -> None:
+        self._stop_countdown()
         if self._partial is not None:
             self._ls.send_progress(self._partial, value)
 
     async def retry(self, notice: RetryNotice) -> None:
+        self._stop_countdown()
         if self._work is not None:
             self._ls.work_report(self._work, notice.describe())
+            self._countdown = asyncio.create_task(self._count_down(self._work, notice))
+
+    async def _count_down(self, work: ProgressToken, notice: RetryNotice) -> None:
+        """After "rate limited: retrying in 12 s": 11 s, 10 s... while the wait lasts."""
+        what = notice.describe().rsplit(" in ", 1)[0]
+        end = asyncio.get_running_loop().time() + notice.delay
+        left = math.ceil(notice.delay - 1e-9)
+        while left > 1:
+            left -= 1
+            await asyncio.sleep(max(0.0, end - left - asyncio.get_running_loop().time()))
+            self._ls.work_report(work, f"{what} in {left} s")
+
+    def _stop_countdown(self) -> None:
+        if self._countdown is not None:
+            self._countdown.cancel()
+            self._countdown = None
 
     def end(self) -> None:
+        self._stop_countdown()
         if self._work is not None:
             self._ls.work_end(self._work)
 
@@ -166,7 +187,7 @@ async def reset(ls: Daemon, raw: object) -> object:
 async def models(ls: Daemon, raw: object) -> object:
     """gemini/models: the models usable with generateContent."""
     params.parse(params.EmptyParams, raw)
-    return await ls.core.chat.models()
+    return await ls.core.models.list()
 
 
 async def count_tokens(ls: Daemon, raw: object) -> object:
@@ -180,7 +201,10 @@ async def count_tokens(ls: Daemon, raw: object) -> object:
 async def set_model(ls: Daemon, raw: object) -> object:
     """gemini/setModel: remember the model for a workspace."""
     p = params.parse(params.SetModelParams, raw)
-    return await ls.core.chat.set_model(ls.workspaces.resolve(p.workspace), p.model)
+    ws = ls.workspaces.resolve(p.workspace)
+    if p.model is not None:
+        await ls.core.models.check(p.model)
+    return await ls.core.chat.set_model(ws, p.model)
 
 
 async def status(ls: Daemon, raw: object) -> object:
@@ -203,32 +227,34 @@ async def status(ls: Daemon, raw: object) -> object:
 async def list_conversations(ls: Daemon, raw: object) -> object:
     """gemini/conversations: the folder's conversations, most recently updated first."""
     p = params.parse(params.ConversationsParams, raw)
-    return await ls.core.chat.conversations(ls.workspaces.resolve(p.workspace), p.limit, p.offset)
+    return await ls.core.library.conversations(
+        ls.workspaces.resolve(p.workspace), p.limit, p.offset
+    )
 
 
 async def open_conversation(ls: Daemon, raw: object) -> object:
     """gemini/openConversation: make a conversation the folder's active one."""
     p = params.parse(params.ConversationParams, raw)
-    return await ls.core.chat.open_conversation(ls.workspaces.resolve(p.workspace), p.id)
+    return await ls.core.library.open_conversation(ls.workspaces.resolve(p.workspace), p.id)
 
 
 async def rename_conversation(ls: Daemon, raw: object) -> object:
     """gemini/renameConversation: give a conversation a title."""
     p = params.parse(params.RenameParams, raw)
     ws = ls.workspaces.resolve(p.workspace)
-    return await ls.core.chat.rename_conversation(ws, p.id, p.title)
+    return await ls.core.library.rename_conversation(ws, p.id, p.title)
 
 
 async def delete_conversation(ls: Daemon, raw: object) -> object:
     """gemini/deleteConversation: remove a conversation for good."""
     p = params.parse(params.ConversationParams, raw)
-    return await ls.core.chat.delete_conversation(ls.workspaces.resolve(p.workspace), p.id)
+    return await ls.core.library.delete_conversation(ls.workspaces.resolve(p.workspace), p.id)
 
 
 async def export(ls: Daemon, raw: object) -> object:
     """gemini/export: a conversation as Markdown."""
     p = params.parse(params.ExportParams, raw)
-    return await ls.core.chat.export(ls.workspaces.resolve(p.workspace), p.id)
+    return await ls.core.library.export(ls.workspaces.resolve(p.workspace), p.id)
 
 
 HANDLERS: dict[str, Handler] = {

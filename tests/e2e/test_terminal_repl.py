@@ -197,11 +197,12 @@ def test_model_command_sticks_to_the_folder(repl: Tmux, emulator: Emulator):
     assert "not in this key's model list" not in screen
 
 
-def test_a_model_missing_from_the_list_is_set_with_a_warning(repl: Tmux):
-    """/model with a name the key's list lacks still sets it, but warns that turns may fail."""
-    repl.type("/model gemini-9-ultra")
-    screen = repl.wait_for("not in this key's model list", "the warning")
-    assert "Model for this folder: gemini-9-ultra" in screen
+def test_a_model_missing_from_the_list_is_refused(repl: Tmux):
+    """/model with a name the key's list lacks is refused with the closest names; not set."""
+    repl.type("/model gemini-2.5-flsh")
+    screen = repl.wait_for("is not a model this API key can use", "the refusal")
+    assert "did you mean gemini-2.5-flash" in " ".join(screen.split())
+    assert "Model for this folder: gemini-2.5-flsh" not in screen
 
 
 def test_streaming_shows_text_before_the_reply_finished(repl: Tmux, emulator: Emulator):

@@ -18,6 +18,7 @@ import httpx
 
 from gemini_chat.chat import ChatService
 from gemini_chat.gemini.client import RetryNotice
+from gemini_chat.models import Models
 from gemini_chat.protocol import Json
 from gemini_chat.settings import Settings
 from gemini_chat.store import ConversationStore
@@ -233,6 +234,7 @@ class Rig:
         )
         self.store = ConversationStore(tmp / "data")
         self.service = ChatService(self.harness.client, lambda: self.settings, lambda: self.store)
+        self.models = Models(self.harness.client, lambda: self.settings)
         self.ws = workspace(tmp / "project")
 
     def configure(self, **changes: Any) -> None:
@@ -271,6 +273,7 @@ class FakeCore:
 
     def __init__(self, rig: Rig) -> None:
         self.chat = rig.service
+        self.models = rig.models
         self._rig = rig
 
     @property

@@ -302,7 +302,7 @@ async def test_reset_archives_and_the_next_turn_starts_afresh(rig: Rig) -> None:
 async def test_models_are_listed_for_generate_content_and_cached(rig: Rig) -> None:
     """Only models that support generateContent are listed; a second call within the cache time
     asks nothing; another API key asks again."""
-    listed = await rig.service.models()
+    listed = await rig.models.list()
     names = [m["name"] for m in listed["models"]]
     assert MODEL in names
     assert "text-embedding-004" not in names
@@ -310,10 +310,10 @@ async def test_models_are_listed_for_generate_content_and_cached(rig: Rig) -> No
     flash = next(m for m in listed["models"] if m["name"] == MODEL)
     assert flash["inputTokenLimit"] == 1048576
     assert flash["thinking"] is True
-    await rig.service.models()
+    await rig.models.list()
     assert len(rig.gemini.requests) == 1
     rig.configure(api_key="another-key-77aa")
-    await rig.service.models()
+    await rig.models.list()
     assert len(rig.gemini.requests) == 2
 
 
