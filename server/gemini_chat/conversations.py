@@ -56,7 +56,8 @@ def listed(
 ) -> tuple[list[Listed], int]:
     """A page of the folder's conversations, most recently updated first, and their count."""
     with store.db.reading() as db:
-        where = "workspace = ? AND replaced_by IS NULL"
+        # Compacted originals belong to their conversation; an empty archived one is noise.
+        where = "workspace = ? AND replaced_by IS NULL AND (turns > 0 OR archived IS NULL)"
         (total,) = db.execute(
             f"SELECT COUNT(*) FROM conversations WHERE {where}", (workspace,)
         ).fetchone()

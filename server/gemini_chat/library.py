@@ -37,6 +37,13 @@ class Library:
             "total": total,
         }
 
+    async def new_conversation(self, ws: Workspace) -> str:
+        """An empty conversation as the folder's active one (after a turn in flight)."""
+        store = self._chat.store()
+        async with self._chat.hold(store, ws.key, TurnEvents()):
+            number = await asyncio.to_thread(store.new_conversation, ws.key)
+        return str(number)
+
     async def open_conversation(self, ws: Workspace, conv: str) -> Json:
         """Make a conversation the folder's active one (after a turn in flight)."""
         store = self._chat.store()

@@ -173,6 +173,21 @@ class ConversationStore:
             conv = _active_id(db, workspace)
             record(db, workspace, conv, "model", _turns(db, conv), self.origin)
 
+    def new_conversation(self, workspace: str) -> int:
+        """Start an empty conversation as the folder's active one (the active one is archived);
+        return its id."""
+        stamp = now()
+        with self.db.writing() as db:
+            db.execute(
+                "UPDATE conversations SET archived = ? WHERE workspace = ? AND archived IS NULL",
+                (stamp, workspace),
+            )
+            db.execute("DELETE FROM journal WHERE workspace = ?", (workspace,))
+            conv = _new_conversation(db, workspace, stamp)
+            record(db, workspace, conv, "open", 0, self.origin)
+            self._cache.pop(workspace, None)
+        return conv
+
     def reset(self, workspace: str) -> int:
         """Archive the active conversation (kept, no longer active); return its entry count."""
         with self.db.writing() as db:
