@@ -12,7 +12,7 @@ from typing import Any, Literal, cast
 import attrs
 from lsprotocol import types
 
-from . import protocol as P
+from . import protocol
 from .framing import Refusal
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,14 @@ def parse(body: bytes) -> dict[str, Any] | Refusal:
         data: object = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         log.warning("Received a frame that is not JSON (%d bytes)", len(body))
-        return Refusal(P.PARSE_ERROR, "Parse error: the frame is not valid JSON")
+        return Refusal(protocol.PARSE_ERROR, "Parse error: the frame is not valid JSON")
     except RecursionError:
         return _too_deep(None)
     if not isinstance(data, dict) or cast(dict[str, object], data).get("jsonrpc") != "2.0":
         found = cast(dict[str, object], data).get("id") if isinstance(data, dict) else None
-        return Refusal(P.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message", _id(found))
+        return Refusal(
+            protocol.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message", _id(found)
+        )
     message = cast(dict[str, Any], data)
     if _deeper_than(message, MAX_DEPTH, body):
         return _too_deep(_id(message.get("id")))
@@ -47,12 +49,14 @@ def check(data: dict[str, Any]) -> Refusal | None:
     if "method" not in data:
         if "result" in data or "error" in data:
             return None  # a response: pygls matches it to a request or logs it
-        return Refusal(P.INVALID_REQUEST, "Invalid request: no method", _id(data.get("id")))
+        return Refusal(protocol.INVALID_REQUEST, "Invalid request: no method", _id(data.get("id")))
     if "id" in data and _id(data["id"]) is None:
-        return Refusal(P.INVALID_REQUEST, "Invalid request: the id must be an integer or a string")
+        return Refusal(
+            protocol.INVALID_REQUEST, "Invalid request: the id must be an integer or a string"
+        )
     if not isinstance(method, str):
         return Refusal(
-            P.INVALID_REQUEST, "Invalid request: the method must be a string", data.get("id")
+            protocol.INVALID_REQUEST, "Invalid request: the method must be a string", data.get("id")
         )
     return None
 
@@ -60,7 +64,7 @@ def check(data: dict[str, Any]) -> Refusal | None:
 @cache
 def method_kind(method: str) -> Literal["request", "notification"] | None:
     """Whether LSP or PROTOCOL.md make `method` a request or a notification (None: neither)."""
-    if method in P.METHODS:
+    if method in protocol.METHODS:
         return "request"
     message_type = types.METHOD_TO_TYPES.get(method, (None,))[0]
     if message_type is None:
@@ -78,7 +82,7 @@ def _id(value: object) -> int | str | None:
 def _too_deep(msg_id: int | str | None) -> Refusal:
     log.warning("Refusing a message nested deeper than %d levels", MAX_DEPTH)
     return Refusal(
-        P.INVALID_REQUEST, f"Invalid request: nested deeper than {MAX_DEPTH} levels", msg_id
+        protocol.INVALID_REQUEST, f"Invalid request: nested deeper than {MAX_DEPTH} levels", msg_id
     )
 
 

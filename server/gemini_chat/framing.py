@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from . import protocol as P
+from . import protocol
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +109,15 @@ class FrameReader:
         if not line.endswith(b"\n"):
             if self._eof:
                 return None  # the stream ended inside a header
-            return self._skip(P.PARSE_ERROR, "Parse error: a Content-Length without a line break")
+            return self._skip(
+                protocol.PARSE_ERROR, "Parse error: a Content-Length without a line break"
+            )
         value = line[len(_HEADER_NAME) :].strip()
         if not value.isdigit():
             shown = value[:40].decode("latin-1")
-            return self._skip(P.PARSE_ERROR, f"Parse error: a bad Content-Length {shown!r}")
+            return self._skip(protocol.PARSE_ERROR, f"Parse error: a bad Content-Length {shown!r}")
         if len(value) > 12 or int(value) > _MAX_DRAIN:
-            return self._skip(P.INVALID_REQUEST, self._too_large(value.decode()))
+            return self._skip(protocol.INVALID_REQUEST, self._too_large(value.decode()))
         return int(value)
 
     def _skip(self, code: int, message: str) -> Refusal:
@@ -133,7 +135,7 @@ class FrameReader:
             return None
         log.warning("Received bytes that are not an LSP frame; skipping to the next frame")
         self._quiet = True
-        return Refusal(P.PARSE_ERROR, "Parse error: bytes that are not an LSP frame")
+        return Refusal(protocol.PARSE_ERROR, "Parse error: bytes that are not an LSP frame")
 
     def _body(self, length: int) -> bytes | Refusal | None:
         """Read a body of `length` bytes, or drain it unread when it is over the cap."""
@@ -141,7 +143,7 @@ class FrameReader:
             log.warning("Refusing a %d-byte frame (the limit is %d)", length, self._max_frame)
             if not self._drain(length):
                 return None
-            return Refusal(P.INVALID_REQUEST, self._too_large(str(length)))
+            return Refusal(protocol.INVALID_REQUEST, self._too_large(str(length)))
         body = self._stream.read(length) if length else b""
         return body if len(body) == length else None
 

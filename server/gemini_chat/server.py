@@ -20,8 +20,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, envelope, logs
-from . import protocol as P
+from . import __version__, envelope, logs, protocol
 from .framing import Refusal
 from .workspaces import Workspaces
 
@@ -68,7 +67,7 @@ class GeminiChatProtocol(LanguageServerProtocol):
         except JsonRpcException as exc:
             log.warning("Could not read a %s message: %s", method or "response", exc)
             if "id" in data and method is not None:
-                return Refusal(P.INVALID_PARAMS, f"Invalid params for {method}", data["id"])
+                return Refusal(protocol.INVALID_PARAMS, f"Invalid params for {method}", data["id"])
             return None
 
     def _refusal(self, data: dict[str, Any]) -> Refusal | None:
@@ -78,13 +77,15 @@ class GeminiChatProtocol(LanguageServerProtocol):
             return None
         if envelope.method_kind(method) == "notification":
             message = f"Invalid request: {method} is a notification; send it without an id"
-            return Refusal(P.INVALID_REQUEST, message, msg_id)
+            return Refusal(protocol.INVALID_REQUEST, message, msg_id)
         if self._shutdown:
             return Refusal(
-                P.INVALID_REQUEST, "Invalid request: the server is shutting down", msg_id
+                protocol.INVALID_REQUEST, "Invalid request: the server is shutting down", msg_id
             )
         if not self.initialized and method != types.INITIALIZE:
-            return Refusal(P.SERVER_NOT_INITIALIZED, "The server is not initialized yet", msg_id)
+            return Refusal(
+                protocol.SERVER_NOT_INITIALIZED, "The server is not initialized yet", msg_id
+            )
         return None
 
     def _dropped(self, data: dict[str, Any]) -> bool:
@@ -136,7 +137,10 @@ class GeminiChatProtocol(LanguageServerProtocol):
             msg_id = envelope.answer_id(data)
             if msg_id is None:
                 return
-            error = {"code": P.INTERNAL_ERROR, "message": "Internal error: unserialisable answer"}
+            error = {
+                "code": protocol.INTERNAL_ERROR,
+                "message": "Internal error: unserialisable answer",
+            }
             body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": error})
         raw = body.encode(self.CHARSET)
         if self._include_headers:
@@ -156,9 +160,9 @@ class GeminiChatProtocol(LanguageServerProtocol):
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {
             "geminiChat": {
-                "protocolVersion": P.PROTOCOL_VERSION,
-                "methods": P.METHODS,
-                "notifications": P.NOTIFICATIONS,
+                "protocolVersion": protocol.PROTOCOL_VERSION,
+                "methods": protocol.METHODS,
+                "notifications": protocol.NOTIFICATIONS,
                 "streaming": True,
             }
         }
@@ -215,11 +219,11 @@ class GeminiChatServer(LanguageServer):
 
     def conversation_changed(self, params: dict[str, object]) -> None:
         """`gemini/conversationChanged`: a conversation of one of the client's folders changed."""
-        self.protocol.notify(P.CONVERSATION_CHANGED, params)
+        self.protocol.notify(protocol.CONVERSATION_CHANGED, params)
 
     def turn_progress(self, params: dict[str, object]) -> None:
         """`gemini/turnProgress`: another editor's turn on one of the client's folders."""
-        self.protocol.notify(P.TURN_PROGRESS, params)
+        self.protocol.notify(protocol.TURN_PROGRESS, params)
 
     def work_begin(self, token: int | str, title: str) -> None:
         """Start LSP work done progress (editors show a spinner)."""
@@ -256,7 +260,7 @@ def _register_lifecycle(server: GeminiChatServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_config(ls: GeminiChatServer, params: types.DidChangeConfigurationParams) -> None:  # pyright: ignore[reportUnusedFunction]
         settings = cast(object, params.settings)
-        if isinstance(settings, dict) and P.SETTINGS_SECTION in settings:
+        if isinstance(settings, dict) and protocol.SETTINGS_SECTION in settings:
             ls.configure(cast(object, settings))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -292,7 +296,7 @@ def create_server(
     """Build a fresh daemon with every handler registered."""
     server = GeminiChatServer(cwd, environ)
     _register_lifecycle(server)
-    for method in P.METHODS:
+    for method in protocol.METHODS:
         server.feature(method)(_lazy(method))
     return server
 
