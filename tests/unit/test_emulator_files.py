@@ -141,8 +141,9 @@ def test_chunks_are_checked(client: httpx.Client, emulator: Emulator) -> None:
 
 
 def test_query_cancel_and_unknown_sessions(client: httpx.Client, emulator: Emulator) -> None:
-    """query reports the bytes held; cancel ends the session; an unknown upload_id is a 404."""
-    emulator.script_uploads({"granularity": 2})
+    """query reports the bytes held; cancel ends the session; an unknown upload_id is a 404;
+    a bare finalize after the last chunk finishes the file."""
+    emulator.script_uploads({"granularity": 2}, {"granularity": 2})
     url = _start(client, 6)
     _chunk(url, b"ab", 0)
     query = _chunk(url, b"", 0, "query")
@@ -154,6 +155,10 @@ def test_query_cancel_and_unknown_sessions(client: httpx.Client, emulator: Emula
     assert gone.headers["x-goog-upload-status"] == "final"
     assert _chunk(url.replace("upload_id=", "upload_id=x"), b"", 0, "query").status_code == 404
     assert emulator.files() == []
+    other = _start(client, 4)
+    assert _chunk(other, b"abcd", 0).headers["x-goog-upload-status"] == "active"
+    finished = _chunk(other, b"", 4, "finalize")
+    assert finished.json()["file"]["sizeBytes"] == "4"
 
 
 def test_processing_then_active(client: httpx.Client, emulator: Emulator) -> None:

@@ -221,10 +221,10 @@ class FileStore:
             received = str(session.received)
             return Answer(200, None, _active() | {"X-Goog-Upload-Size-Received": received})
         delay = float(cast("float", session.step.get("chunkDelay", 0)))
-        if "upload" in commands:
-            failed = self._take_chunk(session, headers, body, "finalize" in commands)
-            if failed is not None:
-                return Answer(failed.status, failed.body, failed.headers, delay)
+        if "upload" not in commands:
+            _drain(body)  # a bare finalize: any body is not part of the file
+        elif failed := self._take_chunk(session, headers, body, "finalize" in commands):
+            return Answer(failed.status, failed.body, failed.headers, delay)
         if "finalize" not in commands:
             return Answer(200, None, _active(), delay)
         stored = self._finalize(upload_id, session)
