@@ -18,7 +18,10 @@ from .workspaces import Workspace
 MAX_TEXT_BYTES = 1_000_000
 """A text attachment (a file or a range of it) may hold at most this many bytes."""
 MAX_INLINE_BYTES = 20_000_000
-"""All inline data of one turn together (Gemini's documented inline request limit)."""
+"""All inline data of one turn together (Gemini's documented inline request limit); a media
+file that does not fit goes through the Files API instead."""
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
+"""The Files API's limit per file."""
 
 INLINE_TYPES = {
     "image/png", "image/jpeg", "image/webp", "image/heic", "image/heif",
@@ -51,6 +54,17 @@ class AttachmentError(FieldError):
     """An attachment that cannot be sent; becomes InvalidParams naming the field."""
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A media file of the folder to upload, and where its part goes."""
+
+    path: Path
+    mime_type: str
+    name: str
+    size: int
+    index: int
+
+
 @dataclass
 class Prepared:
     """Attachments turned into Gemini parts, plus what history shows of each."""
@@ -59,6 +73,9 @@ class Prepared:
     shown: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     sources: list[str] = field(default_factory=list[str])
     """Each part's attachment, `attachments.N` (where redaction reports a masked secret)."""
+    uploads: list[Upload] = field(default_factory=list["Upload"])
+    """Media too large to send inline: uploaded through the Files API before the turn; the
+    part at each one's `index` is filled in then."""
     inline_bytes: int = 0
 
     def add(self, part: Part, name: str, mime: str, where: str) -> None:
@@ -159,6 +176,10 @@ def _add_uri(
     mime = mime_type(path)
     text = open_text(att.uri)
     if text is None and mime in INLINE_TYPES and att.range is None:
+        size = files.regular_size(path, field)
+        if size > MAX_INLINE_BYTES - out.inline_bytes:
+            _defer(out, Upload(path, mime, rel, size, len(out.parts)), where, field)
+            return
         data = files.read_bounded(path, MAX_INLINE_BYTES - out.inline_bytes, field)
         _charge(out, len(data), where)
         blob = {"mimeType": mime, "data": base64.b64encode(data).decode()}
@@ -174,6 +195,14 @@ def _add_uri(
         )
     text = _present(rel, label, excerpt, path.suffix.lower())
     out.add({"text": text}, f"{rel}{label}", "text/plain", where)
+
+
+def _defer(out: Prepared, upload: Upload, where: str, field: str) -> None:
+    """Too big to send inline: a placeholder part, filled in after the upload."""
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise AttachmentError(f"{where}: {upload.name} is larger than 2 GB", field)
+    out.uploads.append(upload)
+    out.add({}, upload.name, upload.mime_type, where)
 
 
 def _read_text(path: Path, field: str) -> str:

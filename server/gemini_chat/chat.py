@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
-from . import compaction, exchange, redaction, transcript
+from . import compaction, exchange, redaction, transcript, uploads
 from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import GeminiClient
@@ -26,7 +26,7 @@ from .protocol import FieldError, Json
 from .redaction import Redactions
 from .settings import Settings
 from .store import ConversationStore, Entry
-from .turn import Turn, TurnContext, TurnEvents, call_options, dumps
+from .turn import Turn, TurnContext, TurnEvents, call_options
 from .workspaces import Workspace
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,10 @@ class ChatService:
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
         ctx.store.check_writable()
         await events.begin(ctx.model)
-        user, meta = _user_content(turn, ctx.redactions)
+        prepared, uploaded = await uploads.upload_all(self._client, ctx, turn.prepared, events)
+        user, meta = _user_content(replace(turn, prepared=prepared), ctx.redactions)
+        if uploaded:
+            meta["files"] = uploaded
         if ctx.redactions.found:
             await events.progress({"redacted": ctx.redactions.found})
         async with self.hold(ctx.store, turn.ws.key, events):
@@ -233,8 +236,9 @@ def _generation_config(settings: Settings, override: Json | None) -> Json:
 
 
 def _raw(history: list[Entry]) -> list[str]:
-    """Stored contents as they were kept: their JSON text, parts verbatim."""
-    return [e.raw or dumps(e.content) for e in history]
+    """Stored contents as they were kept: their JSON text, parts verbatim (a file Gemini no
+    longer keeps left out)."""
+    return [uploads.sendable(e) for e in history]
 
 
 def _end(ctx: TurnContext, live: InFlight, reason: str) -> None:

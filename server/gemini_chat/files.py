@@ -55,6 +55,22 @@ def read_bounded(path: Path, cap: int, field: str, *, cut: bool = False) -> byte
     return data
 
 
+def regular_size(path: Path, field: str) -> int:
+    """The size of a regular file (checked as `read_bounded` checks, without reading it)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise FileRefused(f"{path.name} is not a regular file", field)
+    return st.st_size
+
+
 def read_confined(root: Path, path: Path, cap: int, field: str) -> tuple[Path, bytes]:
     """Confine `path` to `root`, then read it bounded: the one rule for everything read."""
     resolved = confine(root, path, field)
