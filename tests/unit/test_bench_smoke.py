@@ -8,6 +8,7 @@ code that turns measurements into the published table stays tested.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def test_command_line_names_every_step_and_quick_is_smaller() -> None:
     assert parse_args(["--only", *STEPS]).only == list(STEPS)
     with pytest.raises(SystemExit):
         parse_args(["--only", "nonsense"])
-    full = Sizes()
-    for name, quick in vars(QUICK).items():
-        size = getattr(full, name)
+    full = asdict(Sizes())
+    for name, quick in asdict(QUICK).items():
+        size = full[name]
         assert (max(quick) <= max(size)) if isinstance(quick, tuple) else quick <= size, name
