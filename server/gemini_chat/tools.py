@@ -7,9 +7,10 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias, cast
+from typing import Protocol, TypeAlias, cast
 
 from . import files
 from .workspaces import Workspace
@@ -57,20 +58,66 @@ DECLARATIONS: list[Json] = [
 ]
 
 
+MAX_LOCATIONS = 20
+"""Files a search reports as its locations (for editors that follow along)."""
+
+
 @dataclass(frozen=True)
 class ToolResult:
     """What a call answers the model, and the one line clients show for it."""
 
     response: Json
     summary: str
+    locations: tuple[tuple[Path, int | None], ...] = ()
+    """The files (and 1-based lines) the call read, for editors that follow along."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether the call answered the model an error."""
+        return "error" in self.response
 
 
 class ToolError(Exception):
     """A call the tool cannot serve; the model is told why."""
 
 
+class Editor(Protocol):
+    """An editor taking part in the tool calls of a turn (the ACP front end).
+
+    Set for a turn's task with `EDITOR`; the turn's tool threads inherit it. Its methods are
+    called from those threads, so they block (and must not touch the event loop directly).
+    """
+
+    def read_text(self, path: Path) -> str | None:
+        """The editor's text of a confined file (unsaved changes included), or None to read
+        the file from disk."""
+        ...
+
+    def started(self, name: str, args: Json) -> None:
+        """A call is about to run."""
+        ...
+
+    def finished(self, name: str, result: ToolResult) -> None:
+        """A call ran (or failed: see `ToolResult.failed`)."""
+        ...
+
+
+EDITOR: ContextVar[Editor | None] = ContextVar("gemini_chat_tools_editor", default=None)
+"""The editor of the current turn, if it takes part; None reads files from disk."""
+
+
 def run(ws: Workspace, name: str, args: Json) -> ToolResult:
     """Run one call (blocking; call it in a thread). Errors become an `error` response."""
+    editor = EDITOR.get()
+    if editor is not None:
+        editor.started(name, args)
+    result = _run(ws, name, args)
+    if editor is not None:
+        editor.finished(name, result)
+    return result
+
+
+def _run(ws: Workspace, name: str, args: Json) -> ToolResult:
     tool = _TOOLS.get(name)
     if tool is None:
         return ToolResult({"error": f"unknown tool {name}"}, f"unknown tool {name}")
@@ -90,10 +137,15 @@ def _str_arg(args: Json, key: str) -> str:
 def read_file(ws: Workspace, args: Json) -> ToolResult:
     """The text of one workspace file, or some of its lines."""
     rel = _str_arg(args, "path")
-    path, data = files.read_confined(ws.root, ws.root / rel.lstrip("/"), MAX_READ, "path")
-    if files.is_binary(data):
-        raise ToolError(f"{rel} is a binary file")
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    path = files.confine(ws.root, ws.root / rel.lstrip("/"), "path")
+    editor = EDITOR.get()
+    text = editor.read_text(path) if editor is not None else None
+    if text is None:
+        data = files.read_bounded(path, MAX_READ, "path")
+        if files.is_binary(data):
+            raise ToolError(f"{rel} is a binary file")
+        text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
     start = _line(args.get("startLine"), 1)
     end = min(_line(args.get("endLine"), len(lines)), len(lines))
     text = "\n".join(lines[start - 1 : end])
@@ -101,7 +153,7 @@ def read_file(ws: Workspace, args: Json) -> ToolResult:
     where = f":{start}-{end}" if "startLine" in args or "endLine" in args else ""
     response: Json = {"path": shown, "startLine": start, "endLine": end, "totalLines": len(lines)}
     response["content"], response["truncated"] = _cap(text)
-    return ToolResult(response, f"read {shown}{where}")
+    return ToolResult(response, f"read {shown}{where}", ((path, start),))
 
 
 def _line(value: object, default: int) -> int:
@@ -138,6 +190,7 @@ def search_text(ws: Workspace, args: Json) -> ToolResult:
     query = _str_arg(args, "query")
     needle = query.lower()
     hits: list[str] = []
+    found: dict[str, int] = {}
     for rel in workspace_files(ws.root):
         try:  # the same rule as read_file: a symlink out of the folder is not searched
             _, data = files.read_confined(ws.root, ws.root / rel, MAX_READ, "path")
@@ -148,11 +201,13 @@ def search_text(ws: Workspace, args: Json) -> ToolResult:
         for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
             if needle in line.lower():
                 hits.append(f"{rel}:{n}: {line.strip()[:300]}")
+                found.setdefault(rel, n)
         if len(hits) > 500:
             break
     text, truncated = _cap("\n".join(hits))
     response: Json = {"matches": text, "count": len(hits), "truncated": truncated}
-    return ToolResult(response, f"searched for {query!r} ({len(hits)} matches)")
+    where = tuple((ws.root / rel, n) for rel, n in list(found.items())[:MAX_LOCATIONS])
+    return ToolResult(response, f"searched for {query!r} ({len(hits)} matches)", where)
 
 
 def workspace_files(root: Path) -> list[str]:
