@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from . import __version__
 
@@ -28,7 +28,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--version", action="version", version=f"gemini-chat-server {__version__}")
     p.add_argument("--log-file", type=Path, metavar="PATH", help="also write the log here")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log (-vv: pygls too)")
-    return p.parse_args(argv)
+    acp = p.add_argument_group("Agent Client Protocol (Zed, JetBrains, codecompanion.nvim...)")
+    acp.add_argument("--acp", action="store_true", help="speak ACP v1 (JSON lines) on stdio")
+    acp.add_argument("--settings", type=Path, metavar="FILE", help="--acp: settings (JSON)")
+    acp.add_argument("--model", help="--acp: the model (over --settings and the environment)")
+    acp.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="--acp: one setting"
+    )
+    args = p.parse_args(argv)
+    if not args.acp and (args.settings or args.model or args.set):
+        p.error("--settings, --model and --set go with --acp (editors send the native daemon's)")
+    if args.acp and args.tcp:
+        p.error("--acp speaks on stdio only")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     # stdout carries frames only: keep the real one for frames, send stray prints to stderr.
     frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    if args.acp:
+        _exit(_serve_acp(args, frames))
     from .server import create_server
     from .stdio import serve_stdio
 
@@ -57,10 +71,25 @@ def main(argv: list[str] | None = None) -> None:
     except Exception:
         log.exception("The daemon failed")
     finally:
-        # Never a normal interpreter exit: the stdin reader thread may hold stdin's lock, and
-        # finalising then aborts the process (SIGABRT) instead of exiting with `code`.
-        logging.shutdown()
-        os._exit(code)
+        _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    # Never a normal interpreter exit: the stdin reader thread may hold stdin's lock, and
+    # finalising then aborts the process (SIGABRT) instead of exiting with `code`.
+    logging.shutdown()
+    os._exit(code)
+
+
+def _serve_acp(args: argparse.Namespace, out: BinaryIO) -> int:
+    """ACP mode: the SDK is imported here only, never on the native daemon's way."""
+    from .acp import serve
+
+    try:
+        return serve(sys.stdin.buffer, out, args.settings, args.model, args.set)
+    except Exception:
+        log.exception("The ACP agent failed")
+        return 1
 
 
 def _log_to_client(server: GeminiChatServer) -> None:
