@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Debian tools the Python-driven tests use (tmux for the terminal client's screen tests, git for
-# the workspace tools' .gitignore handling); installs only what is missing.
+# the workspace tools' .gitignore handling), and the npm packages of tests/clients/acp; installs
+# only what is missing.
 set -euo pipefail
 missing=()
 for pkg in tmux git; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "apt-get install ${missing[*]}" >&2
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "apt-get install ${missing[*]}" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The ACP TypeScript SDK (tests/clients/test_acp_node.py); npm ci only when the lock changed.
+acp_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/clients/acp"
+if [ ! -f "$acp_dir/node_modules/.package-lock.json" ] ||
+  [ "$acp_dir/package-lock.json" -nt "$acp_dir/node_modules/.package-lock.json" ]; then
+  echo "npm ci in tests/clients/acp" >&2
+  (cd "$acp_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
