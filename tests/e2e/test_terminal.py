@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -118,6 +119,59 @@ def test_question_from_stdin(emulator: Emulator, server_env: dict[str, str], wor
     assert user_texts(upstream_bodies(emulator)[0]) == ["user: What is in src/app.py?"]
 
 
+def test_piped_stdin_and_a_question_are_both_sent(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """`git diff | gemini-chat "review this"`: the question is the message and stdin goes with
+    it as an attachment named stdin (it used to be dropped silently)."""
+    emulator.script({"reply": "Looks fine."})
+    diff = "--- a/src/app.py\n+++ b/src/app.py\n-    return a + b\n+    return a - b\n"
+    result = gemini_chat("review this", env=server_env, cwd=workspace, stdin=diff)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Looks fine."
+    sent = json.dumps(upstream_bodies(emulator)[0])
+    assert "review this" in sent
+    assert "return a - b" in sent
+
+
+def test_new_starts_a_fresh_conversation_for_the_question(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """--new archives the folder's conversation first: the request carries only the new
+    question, and the old conversation is still listed (archived, not deleted)."""
+    emulator.script({"reply": "Old answer."}, {"reply": "Fresh answer."})
+    gemini_chat("an old question", env=server_env, cwd=workspace)
+    result = gemini_chat("--new", "review this", env=server_env, cwd=workspace, stdin="x = 1\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Fresh answer."
+    texts = user_texts(upstream_bodies(emulator)[-1])
+    assert len(texts) == 1 and texts[0].startswith("user: "), texts
+    assert "an old question" not in json.dumps(upstream_bodies(emulator)[-1])
+
+
+def test_at_path_attaches_the_file(emulator: Emulator, server_env: dict[str, str], workspace: Path):
+    """`@src/app.py` in a question attaches that file (its text goes upstream); an `@word`
+    naming no file stays plain text."""
+    emulator.script({"reply": "It adds."})
+    result = gemini_chat("what does @src/app.py do? and @property?", env=server_env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    sent = json.dumps(upstream_bodies(emulator)[0])
+    assert "return a + b" in sent, "the file's text was attached"
+    assert "and @property?" in sent
+
+
+def test_rate_limit_countdown_is_said_once_without_a_terminal(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """Piped, a 3 s retry countdown is one stderr line, not one a second; stdout is the reply."""
+    emulator.script({"status": 429, "retryDelay": "3s"}, {"reply": "Worth the wait."})
+    result = gemini_chat("hello?", env=server_env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Worth the wait."
+    lines = [line for line in result.stderr.splitlines() if "retrying in" in line]
+    assert len(lines) == 1, result.stderr
+
+
 def test_model_option_is_used_upstream(
     emulator: Emulator, server_env: dict[str, str], workspace: Path
 ):
@@ -156,7 +210,8 @@ def test_invalid_key_prints_the_daemons_message(
 
 
 def test_no_key_uses_the_bundled_emulator(data_dir: Path, workspace: Path):
-    """Without any key the client starts its own emulator and says so on the first line."""
+    """Without any key the client starts its own emulator and says so on stderr: stdout carries
+    only the (canned) reply."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -166,10 +221,11 @@ def test_no_key_uses_the_bundled_emulator(data_dir: Path, workspace: Path):
     env["GEMINI_CHAT_DATA_DIR"] = str(data_dir)
     result = gemini_chat("Say hello", env=env, cwd=workspace)
     assert result.returncode == 0, result.stderr
-    first, *rest = result.stdout.splitlines()
+    first = result.stderr.splitlines()[0]
     assert "No GEMINI_API_KEY set" in first
     assert "emulator" in first
-    assert "".join(rest).strip(), "the emulator's canned reply is printed"
+    assert "No GEMINI_API_KEY set" not in result.stdout
+    assert result.stdout.startswith("This is the gemini-chat emulator"), "only the reply"
 
 
 def test_daemon_that_cannot_start_is_explained(server_env: dict[str, str], workspace: Path):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from gemini_chat import __version__
 
+from . import attach
 from .repl import Repl
 from .rpc import (
     JsonObject,
@@ -53,6 +54,8 @@ class Options:
     stream: bool
     thoughts: bool = False
     settings: JsonObject = field(default_factory=lambda: {})
+    new: bool = False  # one-shot: start a fresh conversation first
+    piped: str = ""  # one-shot: what came on stdin besides the question
 
 
 def server_command(option: str | None) -> list[str]:
@@ -83,7 +86,7 @@ def bundled_emulator(env: dict[str, str], screen: Screen) -> Generator[list[str]
     try:
         env["GEMINI_API_KEY"] = key
         env["GEMINI_BASE_URL"] = emulator.url
-        screen.wrapped(EMULATOR_NOTICE, dim=True)
+        screen.error(EMULATOR_NOTICE, warn=True)  # stderr: stdout carries only the reply
         yield [key]
     finally:
         emulator.stop()
@@ -148,6 +151,11 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--no-stream", action="store_true", help="print replies when complete")
     parser.add_argument("--thoughts", action="store_true", help="show thought summaries, dimmed")
     parser.add_argument(
+        "--new",
+        action="store_true",
+        help="with a question: start a fresh conversation for it (the old one is archived)",
+    )
+    parser.add_argument(
         "--setting",
         action="append",
         default=[],
@@ -172,17 +180,22 @@ def parse_args(argv: list[str] | None) -> Options:
         not ns.no_stream,
         ns.thoughts,
         settings,
+        ns.new,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `gemini-chat`."""
     opts = parse_args(argv)
-    if opts.question is None and not sys.stdin.isatty():
-        opts.question = sys.stdin.read().strip()
-        if not opts.question:
-            print("gemini-chat: no question on stdin", file=sys.stderr)
-            return 2
+    if not sys.stdin.isatty():  # `git diff | gemini-chat "review this"` sends both
+        piped = sys.stdin.read()
+        if opts.question is None:
+            opts.question = piped.strip()
+            if not opts.question:
+                print("gemini-chat: no question on stdin", file=sys.stderr)
+                return 2
+        elif piped.strip():
+            opts.piped = piped
     screen = Screen(sys.stdout, sys.stderr, label=opts.question is None)
     env = dict(os.environ)
     if opts.base_url:
@@ -223,11 +236,9 @@ def run(opts: Options, env: dict[str, str], screen: Screen, redact: list[str]) -
 def converse(session: Session, screen: Screen, opts: Options) -> int:
     """The one-shot answer or the REPL; the exit status."""
     if opts.question is not None:
-        if session.ask(opts.question):
-            return 0
-        return 130 if session.stopped else 1
+        return one_shot(session, screen, opts)
     # The banner and the prompt need no daemon: it starts while the user types.
-    repl = Repl(session, screen)
+    repl = Repl(session, screen, opts.workspace.resolve())
     assert session.started is not None
     repl.watch(session.started)
     home = str(Path.home())
@@ -235,6 +246,27 @@ def converse(session: Session, screen: Screen, opts: Options) -> int:
     folder = "~" + folder[len(home) :] if folder.startswith(home + os.sep) else folder
     model = f" · {opts.model}" if opts.model else ""
     screen.line(f"{screen.style.bold('gemini-chat')} {__version__} · {folder}{model}")
-    screen.line(screen.style.dim("Ask anything. /model picks the model, /help lists commands."))
+    screen.line(
+        screen.style.dim("Ask anything; @path attaches a file. /chats, /model, /help for more.")
+    )
     screen.line()
     return repl.run()
+
+
+def one_shot(session: Session, screen: Screen, opts: Options) -> int:
+    """Ask the question (with stdin and `@path` files attached); the exit status."""
+    assert opts.question is not None
+    if opts.new:
+        try:
+            session.call("gemini/reset", {"workspace": session.workspace})
+        except RpcError as exc:
+            screen.error(f"error: {exc.message}")
+            return 1
+    items, notes = attach.mentions(opts.question, opts.workspace.resolve())
+    for note in notes:
+        screen.error(note, warn=True)
+    if opts.piped:
+        items.insert(0, {"name": "stdin", "text": opts.piped})
+    if session.ask(opts.question, items):
+        return 0
+    return 130 if session.stopped else 1

@@ -1,22 +1,37 @@
-"""The terminal client's interactive loop: the prompt, slash commands, Ctrl-C and Ctrl-D."""
+"""The terminal client's interactive loop: the prompt, slash commands, Ctrl-C and Ctrl-D.
+
+Between prompts it shows what other editors on the folder did (their turns stream in), and a
+question typed while a reply is still coming is kept and sent once it has ended.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
-import importlib
-import signal
-import sys
-import threading
+from pathlib import Path
 
-from .rpc import RpcClient, RpcError
+from . import attach
+from .chats import Chats
+from .editor import LineEditor, Woken, quiet_keys
+from .history import show_history
+from .mirror import Feed, Mirror
+from .models import Models, reset
+from .rpc import JsonObject, RpcClient, RpcError, as_object
 from .screen import Screen
 from .session import Session
 
 HELP = """\
-Type a question and press Enter (end a line with \\ to continue it on the next).
-  /history         show this folder's conversation
+Type a question and press Enter; Alt-Enter or Ctrl-J (or a line ending in \\) starts a new line.
+@path in a question attaches that file (text, image, PDF, audio, video); Tab completes.
+  /history         this folder's conversation
+  /chats           this folder's conversations, numbered
+  /open N          continue conversation N (the current one is archived)
+  /rename TITLE    name the current conversation
+  /delete N        delete conversation N for good
+  /export [FILE]   the conversation as Markdown, to FILE or here
   /reset           start a fresh conversation (the old one is archived)
-  /model           list the models; * marks the one in use
+  /attach PATH     attach a file to the next question (/attach lists, /detach drops them)
+  /retry           send the question of an interrupted turn again
+  /model           the chat models; * marks the one in use (/model all: every model)
   /model NAME      use NAME in this folder from now on (remembered, in every editor)
   /model default   forget the folder's model (back to the gemini.model setting)
   /help            this text
@@ -25,114 +40,196 @@ Ctrl-C stops a reply that is streaming; at the prompt it clears the line."""
 
 
 class Repl:
-    """The interactive loop: `you>` prompt, slash commands, Ctrl-C and Ctrl-D handling."""
+    """The interactive loop: `you>` prompt, slash commands, other editors' turns."""
 
-    def __init__(self, session: Session, screen: Screen) -> None:
-        self.session, self.screen = session, screen
-        self.readline = _load_readline()
+    def __init__(self, session: Session, screen: Screen, folder: Path) -> None:
+        self.session, self.screen, self.folder = session, screen, folder
         style = screen.style
-        self.prompt = self._prompt(style.you("you>") + " ")
-        self.more = self._prompt(style.dim("...>") + " ")
-        self._lock = threading.Lock()
-        self._reading = False
-        self._start_failed = False
-        self._main = threading.get_ident()
-
-    def _prompt(self, styled: str) -> str:
-        if not self.screen.style.enabled or not self.readline:
-            return styled
-        # \001/\002 tell readline the escapes take no columns, so editing stays aligned.
-        return styled.replace("\x1b[", "\001\x1b[").replace("m", "m\002")
+        self.you, self.more = style.you("you>") + " ", style.dim("...>") + " "
+        self.feed = Feed()
+        self.mirror = Mirror(self.feed, screen)
+        self.models = Models(session, screen, self.feed)
+        self.chats = Chats(session, screen, self.feed, self._confirm)
+        self.editor = LineEditor(self.you, self.more, folder, self.models.names)
+        self.editor.pending = lambda: self.feed.pending() or bool(screen.pending)
+        self.feed.on_push = self.editor.wake
+        session.listeners.append(self.feed.push)
+        self.attached: list[JsonObject] = []  # /attach: for the next question
+        self.retry: JsonObject = {}  # the interrupted turn /history showed last
 
     def watch(self, started: concurrent.futures.Future[RpcClient]) -> None:
-        """Interrupt the prompt if the daemon, starting meanwhile, fails: say why at once."""
+        """When the daemon is up, list the models (for completion); if it failed, say why at
+        once, even at the prompt."""
         started.add_done_callback(self._on_started)
 
     def _on_started(self, future: concurrent.futures.Future[RpcClient]) -> None:
-        if future.cancelled() or future.exception() is None:
+        if future.cancelled():
             return
-        with self._lock:
-            self._start_failed = True
-            if self._reading:  # input() only wakes up for a signal delivered to its thread
-                signal.pthread_kill(self._main, signal.SIGINT)
+        if (error := future.exception()) is not None:
+            self.editor.wake(failure=error)
+            return
+        self.session.loop.submit(self._list_models())
+
+    async def _list_models(self) -> None:
+        client = self.session.client()
+        try:
+            result = as_object(await client.request("gemini/models", {}))
+        except Exception:  # completion only: /model says what is wrong
+            return
+        self.models.remember(result)
 
     def run(self) -> int:
         """Read questions until /quit, Ctrl-D or two Ctrl-Cs; the exit status."""
         interrupted = False
         while True:
+            self._show_pending()
             try:
                 line = self._read()
+            except Woken:
+                continue
             except EOFError:
                 self.screen.line()
                 return 0
             except KeyboardInterrupt:
-                self.screen.line()
-                if self._start_failed:
-                    self.session.client()  # raises the StartError saying why
                 if interrupted:
                     return 0
                 interrupted = True
-                self.screen.line(self.screen.style.dim("(Ctrl-C again or Ctrl-D to quit)"))
+                self.screen.line(
+                    self.you + self.screen.style.dim("(Ctrl-C again or Ctrl-D to quit)")
+                )
                 continue
             interrupted = False
-            if line.strip() and self.handle(line.strip()) == "quit":
+            if line.strip() and self.handle(line) == "quit":
                 return 0
 
     def _read(self) -> str:
-        self.screen.flush_notices()
-        with self._lock:
-            if self._start_failed:
-                self.session.client()
-            self._reading = self.screen.prompting = True
+        with self.screen.lock:
+            self.screen.prompting = True
         try:
-            line = input(self.prompt)
-            while line.endswith("\\"):
-                line = line[:-1] + "\n" + input(self.more)
-            return line
+            return self.editor.read()
         finally:
-            with self._lock:
-                self._reading = self.screen.prompting = False
+            with self.screen.lock:
+                self.screen.prompting = False
+
+    def _show_pending(self) -> None:
+        """Notices and other editors' turns that came meanwhile; the daemon failing at start."""
+        if self.session.started is not None and self.session.started.done():
+            self.session.client()  # raises the StartError saying why
+        self.screen.flush_notices()
+        if self.feed.pending():
+            with quiet_keys():
+                self.mirror.show_pending()
+                self.screen.line()
+
+    def _echo(self, line: str) -> None:
+        """The question as sent (the prompt erased itself, so it follows what came first)."""
+        first, *rest = line.split("\n")
+        self.screen.line(self.you + first)
+        for more in rest:
+            self.screen.line(self.more + more)
 
     def handle(self, line: str) -> str | None:
         """Run one command or question; "quit" to leave."""
-        self.screen.line()
-        if not line.startswith("/") or line.startswith("//"):
-            self.session.ask(line[1:] if line.startswith("//") else line)
+        self._echo(line)
+        self._show_pending()  # another editor's turn that came while this line was typed
+        text = line.strip()
+        if not text.startswith("/") or text.startswith("//"):
+            self.screen.line()
+            self.ask(text[1:] if text.startswith("//") else text)
         else:
-            name, _, arg = line.partition(" ")
+            name, _, arg = text.partition(" ")
             if name in ("/quit", "/exit", "/q"):
                 return "quit"
+            self.screen.line()
             self.command(name, arg.strip())
         self.screen.line()
         return None
 
+    def ask(self, text: str, extra: list[JsonObject] | None = None) -> None:
+        """Send a question with its `@path` files and what /attach gathered."""
+        mentioned, notes = attach.mentions(text, self.folder)
+        for note in notes:
+            self.screen.line(self.screen.style.dim(f"  {note}"))
+        items = [*self.attached, *(extra or [])]
+        items += [a for a in mentioned if a not in items]
+        if items:
+            names = ", ".join(attach.shown_name(a, self.folder) for a in items)
+            self.screen.line(self.screen.style.dim(f"  attached: {names}"))
+        self.attached = []
+        with quiet_keys():
+            self.session.ask(text, items)
+
     def command(self, name: str, arg: str) -> None:
         """A slash command; errors from the daemon are shown, not raised."""
         try:
-            if name == "/help":
-                self.screen.line(HELP)
-            elif name == "/history":
-                self.session.history()
-            elif name == "/reset":
-                self.session.reset()
-            elif name == "/model" and arg:
-                self.session.set_model(arg)
-            elif name == "/model":
-                self.session.models()
-            else:
-                self.screen.error(f"unknown command {name}: /help lists them (// sends a / line)")
+            self._command(name, arg)
         except RpcError as exc:
             self.screen.error(f"error: {exc.message}")
+        except (OSError, ValueError) as exc:
+            self.screen.error(f"error: {exc}")
         except KeyboardInterrupt:
             self.screen.line(self.screen.style.dim("(interrupted)"))
 
+    def _command(self, name: str, arg: str) -> None:
+        simple = {
+            "/help": lambda: self.screen.line(HELP),
+            "/history": self._history,
+            "/reset": lambda: reset(self.session, self.screen, self.feed),
+            "/chats": self.chats.chats,
+            "/open": lambda: self.chats.open(arg),
+            "/rename": lambda: self.chats.rename(arg),
+            "/delete": lambda: self.chats.delete(arg),
+            "/export": lambda: self.chats.export(arg),
+            "/attach": lambda: self._attach(arg),
+            "/detach": self._detach,
+            "/retry": self._retry,
+            "/model": lambda: self._model(arg),
+        }
+        action = simple.get(name)
+        if action is None:
+            self.screen.error(f"unknown command {name}: /help lists them (// sends a / line)")
+            return
+        action()
 
-def _load_readline() -> bool:
-    """Import readline for line editing and history, when stdin is a terminal and it exists."""
-    if not sys.stdin.isatty():
-        return False
-    try:
-        importlib.import_module("readline")  # importing it is what makes input() use it
-    except ImportError:
-        return False
-    return True
+    def _model(self, arg: str) -> None:
+        if arg in ("", "all"):
+            self.models.show(everything=arg == "all")
+        else:
+            self.models.choose(arg)
+
+    def _history(self) -> None:
+        self.retry = as_object(show_history(self.session, self.screen).get("interrupted"))
+
+    def _attach(self, arg: str) -> None:
+        if arg:
+            self.attached.append(attach.attachment(arg, self.folder))
+        names = [attach.shown_name(a, self.folder) for a in self.attached]
+        self.screen.line(
+            f"Attached to the next question: {', '.join(names)}" if names else "Nothing attached."
+        )
+
+    def _detach(self) -> None:
+        count, self.attached = len(self.attached), []
+        self.screen.line(f"Dropped {count} attachment{'s' if count != 1 else ''}.")
+
+    def _retry(self) -> None:
+        """Ask the interrupted turn's question again (its files are named, not re-read)."""
+        interrupted = self.retry or as_object(
+            self.session.call("gemini/history", {"workspace": self.session.workspace}).get(
+                "interrupted"
+            )
+        )
+        message = interrupted.get("message")
+        if not isinstance(message, str) or not message:
+            self.screen.error("no interrupted turn to send again (/history shows one if there is)")
+            return
+        self.retry = {}
+        self._echo(message)
+        self.screen.line()
+        self.ask(message)
+
+    def _confirm(self, question: str) -> bool:
+        try:
+            return input(question).strip().lower() in ("y", "yes")
+        except EOFError:
+            return False

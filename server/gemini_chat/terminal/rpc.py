@@ -25,6 +25,30 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
 
+from gemini_chat.protocol import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    REQUEST_CANCELLED,
+    REQUEST_FAILED,
+)
+
+__all__ = [
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "METHOD_NOT_FOUND",
+    "REQUEST_CANCELLED",
+    "REQUEST_FAILED",
+    "JsonObject",
+    "JsonValue",
+    "LoopThread",
+    "RpcClient",
+    "RpcError",
+    "ServerExited",
+    "as_list",
+    "as_object",
+]
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -33,10 +57,6 @@ JsonObject: TypeAlias = "dict[str, JsonValue]"
 NotificationHandler: TypeAlias = "Callable[[JsonObject], None]"
 RequestHandler: TypeAlias = "Callable[[JsonObject], JsonValue]"
 
-REQUEST_CANCELLED = -32800
-REQUEST_FAILED = -32803
-METHOD_NOT_FOUND = -32601
-INTERNAL_ERROR = -32603
 STDERR_TAIL_LINES = 30
 
 
@@ -70,6 +90,11 @@ class ServerExited(Exception):
 def as_object(value: JsonValue) -> JsonObject:
     """`value` if it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
+
+
+def as_list(value: JsonValue) -> list[JsonValue]:
+    """`value` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
 
 
 def encode_frame(message: JsonObject) -> bytes:

@@ -1,13 +1,21 @@
-"""What the terminal client shows: colours, word wrapping while streaming, the status line."""
+"""What the terminal client shows: replies (Markdown on a terminal), the status line, notes.
+
+On a terminal with colours a reply is Markdown rendered by `rich` as it streams; with NO_COLOR
+it is plain text, word-wrapped. When stdout is not a terminal it carries the reply's text
+exactly as it came, and everything else (usage, thoughts, notes, progress) goes to stderr.
+Safe to call from the RPC thread and the main thread.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import textwrap
 import threading
 from typing import TextIO
 
+from .markdown import LiveReply, rich_renderer
 from .rpc import JsonObject, as_object
 
 
@@ -21,7 +29,7 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
 
     def dim(self, text: str) -> str:
-        """Faint text (usage, thoughts, status)."""
+        """Faint text (usage, thoughts, status, notes)."""
         return self._sgr("2", text)
 
     def bold(self, text: str) -> str:
@@ -45,108 +53,32 @@ class Style:
         return self._sgr("33", text)
 
 
-class Wrapper:
-    """Streams text to `out`, breaking lines at word boundaries within `width` (None: no wrap)."""
-
-    def __init__(self, out: TextIO, width: int | None, style: Style) -> None:
-        self.out = out
-        self.width = width
-        self.style = style
-        self.col = 0
-        self.word = ""  # the current word's characters not yet written
-        self.begun = ""  # the current word's characters already written on this line
-        self.spaces = ""
-        self.line = ""
-        self.in_fence = False
-
-    def feed(self, text: str, dim: bool = False) -> None:
-        """Write a piece of streamed text."""
-        for ch in text:
-            if ch == "\n":
-                self._place(dim)
-                self._newline()
-                if self.line.lstrip().startswith("```"):
-                    self.in_fence = not self.in_fence  # code keeps its own lines
-                self.line = ""
-            elif self.width is None or self.in_fence or self.line.startswith(("    ", "\t")):
-                self._write(ch, dim)
-                self.line += ch
-            elif ch in " \t":
-                self._place(dim)
-                self.begun = ""
-                self.spaces += ch
-                self.line += ch
-            else:
-                self.word += ch
-                self.line += ch
-        # Show a partial word at once, so streaming feels live; it moves if it outgrows the line.
-        self._place(dim)
-        self.out.flush()
-
-    def _write(self, text: str, dim: bool) -> None:
-        self.out.write(self.style.dim(text) if dim else text)
-        self.col += len(text)
-
-    def _newline(self) -> None:
-        self.out.write("\n")
-        self.col, self.spaces, self.begun = 0, "", ""
-
-    def _overflows(self, extra: int) -> bool:
-        return self.width is not None and self.col + extra > self.width
-
-    def _place(self, dim: bool) -> None:
-        """Write the pending part of the current word, moving the word down if it overflows."""
-        if not self.word:
-            return
-        if not self.begun:
-            if self.col > 0 and self._overflows(len(self.spaces) + len(self.word)):
-                self._newline()
-            self._write(self.spaces + self.word, dim)
-            self.spaces = ""
-        elif self.col > len(self.begun) and self._overflows(len(self.word)):
-            # Erase the written part (it fit when written) and start the whole word anew below.
-            self.out.write("\b" * len(self.begun) + "\x1b[K")
-            moved = self.begun
-            self._newline()
-            self._write(moved + self.word, dim)
-            self.begun = moved
-        else:
-            self._write(self.word, dim)
-        self.begun += self.word
-        self.word = ""
-
-    def prefix(self, styled: str, plain_len: int) -> None:
-        """Start a line with a label that takes `plain_len` columns."""
-        self.out.write(styled)
-        self.col += plain_len
-
-    def finish(self) -> None:
-        """Flush what is pending and end the line."""
-        self._place(False)
-        if self.col > 0:
-            self.out.write("\n")
-        self.col, self.spaces, self.begun, self.line, self.in_fence = 0, "", "", "", False
-        self.out.flush()
-
-
 class Screen:
-    """Everything the user sees; safe to call from the RPC thread and the main thread."""
+    """Everything the user sees."""
 
     def __init__(self, out: TextIO, err: TextIO, *, label: bool) -> None:
         self.out, self.err = out, err
         self.tty = out.isatty()
         self.style = Style(self.tty and "NO_COLOR" not in os.environ)
-        width = shutil.get_terminal_size().columns if self.tty else None
-        self.wrapper = Wrapper(out, max(20, width - 1) if width else None, self.style)
         self.label = label
         self.lock = threading.RLock()
         self.status_shown = False
         self.status_text = ""  # the transient status to bring back after a note
-        self.in_thoughts = False
-        self.started = False
+        self.started = False  # something of the current reply is on screen
         self.err_open = False  # thoughts on stderr left a line unfinished
-        self.prompting = False  # input() owns the terminal: notices wait for a safe moment
-        self.pending: list[str] = []
+        self.pending: list[str] = []  # notices held while the prompt owns the terminal
+        self.prompting = False
+        self.live: LiveReply | None = None
+        self.thoughts = self.text_so_far = ""
+        self._cut = (0, 0)  # where the current live segment starts in (thoughts, text)
+        self._written = (0, 0)  # without a terminal: what of (thoughts, text) went out
+
+    @property
+    def width(self) -> int | None:
+        """Columns for wrapping, None when stdout is not a terminal."""
+        return max(20, shutil.get_terminal_size().columns) if self.tty else None
+
+    # --- lines of our own ---------------------------------------------------------------------
 
     def line(self, text: str = "") -> None:
         """Print one line of our own."""
@@ -155,57 +87,40 @@ class Screen:
             self.out.write(text + "\n")
             self.out.flush()
 
-    def error(self, text: str, *, warn: bool = False) -> None:
-        """Print an error (or warning) to stderr, on a line of its own (wrapped on a terminal)."""
-        width = self.wrapper.width
-        if width is not None and self.err.isatty():
-            fill = textwrap.TextWrapper(width, break_long_words=False, break_on_hyphens=False).fill
-            text = "\n".join(fill(line) or line for line in text.splitlines())
+    def wrapped(self, text: str, *, dim: bool = False, indent: str = "") -> None:
+        """A paragraph of our own, wrapped on a terminal."""
+        width = self.width
+        lines = text.splitlines() or [""]
+        if width is not None:
+            fill = textwrap.TextWrapper(
+                width - 1, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+            ).fill
+            lines = [fill(line) or indent for line in lines]
+        for line in lines:
+            self.line(self.style.dim(line) if dim else line)
+
+    def markdown(self, text: str, *, label: str = "", dim: bool = False) -> None:
+        """A whole Markdown text (a stored reply), rendered like a streamed one."""
         with self.lock:
             self.clear_status()
-            self.wrapper.finish()
-            self.started = False
-            self._err_line(self.style.warn(text) if warn else self.style.error(text))
-
-    def status(self, text: str, *, transient: bool = False) -> None:
-        """Show `text` on the one status line (tty), or as a line on stderr unless transient."""
-        with self.lock:
-            if self.started or (transient and not self.tty):
-                return  # never scribble over a reply that is streaming
-            if self.tty:
-                self.out.write("\r\x1b[K" + self.style.dim(text))
-                self.out.flush()
-                self.status_shown = True
-                self.status_text = text if transient else ""
-            else:
-                self.err.write(text + "\n")
-                self.err.flush()
-
-    def clear_status(self) -> None:
-        """Erase the status line, if one is shown."""
-        if self.status_shown:
-            self.out.write("\r\x1b[K")
-            self.status_shown = False
-
-    def begin_reply(self) -> None:
-        """Reset the per-reply state."""
-        with self.lock:
-            self.started = self.in_thoughts = self.err_open = False
-            self.status_text = ""
-
-    def note(self, text: str, *, dim: bool = True) -> None:
-        """A line of our own inside a reply (a tool call, a compaction, an image), indented."""
-        with self.lock:
             if not self.tty:
-                self._err_line("  " + text)
+                self.out.write((f"{label} " if label else "") + text.rstrip("\n") + "\n")
                 return
-            status = self.status_text
-            self.clear_status()
-            self.wrapper.finish()  # a note never shares a line with streamed text
-            self.out.write("  " + (self.style.dim(text) if dim else text) + "\n")
+            render = rich_renderer(self.width or 80, colour=self.style.enabled)
+            lines = render(label, text, "") if dim else render(label, "", text)
+            self.out.write("".join(line + "\n" for line in lines))
             self.out.flush()
-            if status and not self.started:
-                self.status(status, transient=True)  # still waiting: say so again
+
+    def error(self, text: str, *, warn: bool = False) -> None:
+        """An error (or warning) on stderr, on a line of its own (wrapped on a terminal)."""
+        width = self.width
+        if width is not None and self.err.isatty():
+            fill = textwrap.TextWrapper(width - 1, break_long_words=False, break_on_hyphens=False)
+            text = "\n".join(fill.fill(line) or line for line in text.splitlines())
+        with self.lock:
+            self.clear_status()
+            self._finish_live()
+            self._err_line(self.style.warn(text) if warn else self.style.error(text))
 
     def notice(self, text: str) -> None:
         """A message that may come at any time (the daemon's warnings): now, or after the prompt."""
@@ -229,62 +144,124 @@ class Screen:
         self.err.write(text + "\n")
         self.err.flush()
 
-    def _start(self) -> None:
-        if not self.started:
-            self.clear_status()
-            self.started = True
-            if self.label:
-                self.wrapper.prefix(self.style.model("gemini>") + " ", len("gemini> "))
+    # --- the status line ----------------------------------------------------------------------
+
+    def status(self, text: str, *, transient: bool = False) -> None:
+        """`text` on the one status line (a terminal), or as a line on stderr unless transient.
+
+        Without a terminal a countdown (`retrying in 12 s`, `11 s`, ...) is said once."""
+        with self.lock:
+            if self.started or (transient and not self.tty):
+                return  # never scribble over a reply that is streaming
+            if self.tty:
+                self.out.write("\r\x1b[K" + self.style.dim(text))
+                self.out.flush()
+                self.status_shown = True
+                self.status_text = text if transient else ""
+            elif _digitless(text) != _digitless(self.status_text):
+                self.status_text = text
+                self._err_line(text)
+
+    def clear_status(self) -> None:
+        """Erase the status line, if one is shown."""
+        if self.status_shown:
+            self.out.write("\r\x1b[K")
+            self.status_shown = False
+
+    # --- a reply ------------------------------------------------------------------------------
+
+    def begin_reply(self, label: str | None = None) -> None:
+        """Start a reply; `label` (default: `gemini>` in the REPL) leads its first line."""
+        with self.lock:
+            self.started = self.err_open = False
+            self.status_text = ""
+            self.thoughts = self.text_so_far = ""
+            self._cut = self._written = (0, 0)
+            if label is None:
+                label = self.style.model("gemini>") if self.label else ""
+            if self.tty:
+                width, rows = shutil.get_terminal_size()
+                render = rich_renderer(max(20, width), colour=self.style.enabled)
+                self.live = LiveReply(self.out, render, rows)
+                self.live.label = label
 
     def thought(self, delta: str) -> None:
-        """Stream a piece of the model's thoughts, dimmed."""
+        """A piece of the model's thoughts (dimmed; stderr without a terminal)."""
         with self.lock:
-            if not self.tty:
-                self.err.write(delta)  # keep stdout for the reply itself
-                self.err.flush()
-                self.err_open = bool(delta) and not delta.endswith("\n")
-                return
-            self._start()
-            self.in_thoughts = True
-            self.wrapper.feed(delta, dim=True)
+            self.show(self.thoughts + delta, self.text_so_far)
 
     def text(self, delta: str) -> None:
-        """Stream a piece of the reply."""
+        """A piece of the reply."""
         with self.lock:
-            self._start()
-            if self.in_thoughts:
-                self.wrapper.finish()
-                self.in_thoughts = False
-            self.wrapper.feed(delta)
+            self.show(self.thoughts, self.text_so_far + delta)
 
-    def wrapped(self, text: str, *, dim: bool = False) -> None:
-        """Print a paragraph of our own, wrapped on a terminal."""
+    def show(self, thoughts: str, text: str) -> None:
+        """The reply so far, whole (a mirrored turn sends it so, a piece adds to it)."""
         with self.lock:
-            self.clear_status()
-            self.wrapper.feed(text, dim=dim)
-            self.wrapper.finish()
-
-    def labelled(self, styled: str, plain_len: int, text: str, *, dim: bool = False) -> None:
-        """Print `text` wrapped, after a label."""
-        with self.lock:
-            self.clear_status()
-            self.wrapper.prefix(styled, plain_len)
-            self.wrapper.feed(text, dim=dim)
-            self.wrapper.finish()
-
-    def end_reply(self, usage_line: str | None) -> None:
-        """End the reply's line, then the dim usage line (to stderr when stdout is not a tty)."""
-        with self.lock:
-            self.clear_status()
-            self.wrapper.finish()
-            self.started = False
-            if usage_line is None:
+            self.thoughts, self.text_so_far = thoughts, text
+            if not thoughts and not text:
                 return
-            if self.tty:
-                self.out.write(self.style.dim(usage_line) + "\n")
-            else:
-                self._err_line(usage_line)
+            if not self.started:
+                self.clear_status()
+                self.started = True
+            if self.live is None:
+                self._write_plain(thoughts, text)
+                return
+            self.live.update(thoughts[self._cut[0] :], text[self._cut[1] :])
+
+    def _write_plain(self, thoughts: str, text: str) -> None:
+        """Without a terminal: what is new of the thoughts to stderr, of the text to stdout."""
+        done_thoughts, done_text = self._written
+        if len(thoughts) > done_thoughts:
+            self.err.write(thoughts[done_thoughts:])
+            self.err.flush()
+            self.err_open = not thoughts.endswith("\n")
+        if len(text) > done_text:
+            self.out.write(text[done_text:])
             self.out.flush()
+        self._written = (max(done_thoughts, len(thoughts)), max(done_text, len(text)))
+
+    def _finish_live(self) -> None:
+        """Print the live part of the reply for good (before a line of our own)."""
+        if self.live is not None and self.live.shown:
+            self.live.finish()
+            self.live.label = ""  # the label leads the reply once
+            self._cut = (len(self.thoughts), len(self.text_so_far))
+
+    def note(self, text: str, *, dim: bool = True) -> None:
+        """A line of our own inside a reply (a tool call, a compaction, an image), indented."""
+        with self.lock:
+            if not self.tty:
+                self._err_line("  " + text)
+                return
+            status = self.status_text
+            self.clear_status()
+            self._finish_live()
+            self.out.write("  " + (self.style.dim(text) if dim else text) + "\n")
+            self.out.flush()
+            if status and not self.started:
+                self.status(status, transient=True)  # still waiting: say so again
+
+    def end_reply(self, usage: str | None) -> None:
+        """End the reply, then the dim usage line (to stderr when stdout is not a terminal)."""
+        with self.lock:
+            self.clear_status()
+            if self.live is not None:
+                self.live.finish()
+                self.live = None
+            elif self.text_so_far and not self.text_so_far.endswith("\n"):
+                self.out.write("\n")
+            self.started = False
+            if usage is not None:
+                if self.tty:
+                    self.out.write(self.style.dim(usage) + "\n")
+                else:
+                    self._err_line(usage)
+            self.out.flush()
+
+
+def _digitless(text: str) -> str:
+    return re.sub(r"\d+", "#", text)
 
 
 def compacted_line(turns: int) -> str:
