@@ -69,9 +69,12 @@ async def test_a_session_reopens_its_conversation_after_a_native_reset(
         assert await agent.ask(session, "second") == "end_turn"
     last = emulator.requests(":streamGenerateContent")[-1].body["contents"]
     assert len(last) == 3
-    await until(lambda: native.changes()[-1]["reason"] == "turn", "the second turn's change")
-    reopened = [c for c in native.changes() if c["reason"] == "open"]
-    assert reopened[-1]["conversation"] == session
+    await until(
+        lambda: [c for c in native.changes() if c["reason"] == "turn" and c["turn"] == 2],
+        "the second turn's change",
+    )
+    reasons = [(c["reason"], c["conversation"]) for c in native.changes()]
+    assert reasons[-3:] == [("reset", session), ("open", session), ("turn", session)]
 
 
 async def test_sessions_are_listed_and_the_model_is_the_folders_sticky_model(
