@@ -160,55 +160,81 @@ def finished_prefix(source: str) -> str:
 
 
 class LiveReply:
-    """A reply on a terminal: final lines printed once, the unfinished block redrawn in place."""
+    """A reply on a terminal: final blocks printed once, the unfinished one redrawn in place.
+
+    Each update renders only the block still growing, so a long reply costs no more per piece
+    than a short one. (Blocks render apart as they do together: one blank line between.)"""
 
     def __init__(self, out: TextIO, render: Render, rows: int) -> None:
         self.out, self.render = out, render
         self.max_live = max(3, rows - 4)  # taller than the screen cannot be redrawn: print it
         self.label = ""
+        self._reset()
+
+    def _reset(self) -> None:
         self.thoughts = self.text = ""
-        self.printed = 0  # lines of the render printed for good
-        self.live = 0  # lines of the unfinished part on screen, below them
-        self._stable: tuple[str, int] = ("\0", 0)  # (finished source, its line count), cached
+        self.in_text = False  # thoughts come first; once the text begins they are final
+        self.done = 0  # characters of the current source (thoughts, then text) printed for good
+        self.tail_printed = 0  # lines of the growing block printed already (it was too tall)
+        self.live = 0  # lines of the growing block on screen, redrawn on each update
+        self.printed = False  # whether any line was printed for good
+        # The last blocks printed for good, rendered again before the next ones: rich decides
+        # the blank line between two blocks by the first one's kind.
+        self.context: tuple[str, str, int] = ("", "", 0)  # (label, source, its line count)
 
     @property
     def shown(self) -> bool:
         """Whether anything of the reply is on screen."""
-        return self.printed + self.live > 0
+        return self.printed or self.live > 0
 
     def update(self, thoughts: str, text: str) -> None:
         """Show the reply so far (the whole of it, not a piece)."""
         self.thoughts, self.text = thoughts, text
-        self._draw(final=False)
+        if text and not self.in_text:
+            self._final(self.thoughts[self.done :], dim=True)
+            self.in_text, self.done, self.context = True, 0, ("", "", 0)
+        source = self.text if self.in_text else self.thoughts
+        finished = self.done + len(finished_prefix(source[self.done :]))
+        if finished > self.done:
+            self._final(source[self.done : finished], dim=not self.in_text)
+            self.done = finished
+        lines = self._lines(source[self.done :], dim=not self.in_text)
+        spill = max(self.tail_printed, len(lines) - self.max_live)
+        self._write(lines[self.tail_printed : spill], lines[spill:])
+        self.tail_printed = spill
 
     def finish(self) -> None:
         """Print what is left for good; the cursor ends on a fresh line."""
-        if self.thoughts or self.text:
-            self._draw(final=True)
-        self.thoughts = self.text = ""
-        self.printed = self.live = 0
-        self._stable = ("\0", 0)
+        source = self.text if self.in_text else self.thoughts
+        self._final(source[self.done :], dim=not self.in_text)
+        self._reset()
 
-    def _draw(self, *, final: bool) -> None:
-        lines = self.render(self.label, self.thoughts, self.text)
-        keep = len(lines) if final else max(self._stable_lines(), len(lines) - self.max_live)
-        keep = max(keep, self.printed)
+    def _final(self, source: str, *, dim: bool) -> None:
+        """Blocks that will not change: printed for good (less what a tall block printed)."""
+        if not source.strip():
+            return
+        label = "" if self.printed else self.label
+        lines = self._lines(source, dim=dim)
+        self._write(lines[self.tail_printed :], [])
+        self.tail_printed = 0
+        self.context = (label, source, len(self._render(label, source, dim=dim)))
+
+    def _lines(self, source: str, *, dim: bool) -> list[str]:
+        """`source`'s lines as they show after what was printed (a blank line, or none)."""
+        if not source.strip():
+            return []
+        label, before, count = self.context
+        if before:
+            return self._render(label, before + source, dim=dim)[count:]
+        return self._render("" if self.printed else self.label, source, dim=dim)
+
+    def _render(self, label: str, source: str, *, dim: bool) -> list[str]:
+        return self.render(label, source, "") if dim else self.render(label, "", source)
+
+    def _write(self, final: list[str], live: list[str]) -> None:
         parts = [f"\r\x1b[{self.live}A\x1b[J" if self.live else ""]
-        parts += [line + "\n" for line in lines[self.printed : keep]]
-        live = [] if final else lines[keep:]
-        parts += [line + "\n" for line in live]
-        self.printed, self.live = keep, len(live)
+        parts += [line + "\n" for line in [*final, *live]]
+        self.printed = self.printed or bool(final)
+        self.live = len(live)
         self.out.write("".join(parts))
         self.out.flush()
-
-    def _stable_lines(self) -> int:
-        """How many leading lines of the render are final (rendered again only when they grow)."""
-        if self.text:
-            source, thoughts = finished_prefix(self.text), self.thoughts
-        else:
-            source, thoughts = "", finished_prefix(self.thoughts)
-        key = thoughts + "\0" + source
-        if key != self._stable[0]:
-            count = len(self.render(self.label, thoughts, source)) if key != "\0" else 0
-            self._stable = (key, count)
-        return self._stable[1]

@@ -130,8 +130,8 @@ class Repl:
 
     def handle(self, line: str) -> str | None:
         """Run one command or question; "quit" to leave."""
-        self._echo(line)
         self._show_pending()  # another editor's turn that came while this line was typed
+        self._echo(line)
         text = line.strip()
         if not text.startswith("/") or text.startswith("//"):
             self.screen.line()

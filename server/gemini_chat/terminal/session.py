@@ -179,6 +179,7 @@ class Session:
 
     def _failed(self, client: RpcClient, exc: RpcError) -> None:
         self._drop_tokens()
+        streamed = self.screen.text_so_far
         self.screen.end_reply(None)
         if exc.code == REQUEST_CANCELLED:
             self.screen.line(self.screen.style.dim("(stopped)"))
@@ -194,13 +195,17 @@ class Session:
             self.screen.line(self.screen.style.dim("/model lists the models you can use."))
         text = as_object(exc.data).get("text")
         if exc.reason == "storage" and isinstance(text, str) and text:
-            self._unsaved(text)
+            self._unsaved(text, streamed)
 
-    def _unsaved(self, text: str) -> None:
-        """A finished reply the store could not keep: shown whole, so nothing is lost."""
-        self.screen.begin_reply()
-        self.screen.show("", text)
-        self.screen.end_reply("  (this reply was not saved: it is not in the history)")
+    def _unsaved(self, text: str, streamed: str) -> None:
+        """A finished reply the store could not keep: shown whole (unless it streamed whole
+        already), so nothing is lost, and marked as not saved."""
+        if text.strip() != streamed.strip():
+            self.screen.begin_reply()
+            self.screen.show("", text)
+            self.screen.end_reply(None)
+        note = "(the reply above was not saved: it is not in the history)"
+        self.screen.error(note, warn=True)
 
     def _blocked(self, exc: RpcError) -> None:
         """Gemini's refusal is not a failure of ours: its message names the category and fix."""
