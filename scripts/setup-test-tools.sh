@@ -15,7 +15,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The ACP TypeScript SDK (tests/clients/test_acp_node.py); npm ci only when the lock changed.
+# The ACP clients of tests/clients/test_acp_*.py (the TypeScript SDK, acpx); npm ci only when
+# the lock changed.
 acp_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/clients/acp"
 if [ ! -f "$acp_dir/node_modules/.package-lock.json" ] ||
   [ "$acp_dir/package-lock.json" -nt "$acp_dir/node_modules/.package-lock.json" ]; then
