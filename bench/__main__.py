@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gemini_chat.emulator import Emulator
 
-from . import cancel, core, first_delta, memory, parallel, startup, turns
+from . import cancel, core, first_delta, live, memory, parallel, startup, turns
 from .common import BENCH_KEY, REPO, Section, load_average
 from .report import markdown_table, text_table, write_json
 
@@ -39,6 +39,10 @@ class Sizes:
     parallel: int = 50
     parallel_rounds: int = 3
     cancels: int = 10
+    live_turns: int = 40
+    live_streams: int = 4
+    idle_folders: int = 10
+    idle_seconds: float = 20.0
 
 
 QUICK = Sizes(
@@ -53,6 +57,9 @@ QUICK = Sizes(
     ws_turns=5,
     parallel_rounds=1,
     cancels=2,
+    live_turns=4,
+    live_streams=1,
+    idle_seconds=2.0,
 )
 
 
@@ -67,6 +74,9 @@ STEPS: dict[str, Step] = {
     "memory": lambda emu, tmp, n: memory.measure(emu, tmp, n.workspaces, n.ws_turns),
     "parallel": lambda emu, tmp, n: parallel.measure(emu, tmp, n.parallel, n.parallel_rounds),
     "cancel": lambda emu, tmp, n: cancel.measure(emu, tmp, n.cancels),
+    "live": lambda emu, tmp, n: live.measure(
+        emu, tmp, n.live_turns, n.live_streams, n.idle_folders, n.idle_seconds
+    ),
 }
 
 

@@ -15,6 +15,8 @@ def _number(value: float, unit: str) -> str:
         return f"{value:.1f}x"
     if unit == "MB":
         return f"{value:.1f} MB"
+    if unit == "%":
+        return f"{value:.2f} %"
     if unit == "ms":
         return f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
     return f"{value:g} {unit}"

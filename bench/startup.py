@@ -18,14 +18,20 @@ from .common import (
     stats_ms,
 )
 
+GOAL_MS = 250
 
-async def _start(env: dict[str, str], folder: Path) -> float:
-    """Seconds from spawning the daemon to its `initialize` answer."""
+
+async def _start(env: dict[str, str], folder: Path) -> tuple[float, float]:
+    """Seconds from spawning the daemon to its `initialize` answer, and to its first answer
+    to a `gemini/*` request (`gemini/status`, sent right after `initialized`)."""
     start = time.perf_counter()
     client = await RpcClient.spawn([SERVER], env=env, redact=[BENCH_KEY])
     try:
         await client.request("initialize", initialize_params([folder]))
-        return time.perf_counter() - start
+        answered = time.perf_counter() - start
+        await client.notify("initialized", {})
+        await client.request("gemini/status", {"workspace": folder.as_uri()})
+        return answered, time.perf_counter() - start
     finally:
         await client.close()
 
@@ -40,15 +46,29 @@ async def measure(base_url: str, tmp: Path, repeats: int, uncached: int) -> Sect
     bare = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}
     bare["PYTHONDONTWRITEBYTECODE"] = "1"
     cold = [await _start(bare, folder) for _ in range(uncached)]
-    s = stats_ms(samples)
-    ok = at_most(s.p50, 300)
-    metrics = [Metric("start", "start -> initialize answer", s.p50, "ms", s.p90, "<= 300 ms", ok)]
+    s = stats_ms([a for a, _ in samples])
+    ok = at_most(s.p50, GOAL_MS)
+    target = f"<= {GOAL_MS:g} ms"
+    metrics = [Metric("start", "start -> initialize answer", s.p50, "ms", s.p90, target, ok)]
+    ready = stats_ms([b for _, b in samples])
+    note = "pygls and the core loaded; no target"
+    metrics.append(
+        Metric(
+            "start_ready",
+            "  start -> first gemini/status answer",
+            ready.p50,
+            "ms",
+            ready.p90,
+            note=note,
+        )
+    )
     if cold:
-        c = stats_ms(cold)
+        c = stats_ms([a for a, _ in cold])
         note = "no .pyc (PYTHONDONTWRITEBYTECODE, as in this sandbox)"
         metrics.append(
             Metric(
                 "start_uncached", "  same, compiling every import", c.p50, "ms", c.p90, note=note
             )
         )
-    return Section("start", metrics, {"samples_s": samples, "uncached_s": cold})
+    details: dict[str, object] = {"samples_s": samples, "uncached_s": cold}
+    return Section("start", metrics, details)
