@@ -54,20 +54,21 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     if args.acp:
         _exit(_serve_acp(args, frames))
-    from .server import create_server
-    from .stdio import serve_stdio
-
-    server = create_server()
-    _log_to_client(server)
     if args.tcp:
+        from .server import create_server
+
+        server = create_server()
+        _log_to_client(server)
         host, _, port = args.tcp.rpartition(":")
         log.info("gemini-chat-server %s listening on %s", __version__, args.tcp)
         server.start_tcp(host or "127.0.0.1", int(port))
         return
+    from .stdio import serve_stdio  # pygls loads in there, after `initialize` is answered
+
     log.info("gemini-chat-server %s on stdio (pid %d)", __version__, os.getpid())
     code = 1
     try:
-        code = serve_stdio(server, sys.stdin.buffer, frames)
+        code = serve_stdio(sys.stdin.buffer, frames, _log_to_client)
     except Exception:
         log.exception("The daemon failed")
     finally:

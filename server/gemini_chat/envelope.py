@@ -9,9 +9,6 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, Literal, cast
 
-import attrs
-from lsprotocol import types
-
 from . import protocol
 from .framing import Refusal
 
@@ -66,6 +63,10 @@ def method_kind(method: str) -> Literal["request", "notification"] | None:
     """Whether LSP or PROTOCOL.md make `method` a request or a notification (None: neither)."""
     if method in protocol.METHODS:
         return "request"
+    # Here, not at the top: `initialize` is answered before lsprotocol loads (early.py).
+    import attrs
+    from lsprotocol import types
+
     message_type = types.METHOD_TO_TYPES.get(method, (None,))[0]
     if message_type is None:
         return None

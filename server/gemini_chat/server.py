@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -20,7 +23,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, envelope, logs, protocol
+from . import __version__, early, envelope, logs, protocol
 from .framing import Refusal
 from .workspaces import Workspaces
 
@@ -31,6 +34,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[["GeminiChatServer", object], Awaitable[object]]
 
 
+@dataclass(frozen=True, slots=True)
+class GeminiRequest:
+    """A `gemini/*` request with its params as raw JSON, run without pygls' dispatch."""
+
+    id: int | str
+    method: str
+    params: object
+
+
 class GeminiChatProtocol(LanguageServerProtocol):
     """LSP protocol that hands `gemini/*` params over raw and answers every request exactly
     once: ServerNotInitialized before `initialize`, InvalidRequest after `shutdown` or for a
@@ -39,6 +51,11 @@ class GeminiChatProtocol(LanguageServerProtocol):
 
     initialized = False
     _writes: ClassVar[set[asyncio.Future[Any]]] = set()
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self._answered: set[int | str] = set()
+        """Requests already answered (early.py): pygls' answer to them is dropped."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """A Refusal to answer, None to drop, or the pygls message (`gemini/*` params stay raw
@@ -54,6 +71,8 @@ class GeminiChatProtocol(LanguageServerProtocol):
         try:
             if isinstance(method, str) and method.startswith("gemini/"):
                 if "id" in data:
+                    if method in self._features():
+                        return GeminiRequest(data["id"], method, data.get("params"))
                     return JsonRPCRequestMessage(
                         id=data["id"],
                         method=method,
@@ -104,12 +123,59 @@ class GeminiChatProtocol(LanguageServerProtocol):
             return True
         return False
 
+    @property
+    def shut_down(self) -> bool:
+        """Whether `shutdown` was answered (the exit status is then 0)."""
+        return self._shutdown
+
     def handle_message(self, message: Any) -> None:
-        """Answer a Refusal, drop None, hand anything else to pygls."""
-        if isinstance(message, Refusal):
+        """Answer a Refusal, drop None, run a `gemini/*` request, hand anything else to pygls."""
+        if isinstance(message, GeminiRequest):
+            self._run(message)
+        elif isinstance(message, Refusal):
             self.refuse(message)
         elif message is not None:
             super().handle_message(message)
+
+    def _run(self, request: GeminiRequest) -> None:
+        """Start a `gemini/*` handler as a task, answered when it ends.
+
+        What pygls would do, without its per-message costs (runtime Protocol checks, handler
+        introspection, the response's cattrs round trip): the task is kept in pygls'
+        `_request_futures`, so `$/cancelRequest` and `shutdown` cancel it as they would.
+        """
+        handler = self._features()[request.method]
+        context = contextvars.copy_context()
+        context.run(self._ctx_msg_id.set, request.id)
+        task = asyncio.get_running_loop().create_task(handler(request.params), context=context)
+        self._request_futures[request.id] = cast(Any, task)
+        task.add_done_callback(partial(self._answer, request.id))
+
+    def _features(self) -> dict[str, Callable[[object], Coroutine[Any, Any, object]]]:
+        """The registered handlers, the server bound (every `gemini/*` one is a coroutine)."""
+        return cast(dict[str, Callable[[object], Coroutine[Any, Any, object]]], self.fm.features)
+
+    def _answer(self, msg_id: int | str, task: asyncio.Task[object]) -> None:
+        """The one answer of a `gemini/*` request: its result, or its error."""
+        self._request_futures.pop(msg_id, None)
+        if task.cancelled():
+            message = f'Request with id "{msg_id}" is canceled'
+            error: dict[str, object] = {"code": protocol.REQUEST_CANCELLED, "message": message}
+        elif (exc := task.exception()) is None:
+            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": task.result()})
+            return
+        elif isinstance(exc, JsonRpcException):
+            error = {"code": exc.code, "message": exc.message}
+            if exc.data is not None:
+                error["data"] = exc.data
+        else:
+            log.error("A %s request failed", type(exc).__name__, exc_info=exc)
+            error = {"code": protocol.INTERNAL_ERROR, "message": logs.redact(str(exc))}
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+
+    def send_notification(self, method: str, params: object) -> None:
+        """A notification whose params are plain JSON, written as it is (no cattrs)."""
+        self._send_data({"jsonrpc": "2.0", "method": method, "params": params})
 
     def refuse(self, refusal: Refusal) -> None:
         """Send the error answer for a frame or message that is not handled."""
@@ -120,6 +186,11 @@ class GeminiChatProtocol(LanguageServerProtocol):
         self, msg_id: Any, result: Any = None, error: types.ResponseError | None = None
     ) -> None:
         """pygls' answer, without the traceback it puts in an InternalError (the log has it)."""
+        if msg_id in self._answered:
+            self._answered.discard(msg_id)
+            if error is not None:
+                log.error("An early-answered request failed in pygls: %s", error.message)
+            return
         data = cast(object, error.data) if error is not None else None
         if error is not None and isinstance(data, dict) and "traceback" in data:
             error = types.ResponseError(code=error.code, message=logs.redact(error.message))
@@ -158,16 +229,22 @@ class GeminiChatProtocol(LanguageServerProtocol):
     ) -> Generator[Any, Any, types.InitializeResult]:
         """Answer `initialize` with the geminiChat experimental capability."""
         result = yield from super().lsp_initialize(params)
-        result.capabilities.experimental = {
-            "geminiChat": {
-                "protocolVersion": protocol.PROTOCOL_VERSION,
-                "methods": protocol.METHODS,
-                "notifications": protocol.NOTIFICATIONS,
-                "streaming": True,
-            }
-        }
+        result.capabilities.experimental = {"geminiChat": early.capability()}
         self.initialized = True
         return result
+
+    def run_answered(self, message: dict[str, Any]) -> None:
+        """Run a request whose answer was already written (`initialize`, answered by early.py
+        before pygls loaded): pygls' state becomes what it would be, its answer is dropped.
+        Params pygls cannot read are cut down to what the daemon reads of them."""
+        structured = self.structure_message(message)
+        if isinstance(structured, Refusal):
+            log.warning("initialize: %s; keeping the folders and options only", structured.message)
+            structured = self.structure_message(
+                {**message, "params": early.essentials(message.get("params"))}
+            )
+        self._answered.add(message["id"])
+        self.handle_message(structured)
 
 
 class GeminiChatServer(LanguageServer):
@@ -213,17 +290,22 @@ class GeminiChatServer(LanguageServer):
                 return doc.source
         return None
 
+    @property
+    def edge(self) -> GeminiChatProtocol:
+        """The JSON-RPC protocol, as the daemon's own class."""
+        return cast(GeminiChatProtocol, self.protocol)
+
     def send_progress(self, token: int | str, value: dict[str, object]) -> None:
         """A `$/progress` notification carrying a partial result."""
-        self.protocol.notify(types.PROGRESS, types.ProgressParams(token, value))
+        self.edge.send_notification(types.PROGRESS, {"token": token, "value": value})
 
     def conversation_changed(self, params: dict[str, object]) -> None:
         """`gemini/conversationChanged`: a conversation of one of the client's folders changed."""
-        self.protocol.notify(protocol.CONVERSATION_CHANGED, params)
+        self.edge.send_notification(protocol.CONVERSATION_CHANGED, params)
 
     def turn_progress(self, params: dict[str, object]) -> None:
         """`gemini/turnProgress`: another editor's turn on one of the client's folders."""
-        self.protocol.notify(protocol.TURN_PROGRESS, params)
+        self.edge.send_notification(protocol.TURN_PROGRESS, params)
 
     def work_begin(self, token: int | str, title: str) -> None:
         """Start LSP work done progress (editors show a spinner)."""

@@ -1,4 +1,8 @@
-"""The stdio transport: LSP base-protocol frames read on a thread, dispatched on the event loop."""
+"""The stdio transport: LSP base-protocol frames read on a thread, dispatched on the event loop.
+
+A plain `initialize` as the first frame is answered before pygls is imported (early.py); the
+server is built after that answer is written.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO
 
-from . import envelope
+from . import early, envelope
 from .framing import FrameReader, Refusal
 
 if TYPE_CHECKING:
-    from .server import GeminiChatProtocol, GeminiChatServer
+    from .server import GeminiChatServer
 
 log = logging.getLogger("gemini_chat")
 Item = bytes | Refusal | None
@@ -33,33 +37,52 @@ class _Writer:
         self._out.flush()
 
 
-def serve_stdio(server: GeminiChatServer, stdin: BinaryIO, out: BinaryIO) -> int:
-    """Read frames on a thread, handle them on the event loop; return the exit status."""
-    server.protocol.set_writer(_Writer(out))
+def serve_stdio(
+    stdin: BinaryIO, out: BinaryIO, ready: Callable[[GeminiChatServer], None] | None = None
+) -> int:
+    """Answer a first `initialize` early, build the server (`ready` is called with it), then
+    read frames on a thread and handle them on the event loop; return the exit status."""
+    writer = _Writer(out)
+    frames = FrameReader(stdin)
+    first = frames.read()
+    answered = early.answer(first) if isinstance(first, bytes) else None
+    if answered is not None:
+        writer.write(answered.frame)
+    from .server import create_server
+
+    server = create_server()
+    if ready is not None:
+        ready(server)
+    server.protocol.set_writer(writer)
 
     async def run() -> int:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Item] = asyncio.Queue()
+        ended: asyncio.Future[None] = loop.create_future()
 
-        def deliver(item: Item) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+        def handle(item: Item) -> None:
+            if item is not None:
+                _dispatch(server, item)
+            elif not ended.done():
+                ended.set_result(None)
 
-        reader = threading.Thread(
-            target=_read_frames,
-            args=(FrameReader(stdin), deliver),
-            name="stdin-reader",
-            daemon=True,
-        )
-        reader.start()
-        while (item := await queue.get()) is not None:
-            _dispatch(server, item)
+        if answered is not None:
+            server.edge.run_answered(answered.message)
+        else:
+            handle(first)
+        if first is not None:
+            # One loop callback per frame, in order (no queue: one wake-up instead of two).
+            deliver: Callable[[Item], object] = lambda item: loop.call_soon_threadsafe(handle, item)  # noqa: E731
+            threading.Thread(
+                target=_read_frames, args=(frames, deliver), name="stdin-reader", daemon=True
+            ).start()
+        await ended
         log.info("stdin closed; exiting")
-        return 0 if server.protocol._shutdown else 1  # pyright: ignore[reportPrivateUsage]
+        return 0 if server.edge.shut_down else 1
 
     return asyncio.run(run())
 
 
-def _read_frames(reader: FrameReader, deliver: Callable[[Item], None]) -> None:
+def _read_frames(reader: FrameReader, deliver: Callable[[Item], object]) -> None:
     """The reader thread: every frame or refusal in order, then None at the end of input."""
     try:
         while (item := reader.read()) is not None:
@@ -71,7 +94,7 @@ def _read_frames(reader: FrameReader, deliver: Callable[[Item], None]) -> None:
 
 def _dispatch(server: GeminiChatServer, item: bytes | Refusal) -> None:
     """Parse and handle one frame; whatever it holds, answer or drop it and go on."""
-    proto = cast("GeminiChatProtocol", server.protocol)
+    proto = server.edge
     try:
         message = envelope.parse(item) if isinstance(item, bytes) else item
         if not isinstance(message, Refusal):
