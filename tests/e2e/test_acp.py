@@ -43,7 +43,8 @@ async def test_initialize_answers_version_1_with_capabilities_and_one_auth_metho
         assert caps.session_capabilities.list is not None
         [method] = answer.auth_methods
         assert method.id == "gemini-api-key" and "GEMINI_API_KEY" in (method.description or "")
-        assert not hasattr(method, "type") or getattr(method, "type", None) in (None, "agent")
+        [shown] = agent.wire[0]["result"]["authMethods"]  # no "type": the agent kind
+        assert set(shown) == {"id", "name", "description"}
         assert await agent.conn.authenticate(method_id="gemini-api-key") is not None
         assert agent.wire[-1] == {"jsonrpc": "2.0", "id": 1, "result": {}}
         with pytest.raises(acp.RequestError) as refused:
