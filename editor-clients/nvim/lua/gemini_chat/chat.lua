@@ -1,11 +1,13 @@
----@mod gemini_chat.chat A workspace's conversation: history, sending, stopping, resetting.
+---@mod gemini_chat.chat A workspace's conversation: sending, queueing, stopping, resetting.
 local client = require("gemini_chat.client")
 local config = require("gemini_chat.config")
 local errors = require("gemini_chat.errors")
+local history = require("gemini_chat.history")
 local input = require("gemini_chat.input")
 local reply = require("gemini_chat.reply")
 local selection = require("gemini_chat.selection")
 local session = require("gemini_chat.session")
+local sync = require("gemini_chat.sync")
 local transcript = require("gemini_chat.transcript")
 local window = require("gemini_chat.window")
 
@@ -16,12 +18,19 @@ local levels = vim.log.levels
 ---The session of the current workspace, created with its buffer and keymaps on first use.
 ---@return gemini_chat.Session
 function M.current()
+  require("gemini_chat.live") -- follow the other editors on the folder from now on
   local root = client.workspace_root()
   local s = session.get(root)
   if s then
     return s
   end
   s = transcript.create(root)
+  local code = function(name, ...)
+    local args = { ... }
+    return function()
+      require("gemini_chat.code")[name](s, unpack(args))
+    end
+  end
   window.set_keymaps(s, {
     send = function()
       M.send(s)
@@ -29,58 +38,49 @@ function M.current()
     stop = function()
       M.stop(s)
     end,
+    resend = function()
+      M.resend(s)
+    end,
+    next_block = code("jump", 1),
+    prev_block = code("jump", -1),
+    yank_block = code("yank"),
+    apply_block = code("apply"),
+    detach = function()
+      require("gemini_chat.attach").detach(s)
+    end,
   })
   return s
 end
 
----Fill the buffer from `gemini/history`, then run `after`.
+---Forget our own turn in progress (answered, stopped or lost).
 ---@param s gemini_chat.Session
----@param after fun(ok: boolean)
-local function load_history(s, after)
-  s.waiting = s.waiting or {}
-  table.insert(s.waiting, after)
-  if s.loading then
-    return -- one request serves every caller
+local function end_own_turn(s)
+  s.request = nil
+  if s.own_mark then
+    pcall(vim.api.nvim_buf_del_extmark, s.buf, require("gemini_chat.render").ns, s.own_mark)
+    s.own_mark = nil
   end
-  window.set_status(s, "starting…")
-  s.loading = true
-  client.request(s.root, "gemini/history", { workspace = s.uri }, function(err, result)
-    if not s.loading then
-      return -- the daemon exited meanwhile and the waiters were told
-    end
-    s.loading = false
-    window.set_status(s, "")
-    local waiting = s.waiting
-    s.waiting = {}
-    if err then
-      errors.notify(err)
-    else
-      window.set_model(s, result.model)
-      if not s.loaded then
-        transcript.render_history(s, result.turns or {})
-        input.focus(s)
-      end
-    end
-    for _, fn in ipairs(waiting) do
-      fn(err == nil)
-    end
-  end)
+  window.set_status(s, "")
 end
 
----Finish what the exited daemon will never answer: history loads and replies.
+---Finish what the exited daemon will never answer: history loads, replies, mirrored turns.
 local function on_daemon_exit()
   for _, s in ipairs(session.all()) do
-    local waiting = s.loading and s.waiting or {}
-    s.loading, s.waiting = false, {}
+    history.abandon(s)
     if s.request then
       s.request.done = true
-      s.request = nil
+      end_own_turn(s)
       reply.fail(s, "error", "**Error:** the daemon stopped")
     end
-    window.set_status(s, "")
-    for _, fn in ipairs(waiting) do
-      fn(false)
+    require("gemini_chat.mirror").remove(s)
+    -- Nothing would send the queued questions: give the first back to type again.
+    local first = table.remove(s.queue, 1)
+    s.queue = {}
+    if first and input.text(s) == "" then
+      input.set(s, first.message)
+      input.set_pending(s, first.pending)
     end
+    input.show_queue(s)
   end
 end
 table.insert(client.exit_hooks, on_daemon_exit)
@@ -88,9 +88,9 @@ table.insert(client.exit_hooks, on_daemon_exit)
 ---What to do with the stream and the answer of `gemini/chat` for `message`.
 ---@param s gemini_chat.Session
 ---@param message string
+---@param pending gemini_chat.Pending[]
 ---@return gemini_chat.ChatHandlers
-local function chat_handlers(s, message)
-  local attachments, labels = s.pending, s.pending_labels
+local function chat_handlers(s, message, pending)
   return {
     on_part = function(value)
       reply.show_part(s, value)
@@ -101,61 +101,83 @@ local function chat_handlers(s, message)
       end
     end,
     on_done = function(err, result)
-      s.request = nil
-      window.set_status(s, "")
+      end_own_turn(s)
       if err then
-        local blocked = errors.blocked(err)
-        local note = (blocked and "**Blocked:** " or "**Error:** ") .. errors.text(err)
-        reply.fail(s, blocked and "stopped" or "error", note)
-        errors.notify(err)
+        local kind, note = errors.note(err)
+        reply.fail(s, kind, note, errors.unsaved_text(err))
+        errors.notify(err, true)
         -- Nothing was committed: give the message back for another try.
-        if input.text(s) == "" then
+        if input.text(s) == "" and not errors.unsaved_text(err) then
           input.set(s, message)
-          input.set_pending(s, attachments, labels)
+          input.set_pending(s, pending)
         end
-        return
+      else
+        s.model, s.seen_turn = result.model, result.turn
+        reply.finish(s, result)
+        window.refresh_winbar(s)
       end
-      s.model = result.model
-      reply.finish(s, result)
-      window.refresh_winbar(s)
+      M.settle(s)
     end,
   }
 end
 
----The `gemini/chat` params for `message` with the pending attachments.
+---Send `message` with `pending` now (nothing else is under way).
 ---@param s gemini_chat.Session
 ---@param message string
----@return table
-local function chat_params(s, message)
+---@param pending gemini_chat.Pending[]
+---@param draft? string[] Text to leave in the input area.
+local function send_now(s, message, pending, draft)
+  local attachments, labels = {}, {}
+  for i, p in ipairs(pending) do
+    attachments[i], labels[i] = p.attachment, p.label
+  end
   local params = {
     workspace = s.uri,
     message = message,
-    attachments = #s.pending > 0 and s.pending or nil,
+    attachments = #attachments > 0 and attachments or nil,
   }
   if config.options.show_thoughts then
     params.generationConfig = { thinkingConfig = { includeThoughts = true } }
   end
-  return params
+  sync.flush(s.root, pending)
+  transcript.begin_turn(s, message, labels, draft)
+  if vim.api.nvim_get_current_buf() == s.buf then
+    input.focus(s)
+  end
+  window.set_status(s, "replying…")
+  s.request = client.chat(s.root, params, chat_handlers(s, message, pending))
 end
 
----Send `message` (or, when nil, the text of the input area) with the pending attachments.
+---When nothing is under way: reload the history if it changed meanwhile, else send the next
+---queued question.
 ---@param s gemini_chat.Session
----@param message? string
-function M.send(s, message)
-  if s.request then
-    vim.notify("Gemini is still replying; :GeminiChatStop stops it", levels.WARN)
+function M.settle(s)
+  if session.busy(s) or not vim.api.nvim_buf_is_valid(s.buf) then
     return
   end
-  if not s.loaded then
-    -- The reply must land below the history: load it first.
-    load_history(s, function(ok)
+  if s.stale then
+    history.load(s, function(ok)
       if ok then
-        M.send(s, message)
+        M.settle(s)
       end
     end)
     return
   end
+  local next_up = table.remove(s.queue, 1)
+  if next_up then
+    input.show_queue(s)
+    send_now(s, next_up.message, next_up.pending)
+  end
+  window.refresh_winbar(s)
+end
+
+---Send `message` (or, when nil, the text of the input area) with the pending attachments; while
+---a reply is still coming (ours or another editor's) it waits in the queue.
+---@param s gemini_chat.Session
+---@param message? string
+function M.send(s, message)
   local draft = nil ---@type string[]?
+  local typed = message == nil
   if message then
     -- A message from the command line leaves what is being typed in the input area alone.
     draft = input.text(s) ~= "" and input.lines(s) or nil
@@ -166,25 +188,33 @@ function M.send(s, message)
     vim.notify("Gemini: type a message under the last '## You' first", levels.WARN)
     return
   end
-  local handlers = chat_handlers(s, message)
-  local params = chat_params(s, message)
-  transcript.begin_turn(s, message, s.pending_labels, draft)
-  if vim.api.nvim_get_current_buf() == s.buf then
-    input.focus(s)
+  local pending = s.pending
+  s.pending = {}
+  if not s.loaded or session.busy(s) or #s.queue > 0 then
+    -- The reply must land below the history and after the turn under way: wait for them.
+    table.insert(s.queue, { message = message, pending = pending })
+    if typed then
+      input.set(s, "")
+    end
+    input.set_pending(s, {})
+    window.refresh_winbar(s)
+    if not s.loaded then
+      history.load(s, function(ok)
+        if ok then
+          M.settle(s)
+        end
+      end)
+    end
+    return
   end
-  window.set_status(s, "replying…")
-  s.request = client.chat(s.root, params, handlers)
+  send_now(s, message, pending, draft)
 end
 
----Add an attachment to the ones waiting for the next message.
+---Add attachments to the ones waiting for the next message.
 ---@param s gemini_chat.Session
----@param attachment table
----@param label string
-local function add_pending(s, attachment, label)
-  local pending, labels = vim.list_extend({}, s.pending), vim.list_extend({}, s.pending_labels)
-  pending[#pending + 1] = attachment
-  labels[#labels + 1] = label
-  input.set_pending(s, pending, labels)
+---@param items gemini_chat.Pending[]
+function M.add_pending(s, items)
+  input.set_pending(s, vim.list_extend(vim.list_extend({}, s.pending), items))
 end
 
 ---Open the chat of the current workspace; attach lines line1..line2 of the current buffer when
@@ -193,30 +223,35 @@ end
 function M.open(opts)
   local source = vim.api.nvim_get_current_buf()
   local s = M.current()
-  local attachment, label
+  local item
   if opts.range > 0 then
-    attachment, label = selection.attachment(source, opts.line1, opts.line2, s.root)
+    item = selection.attachment(source, opts.line1, opts.line2, s.root)
   end
   window.show(s)
   local message = vim.trim(opts.args or "")
-  local function go(ok)
-    if attachment then
-      add_pending(s, attachment, label)
+  local function go()
+    if item then
+      M.add_pending(s, { item })
     end
-    if message == "" then
-      return
-    end
-    if ok then
+    if message ~= "" then
       M.send(s, message)
-    elseif input.text(s) == "" then
-      -- The daemon is not reachable: keep the message for a later try.
-      input.set(s, message)
     end
   end
-  if s.loaded then
-    go(true)
+  if s.loaded or s.loading then
+    go()
   else
-    load_history(s, go)
+    history.load(s, function(ok)
+      if ok then
+        return go()
+      end
+      if item then
+        M.add_pending(s, { item })
+      end
+      if message ~= "" and input.text(s) == "" then
+        -- The daemon is not reachable: keep the message for a later try.
+        input.set(s, message)
+      end
+    end)
   end
 end
 
@@ -229,9 +264,9 @@ function M.stop(s)
     return
   end
   client.cancel(s.request)
-  s.request = nil
+  end_own_turn(s)
   reply.fail(s, "stopped", "_Reply stopped._")
-  window.set_status(s, "")
+  M.settle(s)
 end
 
 ---Archive the current workspace's conversation and start a fresh one.
@@ -240,18 +275,39 @@ function M.reset()
   if s.request then
     M.stop(s)
   end
+  s.queue = {}
+  input.show_queue(s)
   client.request(s.root, "gemini/reset", { workspace = s.uri }, function(err, result)
     if err then
       errors.notify(err)
       return
     end
-    transcript.clear(s)
-    s.loaded = true
+    s.foreign, s.seen_turn, s.conversation = {}, 0, nil
+    transcript.render_history(s, {})
     vim.notify(
       ("Gemini: chat reset (%d entries archived)"):format(tonumber(result.cleared) or 0),
       levels.INFO
     )
   end)
+end
+
+---Send the interrupted question again (the partial reply goes; the question is asked anew).
+---@param s? gemini_chat.Session
+function M.resend(s)
+  s = s or session.get(client.workspace_root())
+  local turn = s and s.interrupted
+  if not s or not turn then
+    vim.notify("Gemini: no interrupted question to send again", levels.INFO)
+    return
+  end
+  local items, missing = require("gemini_chat.attach").from_names(turn.attachments, s.root)
+  if #missing > 0 then
+    vim.notify("Gemini: not attached again: " .. table.concat(missing, ", "), levels.WARN)
+  end
+  -- The daemon drops it once our turn is stored: the screen shows the same from now on.
+  transcript.drop_interrupted(s)
+  table.insert(s.queue, { message = turn.message or "", pending = items })
+  M.settle(s)
 end
 
 return M

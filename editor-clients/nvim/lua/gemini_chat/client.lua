@@ -1,5 +1,6 @@
 ---@mod gemini_chat.client The daemon: one LSP client per Neovim, requests, streaming, cancel.
 local config = require("gemini_chat.config")
+local spawn = require("gemini_chat.spawn")
 
 local M = {}
 
@@ -59,6 +60,22 @@ local function on_progress(err, result, ctx, cfg)
   end
 end
 
+---Handlers of the daemon's own notifications, by method (see live.lua).
+---@type table<string, fun(params: table)>
+M.listeners = {}
+
+---An LSP handler passing a daemon notification to its listener.
+---@param method string
+---@return fun(err: any, params: any)
+local function listen(method)
+  return function(_, params)
+    local fn = M.listeners[method]
+    if fn and type(params) == "table" then
+      fn(params)
+    end
+  end
+end
+
 ---Find a marker above `dir`; its folder is the workspace, else `dir` itself.
 ---@param dir? string
 ---@return string
@@ -73,30 +90,6 @@ end
 ---@return lsp.WorkspaceFolder
 local function folder(root)
   return { uri = vim.uri_from_fname(root), name = vim.fs.basename(root) }
-end
-
----Run api_key_cmd; its output is the key, used only in the daemon's environment.
----@return string? key, string? err
-local function key_from_cmd()
-  local argv = config.options.api_key_cmd
-  if not argv then
-    return nil, nil
-  end
-  if vim.fn.executable(argv[1]) ~= 1 then
-    return nil, ("api_key_cmd: '%s' is not executable"):format(argv[1])
-  end
-  local ok, res = pcall(function()
-    return vim.system(argv, { text = true, stdin = false }):wait(30000)
-  end)
-  if not ok or res.code ~= 0 then
-    local code = ok and res.code or "error"
-    return nil, ("api_key_cmd '%s' failed (exit %s)"):format(argv[1], tostring(code))
-  end
-  local key = vim.trim(res.stdout or ""):match("^[^\n]*")
-  if key == "" then
-    return nil, ("api_key_cmd '%s' printed nothing"):format(argv[1])
-  end
-  return key, nil
 end
 
 ---@return vim.lsp.Client?
@@ -166,11 +159,8 @@ end
 local function build_config(root)
   local cmd = config.options.cmd
   if vim.fn.executable(cmd[1]) ~= 1 then
-    local why = ("cannot start the daemon: '%s' was not found on PATH."):format(cmd[1])
-    return nil,
-      why
-        .. " Install gemini-chat (it provides gemini-chat-server)"
-        .. " or set `cmd` in require('gemini_chat').setup()"
+    local why = ("cannot start the daemon: '%s' was not found on PATH. "):format(cmd[1])
+    return nil, why .. require("gemini_chat.install").hint()
   end
   return {
     name = M.name,
@@ -178,7 +168,11 @@ local function build_config(root)
     root_dir = root,
     workspace_folders = { folder(root) },
     init_options = config.daemon_settings(),
-    handlers = { ["$/progress"] = on_progress },
+    handlers = {
+      ["$/progress"] = on_progress,
+      ["gemini/conversationChanged"] = listen("gemini/conversationChanged"),
+      ["gemini/turnProgress"] = listen("gemini/turnProgress"),
+    },
     on_exit = on_exit,
   }
 end
@@ -197,36 +191,6 @@ local function add_folder(client, root)
   })
 end
 
----Spawn the client with the key from api_key_cmd in the child's environment only.
----
----The key is not given as `cmd_env`, which Neovim's LSP log records: it is put into
----Neovim's environment just for the (synchronous) spawn, then the old value is restored.
----@param lsp_config table
----@return integer? id, string? err
-local function spawn(lsp_config)
-  local key, err = key_from_cmd()
-  if err then
-    return nil, err
-  end
-  local saved = vim.env.GEMINI_API_KEY
-  if key then
-    vim.env.GEMINI_API_KEY = key
-  end
-  local ok, id = pcall(function()
-    if has_011 then
-      return vim.lsp.start(lsp_config, { attach = false, silent = true })
-    end
-    return vim.lsp.start_client(lsp_config)
-  end)
-  if key then
-    vim.env.GEMINI_API_KEY = saved
-  end
-  if not ok or not id then
-    return nil, ("cannot start the daemon '%s'; see :LspLog"):format(lsp_config.cmd[1])
-  end
-  return id, nil
-end
-
 ---Start the daemon if needed and make sure it knows `root`.
 ---@param root string
 ---@return vim.lsp.Client? client, string? err
@@ -241,7 +205,7 @@ function M.ensure(root)
     return nil, err
   end
   state.stopping = false
-  local id, spawn_err = spawn(lsp_config)
+  local id, spawn_err = spawn.start(lsp_config)
   if not id then
     return nil, spawn_err
   end
@@ -277,6 +241,16 @@ function M.request(root, method, params, cb)
     return nil
   end
   return id
+end
+
+---Send a notification to the daemon (started if needed).
+---@param root string
+---@param method string
+---@param params table
+---@return boolean sent
+function M.notify(root, method, params)
+  local client = M.ensure(root)
+  return client ~= nil and call(client, "notify", method, params) ~= false
 end
 
 ---Synchronous request, for :checkhealth.

@@ -13,6 +13,14 @@ local M = {}
 ---@field send_insert? string|false Insert-mode key that sends the input area.
 ---@field stop? string|false Normal-mode key that stops the reply.
 ---@field close? string|false Normal-mode key that closes the chat window.
+---@field resend? string|false Normal-mode key that sends an interrupted question again.
+---@field next_block? string|false Normal-mode key: the next code block.
+---@field prev_block? string|false Normal-mode key: the previous code block.
+---@field yank_block? string|false Normal-mode key that yanks the code block under the cursor.
+---@field apply_block? string|false Normal-mode key that applies the code block (with a diff).
+---@field detach? string|false Normal-mode key that removes an attachment of the next message.
+---@field accept? string|false In the diff window: apply the change.
+---@field reject? string|false In the diff window: drop the change (q and <Esc> too).
 
 ---@class gemini_chat.Opts
 ---@field cmd? string[] The daemon's command line.
@@ -33,7 +41,20 @@ M.defaults = {
   api_key_cmd = nil,
   root_markers = { ".git", ".hg", ".jj", "pyproject.toml", "package.json", "Cargo.toml", "go.mod" },
   window = { layout = "vsplit", width = 0.4, height = 0.4 },
-  keymaps = { send = "<CR>", send_insert = "<C-s>", stop = "<C-c>", close = "q" },
+  keymaps = {
+    send = "<CR>",
+    send_insert = "<C-s>",
+    stop = "<C-c>",
+    close = "q",
+    resend = "gr",
+    next_block = "]]",
+    prev_block = "[[",
+    yank_block = "gy",
+    apply_block = "ga",
+    detach = "gX",
+    accept = "a",
+    reject = "r",
+  },
 }
 
 -- Every accepted key, including the ones whose default is nil.
@@ -49,8 +70,11 @@ local known = {
     keymaps = true,
   },
   window = { layout = true, width = true, height = true },
-  keymaps = { send = true, send_insert = true, stop = true, close = true },
+  keymaps = {}, -- filled below: every key of defaults.keymaps
 }
+for name in pairs(M.defaults.keymaps) do
+  known.keymaps[name] = true
+end
 
 local layouts = { split = true, vsplit = true, float = true, tab = true }
 

@@ -1,5 +1,7 @@
----@mod gemini_chat.export The conversation as a Markdown file.
-local blocks = require("gemini_chat.blocks")
+---@mod gemini_chat.export The active conversation as a Markdown file (`gemini/export`).
+---
+---The daemon renders one Markdown for every client. Without a path the file goes outside the
+---workspace, under Neovim's data folder, so an export never lands in the project by accident.
 local client = require("gemini_chat.client")
 local errors = require("gemini_chat.errors")
 
@@ -7,75 +9,59 @@ local M = {}
 
 local levels = vim.log.levels
 
----The conversation as Markdown.
----@param root string
----@param turns table[] `gemini/history` turns.
----@return string[]
-function M.markdown(root, turns)
-  local out = {
-    "# Gemini chat: " .. vim.fs.basename(root),
-    "",
-    ("_Exported %s from %s_"):format(os.date("%Y-%m-%d %H:%M"), root),
-  }
-  local summarised = nil ---@type integer?
-  for _, turn in ipairs(turns) do
-    if turn.role == "user" and blocks.compacted_turns(turn.compacted) then
-      summarised = blocks.compacted_turns(turn.compacted)
-    elseif turn.role == "user" then
-      vim.list_extend(out, { "", "---", "", "## You", "" })
-      vim.list_extend(out, vim.split(turn.text or "", "\n", { plain = true }))
-      for _, a in ipairs(turn.attachments or {}) do
-        out[#out + 1] = "> attached: " .. tostring(a.name or "attachment")
-      end
-    elseif summarised then
-      out[#out + 1] = ""
-      vim.list_extend(out, blocks.texts(blocks.summary(summarised, turn.text or "")))
-      summarised = nil
-    else
-      vim.list_extend(out, { "", "## Gemini", "" })
-      vim.list_extend(out, blocks.texts(blocks.model_body(turn)))
-    end
-  end
-  out[#out + 1] = ""
-  return out
+---The folder exports go to when no path is given.
+---@return string
+function M.folder()
+  return vim.fn.stdpath("data") .. "/gemini-chat/exports"
 end
 
----Write the conversation of `root` to `target` and say where it went.
+---A file name from the workspace and the title: `project-fix-the-parser-20260301-142233.md`.
 ---@param root string
+---@param title string
+---@return string
+local function file_name(root, title)
+  local slug = title:lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", ""):sub(1, 40)
+  slug = slug:gsub("%-+$", "")
+  local parts = { vim.fs.basename(root), slug ~= "" and slug or "chat", os.date("%Y%m%d-%H%M%S") }
+  return table.concat(parts, "-") .. ".md"
+end
+
+---Write `markdown` to `target`, creating its folder, and say where it went.
 ---@param target string
----@param turns table[]
-local function write(root, target, turns)
+---@param markdown string
+---@param title string
+local function write(target, markdown, title)
   target = vim.fn.fnamemodify(vim.fn.expand(target), ":p")
-  local ok, err = pcall(vim.fn.writefile, M.markdown(root, turns), target)
+  vim.fn.mkdir(vim.fs.dirname(target), "p")
+  local lines = vim.split(markdown, "\n", { plain = true })
+  if lines[#lines] == "" then
+    lines[#lines] = nil -- writefile ends every line, the last one too
+  end
+  local ok, err = pcall(vim.fn.writefile, lines, target)
   if not ok or err ~= 0 then
     vim.notify("Gemini: cannot write " .. target, levels.ERROR)
     return
   end
-  vim.notify("Gemini: chat exported to " .. target, levels.INFO)
+  vim.notify(("Gemini: exported “%s” to %s"):format(title, target), levels.INFO)
 end
 
----Write the current workspace's conversation to `path`, or to a file the user is asked for.
+---`:GeminiChatExport [file]`: the active conversation to `path`, or to a new file under
+---M.folder().
 ---@param path? string
 function M.run(path)
   local root = client.workspace_root()
   local params = { workspace = vim.uri_from_fname(root) }
-  client.request(root, "gemini/history", params, function(err, result)
+  client.request(root, "gemini/export", params, function(err, result)
     if err then
       errors.notify(err)
       return
     end
-    local turns = result.turns or {}
+    local title = tostring(result.title or "chat")
     if path and path ~= "" then
-      write(root, path, turns)
-      return
+      write(path, result.markdown or "", title)
+    else
+      write(M.folder() .. "/" .. file_name(root, title), result.markdown or "", title)
     end
-    local default = ("%s/gemini-chat-%s.md"):format(root, os.date("%Y%m%d-%H%M%S"))
-    local prompt = { prompt = "Export the chat to: ", default = default, completion = "file" }
-    vim.ui.input(prompt, function(input)
-      if input and input ~= "" then
-        write(root, input, turns)
-      end
-    end)
   end)
 end
 

@@ -19,9 +19,13 @@ end
 ---@return boolean
 local function check_server(cmd)
   if vim.fn.executable(cmd[1]) ~= 1 then
+    local src = vim.fn.shellescape(require("gemini_chat.install").source())
     health.error(("server '%s' not found on PATH"):format(cmd[1]), {
-      "Install gemini-chat (it provides gemini-chat-server), e.g. `uv tool install <repo>`",
-      "or set `cmd` in require('gemini_chat').setup()",
+      ("Install it: `uv tool install %s` (or `pipx install %s`), then restart Neovim"):format(
+        src,
+        src
+      ),
+      "Installed elsewhere: setup({ cmd = { '/path/to/gemini-chat-server' } })",
     })
     return false
   end

@@ -42,10 +42,52 @@ function M.complete_models(lead)
   return require("gemini_chat.models").complete(lead)
 end
 
----`:GeminiChatExport [file]`: write the conversation to a Markdown file.
+---`:GeminiChatExport [file]`: write the active conversation as Markdown to `file`, or to a new
+---file under stdpath("data")/gemini-chat/exports.
 ---@param path? string
 function M.export(path)
   require("gemini_chat.export").run(path)
+end
+
+---`:GeminiChatResend`: send the question of an interrupted turn again.
+function M.resend()
+  require("gemini_chat.chat").resend()
+end
+
+---`:GeminiChatHistory`: pick one of the folder's conversations (vim.ui.select) and open it.
+function M.history()
+  require("gemini_chat.library").pick()
+end
+
+---`:GeminiChatRename {title}`: retitle the active conversation.
+---@param title string
+function M.rename(title)
+  require("gemini_chat.library").rename(title)
+end
+
+---`:GeminiChatDelete`: delete the active conversation for good, once confirmed.
+function M.delete()
+  require("gemini_chat.library").delete()
+end
+
+---`:GeminiChatAttach [path ...]`: attach files (or `%`, the current buffer) to the next message.
+---@param paths string[]
+function M.attach(paths)
+  require("gemini_chat.attach").run(paths)
+end
+
+---`:GeminiChatDetach[!] [name]`: remove an attachment of the next message (`!`: all of them).
+---@param name? string
+---@param all? boolean
+function M.detach(name, all)
+  require("gemini_chat.attach").detach(nil, name ~= "" and name or nil, all)
+end
+
+---Names of the pending attachments, for `:GeminiChatDetach <Tab>`.
+---@param lead string
+---@return string[]
+function M.complete_pending(lead)
+  return require("gemini_chat.attach").complete_pending(lead)
 end
 
 return M

@@ -6,6 +6,7 @@ local render = require("gemini_chat.render")
 local M = {}
 
 local placeholder_ns = vim.api.nvim_create_namespace("gemini_chat_placeholder")
+local queue_ns = vim.api.nvim_create_namespace("gemini_chat_queue")
 
 ---The keys to press, shown after the input header.
 ---@param keys gemini_chat.KeymapOpts
@@ -53,23 +54,70 @@ function M.update_placeholder(s)
   end
 end
 
----Draw the input header's hint, the pending attachments and the placeholder.
+---The list of pending attachments, shown under the input header.
+---@param s gemini_chat.Session
+---@return table[] virt_lines
+local function attachment_lines(s)
+  local lines = {}
+  local detach = config.options.keymaps.detach
+  for i, p in ipairs(s.pending) do
+    local line = { { "  📎 " .. p.label, "GeminiChatAttachment" } }
+    if p.detail then
+      line[#line + 1] = { "  " .. p.detail, "GeminiChatHint" }
+    end
+    if i == #s.pending then
+      local how = detach and (detach .. " or :GeminiChatDetach") or ":GeminiChatDetach"
+      line[#line + 1] = { ("   (%s removes)"):format(how), "GeminiChatHint" }
+    end
+    lines[#lines + 1] = line
+  end
+  return lines
+end
+
+---The questions waiting for the reply in progress, shown above the input header.
+---@param s gemini_chat.Session
+---@return table[] virt_lines
+local function queue_lines(s)
+  local lines = {}
+  for _, q in ipairs(s.queue) do
+    local first = q.message:match("^[^\n]*")
+    local more = #q.pending > 0 and (" + %d attached"):format(#q.pending) or ""
+    lines[#lines + 1] = {
+      { "⏳ queued: ", "GeminiChatHint" },
+      { first .. (first ~= q.message and " …" or ""), "GeminiChatQueued" },
+      { more .. " · sent when the reply in progress ends", "GeminiChatHint" },
+    }
+  end
+  return lines
+end
+
+---Draw the input header's hint, the pending attachments, the queue and the placeholder.
 ---@param s gemini_chat.Session
 local function decorate(s)
-  local virt_lines = {}
-  for _, label in ipairs(s.pending_labels) do
-    virt_lines[#virt_lines + 1] = { { "  + " .. label, "GeminiChatAttachment" } }
-  end
+  local attached = attachment_lines(s)
   vim.api.nvim_buf_set_extmark(s.buf, render.ns, header_row(s), 0, {
     id = s.input_mark,
     end_col = #"## You",
     hl_group = "GeminiChatYou",
     virt_text = { { "  " .. hint(config.options.keymaps), "GeminiChatHint" } },
     virt_text_pos = "eol",
-    virt_lines = #virt_lines > 0 and virt_lines or nil,
+    virt_lines = #attached > 0 and attached or nil,
     priority = 200,
   })
+  vim.api.nvim_buf_clear_namespace(s.buf, queue_ns, 0, -1)
+  if #s.queue > 0 then
+    vim.api.nvim_buf_set_extmark(s.buf, queue_ns, header_row(s), 0, {
+      virt_lines = queue_lines(s),
+      virt_lines_above = true,
+    })
+  end
   M.update_placeholder(s)
+end
+
+---Redraw the list of queued questions.
+---@param s gemini_chat.Session
+function M.show_queue(s)
+  decorate(s)
 end
 
 ---Append the input area (header plus `draft`) at the end of the buffer.
@@ -119,10 +167,9 @@ end
 
 ---Attachments waiting for the next message, shown under the input header.
 ---@param s gemini_chat.Session
----@param attachments table[]
----@param labels string[]
-function M.set_pending(s, attachments, labels)
-  s.pending, s.pending_labels = attachments, labels
+---@param pending gemini_chat.Pending[]
+function M.set_pending(s, pending)
+  s.pending = pending
   decorate(s)
 end
 

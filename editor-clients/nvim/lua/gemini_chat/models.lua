@@ -35,20 +35,52 @@ function M.set(name)
   end)
 end
 
----Let the user choose among `models` with vim.ui.select; the current one is marked.
+---The models worth offering for a chat, chat models first: never image models (Imagen).
+---@param models table[]
+---@return table[] chat, table[] others
+local function by_kind(models)
+  local chat, others = {}, {}
+  for _, m in ipairs(models) do
+    if m.kind == "chat" or m.kind == nil then
+      chat[#chat + 1] = m
+    elseif m.kind ~= "image" then
+      others[#others + 1] = m
+    end
+  end
+  return chat, others
+end
+
+local ALL = { all = true }
+
+---Let the user choose with vim.ui.select: the chat models, then an "all models" entry that
+---offers the rest too; the current model is marked.
 ---@param root string
 ---@param listed {models?: table[], default?: string} `gemini/models`'s result.
-local function choose(root, listed)
+---@param everything? boolean Offer every model (after "all models" was picked).
+local function choose(root, listed, everything)
   local s = session.get(root)
   local current = (s and s.model) or config.options.model or listed.default
-  vim.ui.select(listed.models or {}, {
+  local chat, others = by_kind(listed.models or {})
+  local items = vim.list_extend({}, chat)
+  if everything then
+    vim.list_extend(items, others)
+  elseif #others > 0 then
+    items[#items + 1] = ALL
+  end
+  vim.ui.select(items, {
     prompt = "Gemini model for " .. vim.fs.basename(root),
     format_item = function(m)
+      if m == ALL then
+        return ("  All models… (%d more: speech, robotics, research…)"):format(#others)
+      end
       local mark = m.name == current and "● " or "  "
-      return ("%s%s (%s)"):format(mark, m.displayName or m.name, m.name)
+      local kind = m.kind and m.kind ~= "chat" and (" · " .. m.kind) or ""
+      return ("%s%s (%s)%s"):format(mark, m.displayName or m.name, m.name, kind)
     end,
   }, function(choice)
-    if choice then
+    if choice == ALL then
+      choose(root, listed, true)
+    elseif choice then
       M.set(choice.name)
     end
   end)
@@ -76,14 +108,15 @@ function M.pick(name, forget)
   end)
 end
 
----Model names starting with `lead`.
+---Model names starting with `lead`, chat models first.
 ---@param lead string
 ---@return string[]
 function M.complete(lead)
   local root = client.workspace_root()
   local result = client.request_sync(root, "gemini/models", vim.empty_dict(), 5000)
   local names = {}
-  for _, m in ipairs(type(result) == "table" and result.models or {}) do
+  local chat, others = by_kind(type(result) == "table" and result.models or {})
+  for _, m in ipairs(vim.list_extend(chat, others)) do
     if vim.startswith(m.name, lead) then
       names[#names + 1] = m.name
     end

@@ -46,6 +46,8 @@ local function set_highlights()
     GeminiChatSummary = "Comment",
     GeminiChatImage = "Underlined",
     GeminiChatFold = "Comment",
+    GeminiChatOther = "DiagnosticInfo",
+    GeminiChatQueued = "Normal",
   }
   for group, target in pairs(links) do
     vim.api.nvim_set_hl(0, group, { link = target, default = true })
@@ -79,7 +81,11 @@ local kind_hl = {
   tool = "GeminiChatTool",
   compacted = "GeminiChatCompacted",
   image = "GeminiChatImage",
+  redacted = "GeminiChatHint",
 }
+
+---The label on the `## You` header of a question sent from another editor.
+M.OTHER = "from another editor"
 
 ---Decorate line `r` by its kind.
 ---@param buf integer
@@ -87,13 +93,18 @@ local kind_hl = {
 ---@param r integer
 ---@param kind string?
 ---@param text string
-function M.decorate(buf, namespace, r, kind, text)
+---@param other? boolean A `## You` header of a question from another editor.
+function M.decorate(buf, namespace, r, kind, text, other)
   if kind == "you" or kind == "gemini" then
     local hl = kind == "you" and "GeminiChatYou" or "GeminiChatGemini"
+    local virt = { { " " .. RULE, "GeminiChatRule" } }
+    if other then
+      table.insert(virt, 1, { " · " .. M.OTHER, "GeminiChatOther" })
+    end
     vim.api.nvim_buf_set_extmark(buf, namespace, r, 0, {
       end_col = #text,
       hl_group = hl,
-      virt_text = { { " " .. RULE, "GeminiChatRule" } },
+      virt_text = virt,
       virt_text_pos = "eol",
       priority = 200,
     })
@@ -123,7 +134,7 @@ function M.put(buf, row, items, end_row)
   local fold_start = nil ---@type integer?
   for i, item in ipairs(items) do
     local r = row + i - 1
-    M.decorate(buf, M.ns, r, item[2], item[1])
+    M.decorate(buf, M.ns, r, item[2], item[1], item.other)
     if item.fold_start then
       fold_start = r
     end
@@ -132,6 +143,42 @@ function M.put(buf, row, items, end_row)
       fold_start = nil
     end
   end
+end
+
+---Replace rows [0, stop) with `items`, keeping the exchanges that did not change (a reload
+---that only adds a turn leaves the rest, its folds and the view, alone).
+---@param buf integer
+---@param stop integer
+---@param items gemini_chat.Item[]
+function M.replace(buf, stop, items)
+  local old = vim.api.nvim_buf_get_lines(buf, 0, stop, false)
+  local same = 0
+  while same < #items and old[same + 1] == items[same + 1][1] do
+    same = same + 1
+  end
+  if same == #items and same == #old then
+    return
+  end
+  local start = same -- the first row that differs, moved back to its exchange's header
+  for i = math.min(same + 1, #items), 1, -1 do
+    if items[i][2] == "you" then
+      start = math.min(start, i - 1)
+      break
+    end
+  end
+  M.delete(buf, start, stop)
+  M.put(buf, start, vim.list_slice(items, start + 1))
+end
+
+---Delete rows [first, stop) with their decorations and folds.
+---@param buf integer
+---@param first integer
+---@param stop integer
+function M.delete(buf, first, stop)
+  vim.api.nvim_buf_clear_namespace(buf, M.ns, first, stop)
+  vim.api.nvim_buf_clear_namespace(buf, M.live_ns, first, stop)
+  folds.remove(buf, first, stop - 1)
+  vim.api.nvim_buf_set_lines(buf, first, stop, false, {})
 end
 
 ---Drop every decoration and fold of `buf` (it is being cleared).

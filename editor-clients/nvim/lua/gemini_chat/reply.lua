@@ -175,11 +175,27 @@ function M.show_part(s, value)
   if type(value.image) == "table" then
     add_meta(s, blocks.image(value.image))
   end
+  local masked = blocks.redacted(value.redacted)
+  if masked then
+    add_meta(s, masked)
+  end
   local n = blocks.compacted_turns(value.compacted)
   if n and not s.reply.compacted then
     s.reply.compacted = n
     add_meta(s, blocks.compacted(n))
   end
+end
+
+---Take the streamed reply's decorations and folds away, before it is redrawn.
+---@param s gemini_chat.Session
+---@return integer first, integer stop Its rows.
+local function clear_region(s)
+  M.status(s, nil)
+  local first, stop = region(s)
+  folds.remove(s.buf, first, stop - 1)
+  vim.api.nvim_buf_clear_namespace(s.buf, render.ns, first, stop)
+  vim.api.nvim_buf_clear_namespace(s.buf, render.live_ns, first, stop)
+  return first, stop
 end
 
 ---Finish the reply: redraw it from the result as history shows it, with the usage line.
@@ -189,27 +205,40 @@ function M.finish(s, result)
   if not s.reply then
     return
   end
-  M.status(s, nil)
-  local first, stop = region(s)
-  folds.remove(s.buf, first, stop - 1)
-  vim.api.nvim_buf_clear_namespace(s.buf, render.ns, first, stop)
-  vim.api.nvim_buf_clear_namespace(s.buf, render.live_ns, first, stop)
+  local first, stop = clear_region(s)
   local items = blocks.model_body(result)
+  local masked = blocks.redacted(result.redacted)
+  if masked then
+    table.insert(items, 1, masked)
+  end
   local u = blocks.usage(result.usage, result.model)
   if u then
     vim.list_extend(items, { { "" }, { u, "usage" } })
   end
   render.put(s.buf, first, items, stop)
   s.reply = nil
+  require("gemini_chat.syntax").refresh(s.buf)
 end
 
 ---End the reply with a note: kind "stopped" or "error".
 ---@param s gemini_chat.Session
 ---@param kind "stopped"|"error"
 ---@param text string May span lines.
-function M.fail(s, kind, text)
+---@param body? string The whole reply, when it finished but was not saved: shown above the note.
+function M.fail(s, kind, text, body)
   local r = s.reply
   if not r then
+    return
+  end
+  if body then
+    local first, stop = clear_region(s)
+    local items = blocks.model_body({ text = body })
+    items[#items + 1] = { "" }
+    for _, line in ipairs(split(text)) do
+      items[#items + 1] = { line, kind }
+    end
+    render.put(s.buf, first, items, stop)
+    s.reply = nil
     return
   end
   M.status(s, nil)

@@ -12,13 +12,13 @@ local function utf16_len(line)
   return n
 end
 
----An attachment for lines line1..line2 of `buf`: its uri and range when the daemon can read
----the saved file inside the workspace, else the text itself.
+---An attachment for lines line1..line2 of `buf`: its uri and range when the file is inside the
+---workspace (an unsaved buffer is synced to the daemon first: see sync.lua), else the text.
 ---@param buf integer
 ---@param line1 integer
 ---@param line2 integer
 ---@param root string
----@return table attachment, string label
+---@return gemini_chat.Pending
 function M.attachment(buf, line1, line2, root)
   local name = vim.api.nvim_buf_get_name(buf)
   local lines = vim.api.nvim_buf_get_lines(buf, line1 - 1, line2, false)
@@ -29,18 +29,30 @@ function M.attachment(buf, line1, line2, root)
   end
   label = line1 == line2 and ("%s:%d"):format(label, line1)
     or ("%s:%d-%d"):format(label, line1, line2)
-  if inside and vim.bo[buf].buftype == "" and not vim.bo[buf].modified then
-    return {
+  local n = line2 - line1 + 1
+  local detail = ("%d line%s"):format(n, n == 1 and "" or "s")
+  if inside and vim.bo[buf].buftype == "" then
+    local attachment = {
       uri = vim.uri_from_fname(vim.fs.normalize(name)),
       range = {
         start = { line = line1 - 1, character = 0 },
         ["end"] = { line = line2 - 1, character = utf16_len(lines[#lines] or "") },
       },
-    },
-      label
+    }
+    local modified = vim.bo[buf].modified
+    return {
+      attachment = attachment,
+      label = label,
+      detail = modified and detail .. ", unsaved" or detail,
+      buf = modified and buf or nil,
+    }
   end
-  -- Unsaved or outside the workspace: the daemon cannot read it from disk, so send the text.
-  return { name = label, text = table.concat(lines, "\n") }, label
+  -- Outside the workspace the daemon reads nothing: send the text.
+  return {
+    attachment = { name = label, text = table.concat(lines, "\n") },
+    label = label,
+    detail = detail,
+  }
 end
 
 return M

@@ -13,14 +13,38 @@ local M = {}
 ---@field thought_row? integer Offset of the streaming thought block's header under the header.
 ---@field compacted? integer Exchanges summarised before this turn (said once).
 
+---@class gemini_chat.Pending An attachment waiting for the next message.
+---@field attachment table What goes to the daemon (`gemini/chat`'s attachments item).
+---@field label string The name the transcript and the history show (`src/a.py:3-9`).
+---@field detail? string Shown after the label in the list above the input area (size, kind).
+---@field buf? integer The buffer whose text the daemon reads (synced before sending).
+
+---@class gemini_chat.Queued A question waiting for the reply in progress to end.
+---@field message string
+---@field pending gemini_chat.Pending[]
+
+---@class gemini_chat.Mirror Another editor's turn, streaming into this buffer.
+---@field first integer Extmark on its "## You" header.
+---@field header integer Extmark on its "## Gemini" header.
+---@field lines integer Lines of its reply shown so far.
+
 ---@class gemini_chat.Session
 ---@field root string Workspace folder.
 ---@field uri string
 ---@field buf integer
 ---@field input_mark integer Extmark on the input area's header.
 ---@field reply? gemini_chat.Reply
----@field pending table[] Attachments waiting for the next message.
----@field pending_labels string[]
+---@field pending gemini_chat.Pending[] Attachments waiting for the next message.
+---@field queue gemini_chat.Queued[] Questions sent while a reply was still coming.
+---@field mirror? gemini_chat.Mirror Another editor's turn in progress.
+---@field own_mark? integer Extmark on the "## You" header of our own turn in progress.
+---@field seen_turn? integer The turn number the buffer shows last (from the daemon).
+---@field conversation? string The id of the conversation shown, when the daemon said it.
+---@field stale? boolean A change arrived while busy: reload the history when idle.
+---@field foreign table<string, boolean> Questions (their text) sent from another editor.
+---@field interrupted? table `gemini/history`'s interrupted turn, shown above the input area.
+---@field interrupted_mark? integer Extmark on the interrupted turn's first row.
+---@field interrupted_rows? integer Its number of rows.
 ---@field status string Shown in the winbar.
 ---@field loaded boolean History was rendered.
 ---@field loading? boolean History was asked for and has not come yet.
@@ -55,12 +79,33 @@ function M.new(root, buf)
     buf = buf,
     input_mark = 0,
     pending = {},
-    pending_labels = {},
+    queue = {},
+    foreign = {},
     status = "",
     loaded = false,
   }
   M.sessions[root] = s
   return s
+end
+
+---The session of the workspace folder `uri`, if its buffer still exists.
+---@param uri string
+---@return gemini_chat.Session?
+function M.by_uri(uri)
+  for root, s in pairs(M.sessions) do
+    if s.uri == uri then
+      return M.get(root)
+    end
+  end
+  return nil
+end
+
+---Whether a reply (ours or another editor's) or a history load is still under way: a new
+---question waits in the queue until it is not.
+---@param s gemini_chat.Session
+---@return boolean
+function M.busy(s)
+  return s.request ~= nil or s.mirror ~= nil or s.loading == true
 end
 
 ---Every session whose buffer still exists.

@@ -1,5 +1,6 @@
 ---@mod gemini_chat.transcript The chat buffer and the exchanges written into it.
 local blocks = require("gemini_chat.blocks")
+local config = require("gemini_chat.config")
 local input = require("gemini_chat.input")
 local render = require("gemini_chat.render")
 local reply = require("gemini_chat.reply")
@@ -30,6 +31,7 @@ function M.create(root)
   set_buffer_options(buf)
   pcall(vim.api.nvim_buf_set_name, buf, "gemini-chat://" .. root)
   input.add(s)
+  require("gemini_chat.syntax").start(buf)
   vim.api.nvim_create_autocmd({ "TextChanged", "TextChangedI" }, {
     buffer = buf,
     callback = function()
@@ -49,13 +51,44 @@ function M.clear(s)
   input.add(s, draft)
 end
 
----Render `gemini/history` turns as the transcript, above the input area.
+---How to send an interrupted question again, for its note.
+---@return string
+local function resend_hint()
+  local key = config.options.keymaps.resend
+  local how = key and (key .. " or :GeminiChatResend") or ":GeminiChatResend"
+  return "the editor sending this stopped before the reply finished; " .. how .. " sends it again"
+end
+
+---Show `gemini/history`'s result as the transcript, above the input area: its turns, then the
+---turn a dead editor left (`interrupted`). Exchanges already shown are left as they are.
 ---@param s gemini_chat.Session
----@param turns table[]
-function M.render_history(s, turns)
-  M.clear(s)
-  render.put(s.buf, render.mark_row(s.buf, s.input_mark), blocks.history(turns))
+---@param result {turns?: table[], interrupted?: table}
+function M.render_history(s, result)
+  local items = blocks.history(result.turns or {}, s.foreign)
+  s.interrupted = type(result.interrupted) == "table" and result.interrupted or nil
+  local tail = s.interrupted and blocks.interrupted(s.interrupted, resend_hint()) or {}
+  vim.list_extend(items, tail)
+  vim.api.nvim_buf_clear_namespace(s.buf, render.status_ns, 0, -1)
+  local stop = render.mark_row(s.buf, s.input_mark)
+  render.replace(s.buf, stop, items)
+  stop = render.mark_row(s.buf, s.input_mark)
+  s.interrupted_mark = s.interrupted
+    and vim.api.nvim_buf_set_extmark(s.buf, render.ns, stop - #tail, 0, {})
+  s.interrupted_rows = #tail
+  s.reply = nil
   s.loaded = true
+end
+
+---Take the interrupted turn off the screen (it is being sent again).
+---@param s gemini_chat.Session
+function M.drop_interrupted(s)
+  if not s.interrupted_mark then
+    return
+  end
+  local row = render.mark_row(s.buf, s.interrupted_mark)
+  vim.api.nvim_buf_del_extmark(s.buf, render.ns, s.interrupted_mark)
+  render.delete(s.buf, row, row + s.interrupted_rows)
+  s.interrupted, s.interrupted_mark = nil, nil
 end
 
 ---Turn the input area into the user's turn and open the reply below it.
@@ -77,8 +110,8 @@ function M.begin_turn(s, message, labels, draft)
     { "" },
   })
   render.put(s.buf, row, items, -1)
+  s.own_mark = vim.api.nvim_buf_set_extmark(s.buf, render.ns, row, 0, {})
   reply.open(s, header)
-  s.pending, s.pending_labels = {}, {}
   input.add(s, draft)
   reply.status(s, "waiting for Gemini…")
 end

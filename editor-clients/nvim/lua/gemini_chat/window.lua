@@ -106,6 +106,12 @@ function M.refresh_winbar(s)
   if s.status ~= "" then
     parts[#parts + 1] = s.status
   end
+  if s.mirror then
+    parts[#parts + 1] = "⟳ another editor is replying…"
+  end
+  if #s.queue > 0 then
+    parts[#parts + 1] = ("%d queued"):format(#s.queue)
+  end
   -- `%<` truncates the details, not the title, in a narrow window.
   local bar = "%#GeminiChatGemini# ✦ Gemini %#GeminiChatHint#%<"
     .. escape_statusline(table.concat(parts, " · "))
@@ -132,22 +138,68 @@ function M.set_model(s, model)
   M.refresh_winbar(s)
 end
 
+-- What each key of `keymaps` does in the chat buffer, in the order :help lists them.
+local key_descriptions = {
+  { "send", "n", "send the message" },
+  { "send_insert", { "n", "i" }, "send the message" },
+  { "stop", "n", "stop the reply" },
+  { "resend", "n", "send the interrupted question again" },
+  { "next_block", { "n", "x", "o" }, "next code block" },
+  { "prev_block", { "n", "x", "o" }, "previous code block" },
+  { "yank_block", "n", "yank the code block under the cursor" },
+  { "apply_block", "n", "apply the code block (shows a diff first)" },
+  { "detach", "n", "remove an attachment of the next message" },
+}
+
 ---The chat buffer's keymaps.
 ---@param s gemini_chat.Session
----@param actions {send: fun(), stop: fun()}
+---@param actions table<string, fun()> By the name of its key in `keymaps`.
 function M.set_keymaps(s, actions)
   local keys = config.options.keymaps
-  local function map(mode, lhs, fn, desc)
-    if lhs then
-      vim.keymap.set(mode, lhs, fn, { buffer = s.buf, desc = desc, nowait = true })
+  for _, k in ipairs(key_descriptions) do
+    local name, mode, desc = k[1], k[2], k[3]
+    local fn = actions[name == "send_insert" and "send" or name]
+    if keys[name] and fn then
+      vim.keymap.set(
+        mode,
+        keys[name],
+        fn,
+        { buffer = s.buf, desc = "Gemini: " .. desc, nowait = true }
+      )
     end
   end
-  map("n", keys.send, actions.send, "Gemini: send the message")
-  map({ "n", "i" }, keys.send_insert, actions.send, "Gemini: send the message")
-  map("n", keys.stop, actions.stop, "Gemini: stop the reply")
-  map("n", keys.close, function()
-    pcall(vim.api.nvim_win_close, 0, false)
-  end, "Gemini: close the chat window")
+  if keys.close then
+    vim.keymap.set("n", keys.close, function()
+      pcall(vim.api.nvim_win_close, 0, false)
+    end, { buffer = s.buf, desc = "Gemini: close the chat window", nowait = true })
+  end
+end
+
+---The window the user worked in before the chat: the previous window of this tab when it shows
+---a file, else the first window that does.
+---@param s gemini_chat.Session
+---@return integer? win
+function M.last_window(s)
+  local function usable(win)
+    local buf = vim.api.nvim_win_get_buf(win)
+    return buf ~= s.buf
+      and vim.bo[buf].buftype == ""
+      and vim.api.nvim_win_get_config(win).relative == ""
+  end
+  local current = vim.api.nvim_get_current_win()
+  if usable(current) then
+    return current
+  end
+  local previous = vim.fn.win_getid(vim.fn.winnr("#"))
+  if previous ~= 0 and usable(previous) then
+    return previous
+  end
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if usable(win) then
+      return win
+    end
+  end
+  return nil
 end
 
 return M
