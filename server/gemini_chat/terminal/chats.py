@@ -42,8 +42,7 @@ class Chats:
         now = datetime.datetime.now(datetime.UTC)
         for number, chat in enumerate(self.listed, 1):
             mark = "*" if chat.get("active") else " "
-            turns = int(str(chat.get("turns") or 0))
-            meta = f"{turns} {'turn' if turns == 1 else 'turns'} · {_ago(chat.get('updated'), now)}"
+            meta = f"{_turns(chat)} · {_ago(chat.get('updated'), now)}"
             room = max(10, width - len(meta) - 8)
             title = _fit(str(chat.get("title") or "(untitled)"), room)
             self.screen.line(f"{number:>3} {mark} {title:<{room}}  {style.dim(meta)}")
@@ -67,8 +66,7 @@ class Chats:
             return
         with self.feed.own("open"):
             self._call("gemini/openConversation", id=chat.get("id"))
-        turns = chat.get("turns")
-        self.screen.line(f"Opened “{chat.get('title')}” ({turns} turns). /history shows it.")
+        self.screen.line(f"Opened “{chat.get('title')}” ({_turns(chat)}). /history shows it.")
         self.listed = []
 
     def rename(self, title: str) -> None:
@@ -85,7 +83,7 @@ class Chats:
         """Delete conversation N for good, after asking."""
         if (chat := self._pick(arg)) is None:
             return
-        what = f"“{chat.get('title')}” ({chat.get('turns')} turns)"
+        what = f"“{chat.get('title')}” ({_turns(chat)})"
         if not self.confirm(f"Delete {what} for good? [y/N] "):
             self.screen.line(self.screen.style.dim("(kept)"))
             return
@@ -109,6 +107,11 @@ class Chats:
         path.write_text(markdown, encoding="utf-8")
         replaced = " (replaced)" if existed else ""
         self.screen.line(f"Exported “{result.get('title')}” to {path}{replaced}.")
+
+
+def _turns(chat: JsonObject) -> str:
+    count = chat.get("turns")
+    return f"{count} turn" if count == 1 else f"{count} turns"
 
 
 def _ago(value: object, now: datetime.datetime) -> str:

@@ -60,7 +60,7 @@ class LineEditor:
     """`read()` a question; `wake()` (any thread) to show output while the line is empty."""
 
     def __init__(
-        self, prompt: str, more: str, workspace: Path, models: Callable[[], list[str]]
+        self, prompt: str, more: str, workspace: Path, models: Callable[[bool], list[str]]
     ) -> None:
         self.prompt, self.more = prompt, more
         self.workspace, self.models = workspace, models
@@ -95,7 +95,7 @@ class LineEditor:
         self._maybe_wake()  # the line was cleared: what waits can show now
 
     def _bindings(self) -> Any:
-        from prompt_toolkit.filters import has_completions
+        from prompt_toolkit.completion import Completion
         from prompt_toolkit.key_binding import KeyBindings
 
         keys = KeyBindings()
@@ -120,9 +120,21 @@ class LineEditor:
         def _newline(event: KeyPressEvent) -> None:  # pyright: ignore[reportUnusedFunction]
             event.current_buffer.insert_text("\n")
 
-        @keys.add("tab", filter=~has_completions)
+        @keys.add("tab")
         def _complete(event: KeyPressEvent) -> None:  # pyright: ignore[reportUnusedFunction]
-            event.current_buffer.start_completion(select_first=True)
+            buffer = event.current_buffer
+            state = buffer.complete_state
+            if state is not None and state.current_completion is not None:
+                buffer.complete_next()  # the menu is in use: Tab walks it
+                return
+            found = list(complete(self, buffer.document.text_before_cursor, wait=True))
+            if len(found) == 1:
+                buffer.apply_completion(found[0])  # readline's Tab: the only one, at once
+            elif found:  # ... or what they all start with, and the menu for the rest
+                common = os.path.commonprefix([c.text for c in found])  # noqa: RUF071 (text)
+                if len(common) > -found[0].start_position:
+                    buffer.apply_completion(Completion(common, found[0].start_position))
+                buffer.start_completion()
 
         return keys
 
@@ -200,8 +212,10 @@ def _completer(editor: LineEditor) -> Any:
     return Completions()
 
 
-def complete(editor: LineEditor, before: str) -> Iterator[Completion]:
-    """Slash commands, model names after `/model `, paths after `@` and `/attach `."""
+def complete(editor: LineEditor, before: str, *, wait: bool = False) -> Iterator[Completion]:
+    """Slash commands, model names after `/model `, paths after `@` and `/attach `.
+
+    `wait`: Tab was pressed, so the model list may be fetched now if it is not yet known."""
     from prompt_toolkit.completion import Completion
 
     word = before.rsplit(maxsplit=1)[-1] if before and not before[-1].isspace() else ""
@@ -211,7 +225,7 @@ def complete(editor: LineEditor, before: str) -> Iterator[Completion]:
                 yield Completion(name, -len(before), display_meta=meta)
     elif before.startswith("/model "):
         typed = before[len("/model ") :]
-        for name in ["all", "default", *editor.models()]:
+        for name in ["all", "default", *editor.models(wait)]:
             if name.startswith(typed):
                 yield Completion(name, -len(typed))
     elif before.startswith("/attach "):

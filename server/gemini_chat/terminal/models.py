@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from .mirror import Feed
@@ -21,10 +22,15 @@ class Models:
         self._names: list[str] = []
         self._lock = threading.Lock()
 
-    def names(self) -> list[str]:
-        """Model names for completion, chat models first (empty until listed once)."""
+    def names(self, wait: bool = False) -> list[str]:
+        """Model names for completion, chat models first; until they are listed once, empty
+        (or, with `wait`, fetched now: Tab was pressed, it may take a moment)."""
         with self._lock:
-            return list(self._names)
+            names = list(self._names)
+        if not names and wait:
+            with contextlib.suppress(Exception):  # completion only: /model says what is wrong
+                names = [str(m.get("name") or "") for m in self.fetch()]
+        return names
 
     def fetch(self) -> list[JsonObject]:
         """`gemini/models`'s models, chat ones first, never an image model (they cannot chat)."""
