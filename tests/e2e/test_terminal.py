@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,6 +160,47 @@ def test_at_path_attaches_the_file(emulator: Emulator, server_env: dict[str, str
     sent = json.dumps(upstream_bodies(emulator)[0])
     assert "return a + b" in sent, "the file's text was attached"
     assert "and @property?" in sent
+
+
+def test_an_image_named_with_at_goes_as_an_image(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """`@shot.png` attaches the image by path: the daemon reads it and sends it as inline
+    image data (image/png), not as text."""
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+    (workspace / "shot.png").write_bytes(png)
+    emulator.script({"reply": "A single pixel."})
+    result = gemini_chat("what is in @shot.png?", env=server_env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    parts = upstream_bodies(emulator)[0]["contents"][-1]["parts"]  # type: ignore[index]
+    inline = [p["inlineData"] for p in parts if "inlineData" in p]
+    assert [i["mimeType"] for i in inline] == ["image/png"]
+
+
+def test_a_reply_the_store_cannot_keep_is_shown_once_and_marked(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path, data_dir: Path
+):
+    """The store on a full disk (a 256 kB tmpfs in a private mount namespace): the finished
+    reply is on stdout once, whole; stderr names the storage failure and says the reply was
+    not saved; exit 1."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.fail("unshare is missing: apt-get install util-linux", pytrace=False)
+    reply = "paws " * 120_000  # 600 kB: more than the disk holds
+    emulator.script({"reply": reply.strip()})
+    mount = 'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$1"'
+    server = shlex.join(
+        [unshare, "--mount", "--map-root-user", "sh", "-c", mount, str(data_dir),
+         str(GEMINI_CHAT.with_name("gemini-chat-server"))]
+    )  # fmt: skip
+    result = gemini_chat("--server", server, "count the paws", env=server_env, cwd=workspace)
+    assert result.returncode == 1
+    assert result.stdout.strip() == reply.strip()
+    assert "full" in result.stderr
+    assert "not saved" in result.stderr
 
 
 def test_rate_limit_countdown_is_said_once_without_a_terminal(

@@ -137,8 +137,7 @@ def parse_setting(text: str) -> tuple[str, JsonValue]:
     return key, value
 
 
-def parse_args(argv: list[str] | None) -> Options:
-    """Parse the command line."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gemini-chat",
         description="Chat with Gemini about the current folder (a REPL, or one question).",
@@ -163,6 +162,12 @@ def parse_args(argv: list[str] | None) -> Options:
         help="advanced: a daemon setting for this session (docs/protocol.md), repeatable",
     )
     parser.add_argument("--version", action="version", version=f"gemini-chat {__version__}")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    """Parse the command line."""
+    parser = _parser()
     ns = parser.parse_args(argv)
     question = " ".join(ns.question) if ns.question else None
     if not ns.workspace.is_dir():

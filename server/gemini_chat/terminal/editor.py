@@ -94,8 +94,26 @@ class LineEditor:
     def _text_changed(self, _buffer: object) -> None:
         self._maybe_wake()  # the line was cleared: what waits can show now
 
-    def _bindings(self) -> Any:
+    def _tab(self, event: KeyPressEvent) -> None:
+        """Readline's Tab: the only completion at once, else the part all of them share and
+        the menu for the rest; in the menu, the next one."""
         from prompt_toolkit.completion import Completion
+
+        buffer = event.current_buffer
+        state = buffer.complete_state
+        if state is not None and state.current_completion is not None:
+            buffer.complete_next()
+            return
+        found = list(complete(self, buffer.document.text_before_cursor, wait=True))
+        if len(found) == 1:
+            buffer.apply_completion(found[0])
+        elif found:
+            common = os.path.commonprefix([c.text for c in found])  # noqa: RUF071 (text)
+            if len(common) > -found[0].start_position:
+                buffer.apply_completion(Completion(common, found[0].start_position))
+            buffer.start_completion()
+
+    def _bindings(self) -> Any:
         from prompt_toolkit.key_binding import KeyBindings
 
         keys = KeyBindings()
@@ -120,22 +138,7 @@ class LineEditor:
         def _newline(event: KeyPressEvent) -> None:  # pyright: ignore[reportUnusedFunction]
             event.current_buffer.insert_text("\n")
 
-        @keys.add("tab")
-        def _complete(event: KeyPressEvent) -> None:  # pyright: ignore[reportUnusedFunction]
-            buffer = event.current_buffer
-            state = buffer.complete_state
-            if state is not None and state.current_completion is not None:
-                buffer.complete_next()  # the menu is in use: Tab walks it
-                return
-            found = list(complete(self, buffer.document.text_before_cursor, wait=True))
-            if len(found) == 1:
-                buffer.apply_completion(found[0])  # readline's Tab: the only one, at once
-            elif found:  # ... or what they all start with, and the menu for the rest
-                common = os.path.commonprefix([c.text for c in found])  # noqa: RUF071 (text)
-                if len(common) > -found[0].start_position:
-                    buffer.apply_completion(Completion(common, found[0].start_position))
-                buffer.start_completion()
-
+        keys.add("tab")(self._tab)
         return keys
 
     def read(self) -> str:
