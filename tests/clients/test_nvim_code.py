@@ -178,7 +178,9 @@ def test_apply_without_attachment_goes_below_the_cursor_reindented(
 
 def test_code_in_blocks_is_highlighted_by_treesitter(nvim: NvimChat, emulator: Emulator) -> None:
     """The chat buffer is parsed as markdown by treesitter: a ```lua block's code gets the lua
-    parser's captures (the markdown injection)."""
+    parser's captures (the markdown injection); a ```python block, without a python parser
+    here, gets Python's regex syntax colours (`def` as Statement) above treesitter's."""
+    nvim.cmd("syntax on")
     emulator.script({"reply": TWO_BLOCKS})
     nvim.cmd("GeminiChat show me add")
     nvim.wait_text("_tokens:")
@@ -191,6 +193,15 @@ def test_code_in_blocks_is_highlighted_by_treesitter(nvim: NvimChat, emulator: E
         row,
     )
     assert "lua:keyword" in captures
+    assert nvim.lua("return vim.treesitter.language.add('python')") is None
+    marks = nvim.lua(
+        "local buf, row = ... return vim.tbl_map(function(m) return {m[3], m[4].end_col, "
+        "m[4].hl_group, m[4].priority} end, vim.api.nvim_buf_get_extmarks(buf, "
+        "vim.api.nvim_get_namespaces().gemini_chat_code, {row, 0}, {row, -1}, {details = true}))",
+        nvim.chat_buf(),
+        nvim.line_of("def add(a, b):") - 1,
+    )
+    assert [0, 3, "Statement", 110] in marks
 
 
 def test_code_in_blocks_is_highlighted_without_treesitter(

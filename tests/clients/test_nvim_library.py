@@ -111,8 +111,8 @@ def test_export_goes_under_the_data_folder_unless_a_path_is_given(
     ask(nvim, emulator, "export me", "Exported answer.")
     before = set(workspace.rglob("*"))
     nvim.cmd("GeminiChatExport")
-    note = nvim.wait_note("exported “export me” to ")
-    written = Path(note["msg"].split(" to ", 1)[1])
+    note = nvim.wait_note("exported to ")
+    written = Path(note["msg"].split(" to ", 1)[1]).expanduser()
     data = Path(nvim.lua("return vim.fn.stdpath('data')"))
     assert written.parent == data / "gemini-chat" / "exports"
     assert written.name.startswith("project-export-me-") and written.suffix == ".md"

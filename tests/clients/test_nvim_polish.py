@@ -93,7 +93,7 @@ def test_masked_secrets_show_one_dim_line(nvim: NvimChat, emulator: Emulator) ->
     nvim.cmd(f"GeminiChat deploy with AKIAZ3MQLXQ7RJ4VBN2K and {token}")
     nvim.wait_text("_tokens:")
     line = "🔒 2 secrets masked before sending (aws-access-key in message, github-token in message)"
-    assert f"## Gemini\n{line}\nNoted." in nvim.chat_text()
+    assert f"## Gemini\n{line}\n\nNoted." in nvim.chat_text()
     hl = nvim.lua(
         "local buf, row = ... for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, "
         "{row, 0}, {row, -1}, {details = true})) do "

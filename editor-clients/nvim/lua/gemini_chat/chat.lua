@@ -25,6 +25,7 @@ function M.current()
     return s
   end
   s = transcript.create(root)
+  window.follow_size(s)
   local code = function(name, ...)
     local args = { ... }
     return function()

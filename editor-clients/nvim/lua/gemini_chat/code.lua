@@ -51,13 +51,18 @@ function M.under_cursor(s)
   return nil
 end
 
----Move the cursor to the next (`dir` 1) or previous (-1) block's first line of code.
+---Move the cursor to the next (`dir` 1) or previous (-1) block's first line of code, going
+---round the buffer's end as searches do ('wrapscan').
 ---@param s gemini_chat.Session
 ---@param dir 1|-1
 function M.jump(s, dir)
   local line = vim.api.nvim_win_get_cursor(0)[1]
   local list = M.blocks(s.buf)
-  local target = nil ---@type gemini_chat.CodeBlock?
+  if #list == 0 then
+    vim.notify("Gemini: no code block in the chat", levels.INFO)
+    return
+  end
+  local target = dir == 1 and list[1] or list[#list]
   for i = dir == 1 and 1 or #list, dir == 1 and #list or 1, dir do
     local b = list[i]
     local start = math.min(b.first + 1, b.last)
@@ -65,10 +70,6 @@ function M.jump(s, dir)
       target = b
       break
     end
-  end
-  if not target then
-    vim.notify(("Gemini: no %s code block"):format(dir == 1 and "next" or "previous"), levels.INFO)
-    return
   end
   vim.cmd("normal! m'") -- back with ``, as after other jumps
   vim.api.nvim_win_set_cursor(0, { math.min(target.first + 1, target.last), 0 })

@@ -20,7 +20,7 @@ end
 ---@param title string
 ---@return string
 local function file_name(root, title)
-  local slug = title:lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", ""):sub(1, 40)
+  local slug = title:lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", ""):sub(1, 24)
   slug = slug:gsub("%-+$", "")
   local parts = { vim.fs.basename(root), slug ~= "" and slug or "chat", os.date("%Y%m%d-%H%M%S") }
   return table.concat(parts, "-") .. ".md"
@@ -29,8 +29,7 @@ end
 ---Write `markdown` to `target`, creating its folder, and say where it went.
 ---@param target string
 ---@param markdown string
----@param title string
-local function write(target, markdown, title)
+local function write(target, markdown)
   target = vim.fn.fnamemodify(vim.fn.expand(target), ":p")
   vim.fn.mkdir(vim.fs.dirname(target), "p")
   local lines = vim.split(markdown, "\n", { plain = true })
@@ -42,7 +41,8 @@ local function write(target, markdown, title)
     vim.notify("Gemini: cannot write " .. target, levels.ERROR)
     return
   end
-  vim.notify(("Gemini: exported “%s” to %s"):format(title, target), levels.INFO)
+  -- One line, the path as short as it stays exact (a long one would stop at "Press ENTER").
+  vim.notify("Gemini: exported to " .. vim.fn.fnamemodify(target, ":~"), levels.INFO)
 end
 
 ---`:GeminiChatExport [file]`: the active conversation to `path`, or to a new file under
@@ -58,9 +58,9 @@ function M.run(path)
     end
     local title = tostring(result.title or "chat")
     if path and path ~= "" then
-      write(path, result.markdown or "", title)
+      write(path, result.markdown or "")
     else
-      write(M.folder() .. "/" .. file_name(root, title), result.markdown or "", title)
+      write(M.folder() .. "/" .. file_name(root, title), result.markdown or "")
     end
   end)
 end

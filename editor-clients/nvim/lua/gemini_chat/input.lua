@@ -85,7 +85,7 @@ local function queue_lines(s)
     lines[#lines + 1] = {
       { "⏳ queued: ", "GeminiChatHint" },
       { first .. (first ~= q.message and " …" or ""), "GeminiChatQueued" },
-      { more .. " · sent when the reply in progress ends", "GeminiChatHint" },
+      { more, "GeminiChatHint" },
     }
   end
   return lines

@@ -47,6 +47,7 @@ local function set_highlights()
     GeminiChatImage = "Underlined",
     GeminiChatFold = "Comment",
     GeminiChatOther = "DiagnosticInfo",
+    GeminiChatStatus = "DiagnosticInfo",
     GeminiChatQueued = "Normal",
   }
   for group, target in pairs(links) do
@@ -150,6 +151,7 @@ end
 ---@param buf integer
 ---@param stop integer
 ---@param items gemini_chat.Item[]
+---@return integer? start The first row rewritten (nil: nothing changed).
 function M.replace(buf, stop, items)
   local old = vim.api.nvim_buf_get_lines(buf, 0, stop, false)
   local same = 0
@@ -157,7 +159,7 @@ function M.replace(buf, stop, items)
     same = same + 1
   end
   if same == #items and same == #old then
-    return
+    return nil
   end
   local start = same -- the first row that differs, moved back to its exchange's header
   for i = math.min(same + 1, #items), 1, -1 do
@@ -168,6 +170,7 @@ function M.replace(buf, stop, items)
   end
   M.delete(buf, start, stop)
   M.put(buf, start, vim.list_slice(items, start + 1))
+  return start
 end
 
 ---Delete rows [first, stop) with their decorations and folds.

@@ -209,6 +209,8 @@ function M.finish(s, result)
   local items = blocks.model_body(result)
   local masked = blocks.redacted(result.redacted)
   if masked then
+    -- A blank line between it and the answer, as between the other lines about a reply and it.
+    table.insert(items, 1, items[1][2] == nil and items[1][1] ~= "" and { "" } or nil)
     table.insert(items, 1, masked)
   end
   local u = blocks.usage(result.usage, result.model)
@@ -217,7 +219,7 @@ function M.finish(s, result)
   end
   render.put(s.buf, first, items, stop)
   s.reply = nil
-  require("gemini_chat.syntax").refresh(s.buf)
+  require("gemini_chat.syntax").refresh(s.buf, first, first + #items)
 end
 
 ---End the reply with a note: kind "stopped" or "error".

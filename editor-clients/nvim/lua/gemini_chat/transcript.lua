@@ -70,8 +70,11 @@ function M.render_history(s, result)
   vim.list_extend(items, tail)
   vim.api.nvim_buf_clear_namespace(s.buf, render.status_ns, 0, -1)
   local stop = render.mark_row(s.buf, s.input_mark)
-  render.replace(s.buf, stop, items)
+  local start = render.replace(s.buf, stop, items)
   stop = render.mark_row(s.buf, s.input_mark)
+  if start then
+    require("gemini_chat.syntax").refresh(s.buf, start, stop)
+  end
   s.interrupted_mark = s.interrupted
     and vim.api.nvim_buf_set_extmark(s.buf, render.ns, stop - #tail, 0, {})
   s.interrupted_rows = #tail

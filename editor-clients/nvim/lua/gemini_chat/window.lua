@@ -97,29 +97,48 @@ end
 ---Show workspace, model and status in the chat windows' winbar.
 ---@param s gemini_chat.Session
 function M.refresh_winbar(s)
-  local parts = { vim.fs.basename(s.root) }
-  -- Until the daemon says which model the workspace uses, the `model` option is the best guess.
-  local model = s.model or config.options.model
-  if model then
-    parts[#parts + 1] = model
-  end
+  local now = {} -- what is happening: shown first, never cut
   if s.status ~= "" then
-    parts[#parts + 1] = s.status
+    now[#now + 1] = s.status
   end
   if s.mirror then
-    parts[#parts + 1] = "⟳ another editor is replying…"
+    now[#now + 1] = "⟳ another editor is replying…"
   end
   if #s.queue > 0 then
-    parts[#parts + 1] = ("%d queued"):format(#s.queue)
+    now[#now + 1] = ("%d queued"):format(#s.queue)
   end
-  -- `%<` truncates the details, not the title, in a narrow window.
-  local bar = "%#GeminiChatGemini# ✦ Gemini %#GeminiChatHint#%<"
-    .. escape_statusline(table.concat(parts, " · "))
+  -- Until the daemon says which model the workspace uses, the `model` option is the best guess.
+  local model = s.model or config.options.model
+  local left = "%#GeminiChatGemini# ✦ Gemini %#GeminiChatStatus#"
+    .. escape_statusline(table.concat(now, " · "))
+  local used = vim.fn.strdisplaywidth(" ✦ Gemini " .. table.concat(now, " · "))
   for _, win in ipairs(vim.fn.win_findbuf(s.buf)) do
     if vim.api.nvim_win_get_config(win).relative == "" then
-      vim.wo[win].winbar = bar
+      -- Workspace and model go right, as many of them as fit beside the status.
+      local about = { vim.fs.basename(s.root), model }
+      local room = vim.api.nvim_win_get_width(win) - used - 2
+      while #about > 0 and vim.fn.strdisplaywidth(table.concat(about, " · ")) > room do
+        table.remove(about, 1)
+      end
+      local right = escape_statusline(table.concat(about, " · "))
+      vim.wo[win].winbar = left .. "%#GeminiChatHint#%<%=" .. right .. " "
     end
   end
+end
+
+---Redraw the winbar when a chat window changes size (what fits beside the status changes).
+---@param s gemini_chat.Session
+function M.follow_size(s)
+  vim.api.nvim_create_autocmd("WinResized", {
+    callback = function()
+      if not vim.api.nvim_buf_is_valid(s.buf) then
+        return true -- the chat is gone: drop this autocmd
+      end
+      if #vim.fn.win_findbuf(s.buf) > 0 then
+        M.refresh_winbar(s)
+      end
+    end,
+  })
 end
 
 ---Set the status shown in the winbar ("" for none).
