@@ -170,13 +170,15 @@ def test_redact_secret_removes_any_key() -> None:
 
 def test_to_data_carries_protocol_fields() -> None:
     """to_data() is PROTOCOL.md's -32803 data: `reason`, plus httpStatus, status,
-    retryAfterSeconds and blockReason when known, and nothing for what is not known."""
+    retryAfterSeconds, the quota that ran out and blockReason when known, and nothing for what
+    is not known."""
     error = error_from_response(429, example_bytes("error-429-resource-exhausted-retryinfo.json"))
     assert error.to_data() == {
         "reason": "rateLimited",
         "httpStatus": 429,
         "status": "RESOURCE_EXHAUSTED",
         "retryAfterSeconds": 26.0,
+        "quota": "minute",
     }
     blocked = BlockedError("blocked", block_reason="SAFETY")
     assert blocked.to_data() == {"reason": "blocked", "blockReason": "SAFETY"}

@@ -86,6 +86,7 @@ class ApiCore:
         transport: httpx.AsyncBaseTransport | None,
         sleep: Callable[[float], Awaitable[None]],
         rng: Callable[[], float],
+        on_error: Callable[[GeminiError], None] | None = None,
     ) -> None:
         # Keep a connection per concurrent turn alive (httpx keeps 20): a TLS handshake each
         # otherwise when many workspaces talk at once.
@@ -93,6 +94,7 @@ class ApiCore:
         self.http = httpx.AsyncClient(transport=transport, follow_redirects=False, limits=limits)
         self.sleep = sleep
         self.rng = rng
+        self.on_error = on_error
         self.agent = f"gemini-chat/{__version__} gl-python/{platform.python_version()}"
 
     def url(self, opts: CallOptions, path: str, *, prefix: str = "") -> str:
@@ -188,7 +190,13 @@ class ApiCore:
                 await self.pause(RetryNotice(attempt, delay, error), on_retry)
 
     def delay(self, error: GeminiError, attempt: int, opts: CallOptions) -> float | None:
-        """retry.py's wait before retry ``attempt + 1``, or None to give up."""
+        """retry.py's wait before retry ``attempt + 1``, or None to give up.
+
+        Every failed attempt of every call is asked about here, so ``on_error`` hears of each
+        (the daemon keeps the newest 429 for gemini/status).
+        """
+        if self.on_error is not None:
+            self.on_error(error)
         return retry_delay(
             error,
             attempt,

@@ -78,8 +78,10 @@ class GeminiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        on_error: Callable[[GeminiError], None] | None = None,
     ) -> None:
-        self._api = ApiCore(transport, sleep, rng)
+        """``on_error`` hears of every failed attempt of every call (retried ones too)."""
+        self._api = ApiCore(transport, sleep, rng, on_error)
 
     async def __aenter__(self) -> Self:
         return self

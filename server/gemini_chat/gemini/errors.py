@@ -86,6 +86,17 @@ class RateLimitedError(GeminiError):
     """429: a rate limit or quota was hit."""
 
     reason: ClassVar[str] = "rateLimited"
+    quota: str | None = None
+    """``minute`` or ``day``: the quota the API's QuotaFailure named, when it named one."""
+    model: str | None = None
+    """The model of the refused call, when it had one."""
+
+    def to_data(self) -> dict[str, object]:
+        """The common data, plus which ``quota`` ran out when the API said."""
+        data = super().to_data()
+        if self.quota is not None:
+            data["quota"] = self.quota
+        return data
 
 
 class BlockedError(GeminiError):
@@ -213,12 +224,14 @@ def error_from_response(http_status: int, body: bytes, *, model: str | None = No
             status=status,
         )
     if http_status == 429:
-        return RateLimitedError(
+        limited = RateLimitedError(
             _rate_limit_message(parsed, said),
             retry_after=parsed.retry_after,
             http_status=http_status,
             status=status,
         )
+        limited.quota, limited.model = quota_kind(parsed), model
+        return limited
     if http_status >= 500:
         return UpstreamUnavailableError(
             f"Gemini is unavailable right now ({said}). Try again in a moment.",
@@ -239,16 +252,24 @@ def _said(http_status: int, parsed: ErrorBody) -> str:
     return redact(f"{head}: {message}" if message else head)
 
 
-def _rate_limit_message(parsed: ErrorBody, said: str) -> str:
-    """Tell a used-up daily quota apart from a per-minute rate limit."""
+def quota_kind(parsed: ErrorBody) -> str | None:
+    """``day`` when a per-day quota ran out, ``minute`` for a per-minute one, else None."""
     ids = " ".join(parsed.quota_ids)
     if "PerDay" in ids:
+        return "day"
+    return "minute" if "PerMinute" in ids else None
+
+
+def _rate_limit_message(parsed: ErrorBody, said: str) -> str:
+    """Tell a used-up daily quota apart from a per-minute rate limit."""
+    kind = quota_kind(parsed)
+    if kind == "day":
         return (
             f"Gemini's daily quota for this model is used up ({said}). Wait until it resets "
             "(midnight Pacific time), use another model, or enable billing for the key's project."
         )
     wait = f"Try again in {_seconds(parsed.retry_after)}." if parsed.retry_after else None
-    if "PerMinute" in ids:
+    if kind == "minute":
         return (
             f"Gemini's per-minute rate limit for this model was hit ({said}). "
             f"{wait or 'Wait a minute and try again.'}"
