@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
-from . import compaction, exchange, redaction, transcript, uploads
+from . import compaction, exchange, jsonmode, pricing, redaction, transcript, uploads
 from .context import ContextFiles, system_text
 from .gemini import wire
 from .gemini.client import GeminiClient
@@ -57,6 +57,8 @@ class ChatService:
     async def chat(self, turn: Turn, events: TurnEvents) -> Json:
         """Send a turn with the whole history; commit its contents only once the reply finished."""
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
+        if turn.json_mode is not None:
+            ctx = replace(ctx, fields=jsonmode.request_fields(ctx.fields, turn.json_mode))
         ctx.store.check_writable()
         await events.begin(ctx.model)
         prepared, uploaded = await uploads.upload_all(self._client, ctx, turn.prepared, events)
@@ -73,6 +75,7 @@ class ChatService:
             journaled = JournaledEvents(events, ctx.store.journal, live, turn.ws.key)
             try:
                 ex, compacted = await self._exchange(ctx, history, (user, meta), journaled)
+                ex.amend(ctx.model, await _reply_extras(ctx, history, ex, turn.json_mode))
                 number = _commit(ctx, ex)
             except BaseException as exc:
                 journaled.close()
@@ -233,6 +236,18 @@ def _generation_config(settings: Settings, override: Json | None) -> Json:
         message = f"{loc}: {err['msg']}" if loc else err["msg"]
         raise TurnParamsError(f"Invalid generationConfig: {message}", "generationConfig") from None
     return dict(wire.dump(merged))
+
+
+async def _reply_extras(
+    ctx: TurnContext, history: list[Entry], ex: exchange.Exchange, mode: jsonmode.JsonMode | None
+) -> Json:
+    """What a finished reply adds: its usage with the cost, and in JSON mode the check (in a
+    thread: a long reply takes a while to parse and validate)."""
+    cost = pricing.reply_cost(ctx.model, ctx.settings.prices, ex.metered)
+    extras: Json = {"usage": pricing.priced(ex.usage, cost, history)}
+    if mode is not None:
+        extras["json"] = await asyncio.to_thread(jsonmode.check, ex.text, mode)
+    return extras
 
 
 def _raw(history: list[Entry]) -> list[str]:

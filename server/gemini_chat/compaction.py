@@ -33,7 +33,8 @@ def estimate_tokens(history: list[Entry], draft: Json) -> int:
         usage = e.meta.get("usage")
         if e.role == "model" and isinstance(usage, dict):
             u: dict[str, object] = usage  # pyright: ignore[reportUnknownVariableType]
-            known = sum(int(v) for k, v in u.items() if k != "totalTokens" and isinstance(v, int))
+            counts = (u.get(k) for k in ("promptTokens", "replyTokens", "thoughtsTokens"))
+            known = sum(v for v in counts if isinstance(v, int))
             return known + _chars(history[i + 1 :]) // 4 + _chars_of(draft) // 4
     return _chars(history) // 4 + _chars_of(draft) // 4
 

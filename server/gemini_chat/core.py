@@ -9,9 +9,11 @@ from pathlib import Path
 
 from .chat import ChatService
 from .gemini.client import GeminiClient
+from .imagegen import ImageService
 from .library import Library
 from .live import LiveSink, Watcher
 from .models import Models
+from .ratelimit import RateLimits
 from .settings import SettingsManager
 from .store import ConversationStore
 
@@ -25,11 +27,14 @@ class Core:
         self, environ: Mapping[str, str] | None, warn: Callable[[str], None] | None = None
     ) -> None:
         self.settings = SettingsManager(environ, warn=warn)
-        self.gemini = GeminiClient()
+        self.limits = RateLimits()
+        self.gemini = GeminiClient(on_error=self.limits.seen)
         self._stores: dict[Path, ConversationStore] = {}
         self.chat = ChatService(self.gemini, lambda: self.settings.current, self.store)
         self.library = Library(self.chat)
-        self.models = Models(self.gemini, lambda: self.settings.current)
+        current = lambda: self.settings.current  # noqa: E731 - the settings of the moment
+        self.models = Models(self.gemini, current)
+        self.images = ImageService(self.gemini, self.chat, self.models, current)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def store(self) -> ConversationStore:

@@ -21,7 +21,7 @@ from .turn import TurnContext, TurnEvents, dumps, encode
 
 Staged: TypeAlias = list[tuple[str, Json, Json]]
 """Contents to commit as (role, content, what clients are shown of it)."""
-USAGE_KEYS = ("promptTokens", "replyTokens", "thoughtsTokens", "totalTokens")
+USAGE_KEYS = ("promptTokens", "replyTokens", "thoughtsTokens", "totalTokens", "cachedTokens")
 TOOL_DECLARATIONS = wire.dump(
     wire.Tool.model_validate({"functionDeclarations": tools.DECLARATIONS})
 )
@@ -53,6 +53,10 @@ class Exchange:
     tool_calls: list[Json] = field(default_factory=list[Json])
     images: list[Json] = field(default_factory=list[Json])
     last_parts: list[Json] = field(default_factory=list[Json])
+    metered: list[wire.UsageMetadata] = field(default_factory=list[wire.UsageMetadata])
+    """Each call's usage as the API gave it (a turn is priced call by call)."""
+    extra: Json = field(default_factory=dict[str, object])
+    """Fields the turn adds once the exchange is over (`json`, the usage with its cost)."""
 
     def reply_fields(self, model: str) -> Json:
         """What the result and the stored reply both say; toolCalls and images only when any."""
@@ -67,7 +71,14 @@ class Exchange:
             fields["toolCalls"] = self.tool_calls
         if self.images:
             fields["images"] = self.images
+        fields.update(self.extra)
         return fields
+
+    def amend(self, model: str, fields: Json) -> None:
+        """Add fields to the reply (or replace some): the result and the stored model turn."""
+        self.extra.update(fields)
+        role, content, _ = self.staged[-1]
+        self.staged[-1] = (role, content, self.reply_fields(model))
 
 
 def usage_json(usage: wire.UsageMetadata | None) -> dict[str, int]:
@@ -78,6 +89,7 @@ def usage_json(usage: wire.UsageMetadata | None) -> dict[str, int]:
         "replyTokens": u.candidates_token_count or 0,
         "thoughtsTokens": u.thoughts_token_count or 0,
         "totalTokens": u.total_token_count or 0,
+        "cachedTokens": u.cached_content_token_count or 0,
     }
 
 
@@ -130,6 +142,7 @@ def add_round(ex: Exchange, rnd: Round) -> None:
     ex.thoughts += rnd.thoughts
     ex.finish_reason = rnd.finish_reason
     ex.last_parts = rnd.parts
+    ex.metered.append(rnd.usage or wire.UsageMetadata())
     for key, value in usage_json(rnd.usage).items():
         ex.usage[key] += value
 

@@ -10,11 +10,12 @@ from typing import Protocol, TypeAlias
 
 from pygls.exceptions import JsonRpcException
 
-from . import __version__, attachments, logs, params, protocol
+from . import __version__, attachments, jsonmode, logs, params, protocol
 from .attachments import Prepared
 from .core import Core
 from .gemini.client import RetryNotice
 from .gemini.errors import GeminiError
+from .imagegen import ImageRequest
 from .protocol import Json
 from .turn import Turn, TurnEvents
 from .workspaces import Workspace, Workspaces
@@ -163,11 +164,28 @@ async def chat(ls: Daemon, raw: object) -> object:
     ws = ls.workspaces.resolve(p.workspace)
     if not p.message.strip() and not p.attachments:
         raise params.ParamsError("message is empty; type a question or attach something", "message")
+    mode = None
+    if p.json_mode is not None:  # checked before anything is read or sent (imports jsonschema)
+        mode = await asyncio.to_thread(jsonmode.prepare, p.json_mode.schema_)
     prepared = await _prepare(ls, p.attachments, ws)
-    turn = Turn(ws, p.message, prepared, p.model, p.generation_config)
+    turn = Turn(ws, p.message, prepared, p.model, p.generation_config, mode)
     events = _ClientEvents(ls, p.partial_result_token, p.work_done_token)
     try:
         return await ls.core.chat.chat(turn, events)
+    finally:
+        events.end()
+
+
+async def generate_image(ls: Daemon, raw: object) -> object:
+    """gemini/generateImage: Imagen images of a prompt, as an exchange of the conversation."""
+    p = params.parse(params.GenerateImageParams, raw)
+    ws = ls.workspaces.resolve(p.workspace)
+    if not p.prompt.strip():
+        raise params.ParamsError("prompt is empty; say what to draw", "prompt")
+    req = ImageRequest(ws, p.prompt, p.model, p.number_of_images, p.aspect_ratio)
+    events = _ClientEvents(ls, p.partial_result_token, p.work_done_token)
+    try:
+        return await ls.core.images.generate(req, events)
     finally:
         events.end()
 
@@ -213,7 +231,7 @@ async def status(ls: Daemon, raw: object) -> object:
     s = ls.core.settings.current
     ws = ls.workspaces.resolve(p.workspace)
     context = await asyncio.to_thread(ls.core.chat.context.read, ws.root, s.context_file)
-    return {
+    result: Json = {
         "version": __version__,
         "model": s.model,
         "baseUrl": s.base_url,
@@ -222,6 +240,10 @@ async def status(ls: Daemon, raw: object) -> object:
         "workspaces": ls.workspaces.uris(),
         "contextFiles": [str(context[0])] if context else [],
     }
+    limited = ls.core.limits.status()
+    if limited is not None:
+        result["rateLimit"] = limited
+    return result
 
 
 async def list_conversations(ls: Daemon, raw: object) -> object:
@@ -270,4 +292,5 @@ HANDLERS: dict[str, Handler] = {
     protocol.RENAME_CONVERSATION: mapped(rename_conversation),
     protocol.DELETE_CONVERSATION: mapped(delete_conversation),
     protocol.EXPORT: mapped(export),
+    protocol.GENERATE_IMAGE: mapped(generate_image),
 }

@@ -7,6 +7,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.alias_generators import to_camel
 
+from .gemini.media_wire import MAX_IMAGES, AspectRatio
 from .gemini.wire import ModelId
 from .protocol import FieldError, Json
 
@@ -63,6 +64,12 @@ class TextAttachment(_Params):
 Attachment = UriAttachment | DataAttachment | TextAttachment
 
 
+class JsonModeParams(_Params):
+    """`gemini/chat`'s `json`: reply as JSON, shaped by a JSON Schema when one is given."""
+
+    schema_: Json | None = Field(default=None, alias="schema")
+
+
 class ChatParams(_Params):
     """`gemini/chat` params."""
 
@@ -71,6 +78,19 @@ class ChatParams(_Params):
     attachments: list[Attachment] = Field(default_factory=list[Attachment], max_length=100)
     model: ModelId | None = None
     generation_config: Json | None = None
+    json_mode: JsonModeParams | None = Field(default=None, alias="json")
+    work_done_token: ProgressToken | None = None
+    partial_result_token: ProgressToken | None = None
+
+
+class GenerateImageParams(_Params):
+    """`gemini/generateImage` params."""
+
+    workspace: str | None = None
+    prompt: Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)]
+    model: ModelId | None = None
+    number_of_images: int = Field(default=1, ge=1, le=MAX_IMAGES)
+    aspect_ratio: AspectRatio | None = None
     work_done_token: ProgressToken | None = None
     partial_result_token: ProgressToken | None = None
 

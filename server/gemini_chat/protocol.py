@@ -23,9 +23,11 @@ OPEN_CONVERSATION = "gemini/openConversation"
 RENAME_CONVERSATION = "gemini/renameConversation"
 DELETE_CONVERSATION = "gemini/deleteConversation"
 EXPORT = "gemini/export"
+GENERATE_IMAGE = "gemini/generateImage"
 METHODS = [
     CHAT, HISTORY, RESET, MODELS, STATUS, COUNT_TOKENS, SET_MODEL,
     CONVERSATIONS, OPEN_CONVERSATION, RENAME_CONVERSATION, DELETE_CONVERSATION, EXPORT,
+    GENERATE_IMAGE,
 ]  # fmt: skip
 
 CONVERSATION_CHANGED = "gemini/conversationChanged"

@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from . import logs, redaction
 from .gemini import wire
+from .pricing import Price
 from .protocol import settings_section
 
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -61,6 +62,10 @@ class Settings(BaseModel):
     max_tool_calls: int = Field(default=10, ge=0, le=100)
     compact_threshold: float = Field(default=0.8, ge=0, le=1)
     redact_secrets: bool = True
+    image_model: wire.ModelId | None = None
+    """gemini/generateImage's model when a request names none (else the first Imagen model)."""
+    prices: dict[wire.ModelId, Price] = Field(default_factory=dict[str, Price])
+    """Prices per model replacing (or adding to) the table shipped in prices.json."""
 
     @property
     def key(self) -> str | None:

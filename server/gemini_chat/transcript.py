@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from .protocol import Json
 from .store import Entry
 
-_MODEL_FIELDS = ("usage", "thoughts", "model", "finishReason", "toolCalls", "images")
+_USER_FIELDS = ("compacted", "imagen")
+_MODEL_FIELDS = (
+    "usage", "thoughts", "model", "finishReason", "toolCalls", "images", "filtered", "json",
+)  # fmt: skip
 
 
 def shown(e: Entry) -> Json:
@@ -19,7 +23,7 @@ def shown(e: Entry) -> Json:
         "attachments": e.meta.get("attachments", []),
         "time": e.time,
     }
-    for name in ("compacted",) if e.role == "user" else _MODEL_FIELDS:
+    for name in _USER_FIELDS if e.role == "user" else _MODEL_FIELDS:
         if e.meta.get(name) is not None:
             item[name] = e.meta[name]
     return item
@@ -78,12 +82,23 @@ def _gemini(e: Entry) -> list[str]:
     usage = e.meta.get("usage")
     if isinstance(usage, dict):
         u: dict[str, object] = usage  # pyright: ignore[reportUnknownVariableType]
-        model = e.meta.get("model") or "Gemini"
-        lines.append(
-            f"_{model}: {u.get('promptTokens', 0)} prompt, {u.get('replyTokens', 0)} reply, "
-            f"{u.get('thoughtsTokens', 0)} thinking tokens_"
-        )
+        lines.append(f"_{e.meta.get('model') or 'Gemini'}: {_spent(u)}_")
     return lines
+
+
+def _spent(u: dict[str, object]) -> str:
+    """`12 prompt, 3 reply, 0 thinking tokens, $0.000011` (`2 images` for Imagen)."""
+    count = u.get("images")
+    if isinstance(count, int):
+        what = f"{count} image{'s' * (count != 1)}"
+    else:
+        what = (
+            f"{u.get('promptTokens', 0)} prompt, {u.get('replyTokens', 0)} reply, "
+            f"{u.get('thoughtsTokens', 0)} thinking tokens"
+        )
+    cost = u.get("cost")
+    reply = cast(dict[str, object], cost).get("reply") if isinstance(cost, dict) else None
+    return f"{what}, ${reply:.6f}" if isinstance(reply, float | int) else what
 
 
 def _dicts(value: object) -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .attachments import Prepared
 from .gemini.client import CallOptions, RetryNotice
+from .jsonmode import JsonMode
 from .protocol import Json
 from .redaction import Redactions
 from .settings import Settings
@@ -24,6 +25,8 @@ class Turn:
     prepared: Prepared = field(default_factory=Prepared)
     model: str | None = None
     generation_config: Json | None = None
+    json_mode: JsonMode | None = None
+    """Reply as JSON (with a schema, checked): `gemini/chat`'s `json`."""
 
 
 class TurnEvents:

@@ -46,7 +46,9 @@ async def test_result_shape_and_request_fields(daemon: Daemon, emulator: Emulato
     assert result["finishReason"] == "STOP"
     assert result["model"] == "gemini-2.5-flash"
     assert result["workspace"] == daemon.folders[0]
-    assert set(result["usage"]) == {"promptTokens", "replyTokens", "thoughtsTokens", "totalTokens"}
+    assert set(result["usage"]) == {
+        "promptTokens", "replyTokens", "thoughtsTokens", "totalTokens", "cachedTokens", "cost",
+    }  # fmt: skip
     assert result["usage"]["totalTokens"] > 0
     req = emulator.requests(":generateContent")[-1]
     assert req.path == "/v1beta/models/gemini-2.5-flash:generateContent"

@@ -20,6 +20,7 @@ from gemini_chat.chat import ChatService
 from gemini_chat.gemini.client import RetryNotice
 from gemini_chat.models import Models
 from gemini_chat.protocol import Json
+from gemini_chat.ratelimit import RateLimits
 from gemini_chat.settings import Settings
 from gemini_chat.store import ConversationStore
 from gemini_chat.turn import Turn, TurnEvents
@@ -274,6 +275,7 @@ class FakeCore:
     def __init__(self, rig: Rig) -> None:
         self.chat = rig.service
         self.models = rig.models
+        self.limits = RateLimits()
         self._rig = rig
 
     @property

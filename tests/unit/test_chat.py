@@ -177,11 +177,12 @@ async def test_streamed_pieces_join_to_the_result(rig: Rig) -> None:
     assert len(pieces) == 2
     assert "".join(map(str, pieces)) == result["text"]
     assert str(result["text"]).endswith("**Italian:** Ciao")
-    assert result["usage"] == {
+    assert {k: v for k, v in result["usage"].items() if k != "cost"} == {  # type: ignore[union-attr]
         "promptTokens": 5,
         "replyTokens": 44,
         "thoughtsTokens": 186,
         "totalTokens": 235,
+        "cachedTokens": 0,
     }
     assert events.models == [MODEL]
     assert rig.stored()[1] == ("model", result["text"])
@@ -202,11 +203,12 @@ async def test_streamed_thoughts_are_progress_of_their_own(rig: Rig) -> None:
     assert events.of("thought") == ["Considering sorts. "]
     assert events.of("text") == ["Use sorted()."]
     assert (result["text"], result["thoughts"]) == ("Use sorted().", "Considering sorts. ")
-    assert result["usage"] == {
+    assert {k: v for k, v in result["usage"].items() if k != "cost"} == {  # type: ignore[union-attr]
         "promptTokens": 4,
         "replyTokens": 3,
         "thoughtsTokens": 9,
         "totalTokens": 16,
+        "cachedTokens": 0,
     }
 
 

@@ -161,11 +161,12 @@ async def test_rounds_accumulate_into_one_reply(rig: Rig) -> None:
     result = await rig.turn("explain")
     assert result["text"] == "Reading. It adds."
     assert result["thoughts"] == "Need the file.\n\nIt is simple."
-    assert result["usage"] == {
+    assert {k: v for k, v in result["usage"].items() if k != "cost"} == {  # type: ignore[union-attr]
         "promptTokens": 40,
         "replyTokens": 11,
         "thoughtsTokens": 9,
         "totalTokens": 60,
+        "cachedTokens": 0,
     }
     reply = rig.store.history(rig.ws.key)[-1]
     assert reply.content["parts"] == round2["candidates"][0]["content"]["parts"]  # type: ignore[index]
