@@ -32,7 +32,7 @@ await Promise.all([
   esbuild.build({
     bundle: true,
     logLevel: "warning",
-    entryPoints: [join(root, "src/api.ts"), join(root, "src/webviewHtml.ts")],
+    entryPoints: [join(root, "src/api.ts"), join(root, "src/webviewHtml.ts"), join(root, "src/codeEdit.ts")],
     outdir: join(root, "out"),
     platform: "node",
     format: "cjs",

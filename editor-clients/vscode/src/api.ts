@@ -1,25 +1,36 @@
 /** Typed calls to the daemon over any JSON-RPC connection (a LanguageClient or vscode-jsonrpc). */
 
-import { type CancellationToken, type Disposable, ProgressType } from "vscode-jsonrpc";
+import {
+  type CancellationToken,
+  type Disposable,
+  type GenericNotificationHandler,
+  ProgressType,
+} from "vscode-jsonrpc";
 import {
   type ChatDelta,
   type ChatParams,
   type ChatResult,
+  type ConversationChanged,
+  type ConversationsResult,
   type CountTokensResult,
   ErrorCode,
+  type ExportResult,
   type FailureData,
   type HistoryResult,
   Method,
   type ModelsResult,
+  Notification,
   type ResetResult,
   type SetModelResult,
   type StatusResult,
+  type TurnProgress,
 } from "./protocol";
 
 /** What both `LanguageClient` and vscode-jsonrpc's `MessageConnection` offer. */
 export interface RpcConnection {
   sendRequest<R>(method: string, params: unknown, token?: CancellationToken): Promise<R>;
   onProgress<P>(type: ProgressType<P>, token: string | number, handler: (value: P) => void): Disposable;
+  onNotification(method: string, handler: GenericNotificationHandler): Disposable;
 }
 
 /** Work-done progress values (LSP `begin`/`report`/`end`). */
@@ -104,9 +115,52 @@ export class GeminiApi {
     return this.request<SetModelResult>(Method.setModel, { ...withWorkspace(workspace), model });
   }
 
-  /** The size of the conversation so far against the model's input limit. */
-  countTokens(workspace?: string): Promise<CountTokensResult> {
-    return this.request<CountTokensResult>(Method.countTokens, withWorkspace(workspace));
+  /** The size of the next turn (the conversation, plus a draft and its attachments) against the limit. */
+  countTokens(
+    workspace?: string,
+    draft: Partial<Pick<ChatParams, "message" | "attachments">> = {},
+  ): Promise<CountTokensResult> {
+    return this.request<CountTokensResult>(Method.countTokens, { ...withWorkspace(workspace), ...draft });
+  }
+
+  /** The folder's conversations, most recently updated first. */
+  conversations(workspace?: string, limit?: number, offset?: number): Promise<ConversationsResult> {
+    const params: Record<string, unknown> = withWorkspace(workspace);
+    if (limit !== undefined) params.limit = limit;
+    if (offset !== undefined) params.offset = offset;
+    return this.request<ConversationsResult>(Method.conversations, params);
+  }
+
+  /** Make conversation `id` the folder's active one (the active one is archived). */
+  openConversation(workspace: string | undefined, id: string): Promise<{ id: string }> {
+    return this.request(Method.openConversation, { ...withWorkspace(workspace), id });
+  }
+
+  /** Give conversation `id` a title (blank: back to its first question). */
+  renameConversation(workspace: string | undefined, id: string, title: string): Promise<{ title: string }> {
+    return this.request(Method.renameConversation, { ...withWorkspace(workspace), id, title });
+  }
+
+  /** Delete conversation `id` for good. */
+  deleteConversation(workspace: string | undefined, id: string): Promise<{ deleted: boolean }> {
+    return this.request(Method.deleteConversation, { ...withWorkspace(workspace), id });
+  }
+
+  /** A conversation (the active one without `id`) as Markdown. */
+  export(workspace: string | undefined, id?: string): Promise<ExportResult> {
+    const params: Record<string, unknown> = withWorkspace(workspace);
+    if (id !== undefined) params.id = id;
+    return this.request<ExportResult>(Method.export, params);
+  }
+
+  /** Every change to a folder's conversation, made by any daemon (this one included). */
+  onConversationChanged(handler: (params: ConversationChanged) => void): Disposable {
+    return this.rpc.onNotification(Notification.conversationChanged, handler);
+  }
+
+  /** Another editor's turn: started, streaming (the whole reply so far), finished, failed. */
+  onTurnProgress(handler: (params: TurnProgress) => void): Disposable {
+    return this.rpc.onNotification(Notification.turnProgress, handler);
   }
 }
 
@@ -132,6 +186,8 @@ export interface ErrorView {
   retryAfterSeconds?: number;
   /** For a blocked turn: the harm categories Gemini named. */
   categories?: string[];
+  /** storage: the finished reply that could not be saved. */
+  text?: string;
 }
 
 interface ErrorLike {
@@ -175,5 +231,6 @@ export function describeError(error: unknown): ErrorView {
   const view: ErrorView = { kind: "failed", message, reason, action: actionFor(reason) };
   if (data.retryAfterSeconds !== undefined) view.retryAfterSeconds = data.retryAfterSeconds;
   if (data.categories !== undefined && data.categories.length > 0) view.categories = data.categories;
+  if (typeof data.text === "string" && data.text !== "") view.text = data.text;
   return view;
 }

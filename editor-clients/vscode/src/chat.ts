@@ -3,32 +3,42 @@
 import * as vscode from "vscode";
 import { describeError, type GeminiApi } from "./api";
 import type { DaemonClient } from "./client";
-import { type ErrorActionHandlers, runErrorAction, shownError } from "./errors";
+import { CodeOut } from "./codeOut";
+import { Composer } from "./composer";
+import { ContextMeter, type Draft } from "./contextMeter";
+import { type ErrorActionHandlers, runErrorAction } from "./errors";
 import { FolderInfo } from "./folderInfo";
 import { FolderFollower } from "./folders";
+import { ConversationHistory } from "./history";
+import { LiveFollower } from "./live";
 import type { HeaderState, HostMessage, ViewMessage, ViewState } from "./messages";
 import { ModelPicker } from "./models";
-import type { ChatParams, ChatResult } from "./protocol";
-import { type PendingAttachment, Selections } from "./selection";
-import { readSettings, turnGenerationConfig } from "./settings";
+import type { ChatResult } from "./protocol";
+import { resendQuestion, targetFromHistory } from "./resend";
+import { type Question, Sender } from "./sender";
 import { ReplyStatus } from "./status";
-import { Transcript, type Turn } from "./transcript";
+import { Transcript } from "./transcript";
 
-/** Drives one conversation: sending with streaming, stop, new chat; the parts keep the rest. */
+/** Drives one conversation: the parts below keep the rest. */
 export class ChatController implements vscode.Disposable {
-  private readonly transcript: Transcript;
+  readonly transcript: Transcript;
   private readonly info: FolderInfo;
   /** Which folder's conversation is shown. */
   readonly folders: FolderFollower;
   /** The models on offer and the shown folder's choice. */
   readonly models: ModelPicker;
-  private readonly selections = new Selections();
+  /** The folder's conversations (History, Export Chat…). */
+  readonly history: ConversationHistory;
+  /** Code blocks into the editor (Insert, Apply with a diff). */
+  readonly code = new CodeOut();
+  private readonly composer: Composer;
+  private readonly sender: Sender;
+  private readonly live: LiveFollower;
+  private readonly meter: ContextMeter;
   private readonly actions: ErrorActionHandlers;
-  private cancel: vscode.CancellationTokenSource | undefined;
-  private lastSent: { text: string; attachments: PendingAttachment[] } | undefined;
   private poster: ((m: HostMessage) => void) | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  /** Whether a reply is being written or rate limited. */
+  /** Whether a reply is being written, rate limited or waiting. */
   readonly status = new ReplyStatus();
   /** Fires when the model of the shown folder changes (picked here, elsewhere, or the setting). */
   readonly onDidChangeModel: vscode.Event<string | undefined>;
@@ -38,8 +48,9 @@ export class ChatController implements vscode.Disposable {
     this.folders = new FolderFollower(
       {
         switched: async () => {
-          this.transcript.clear();
-          this.info.clear();
+          this.live.forget();
+          this.composer.pending.clear();
+          this.replaced();
           await this.refresh();
         },
         replaced: () => void this.refresh(),
@@ -49,31 +60,58 @@ export class ChatController implements vscode.Disposable {
     );
     this.info = new FolderInfo(() => this.folders.uri());
     this.onDidChangeModel = this.info.onDidChangeModel;
-    this.models = new ModelPicker(daemon, this.folders, this.info, async (api) => {
-      this.postHeader();
-      if (api !== undefined) await this.refreshHeader(api);
+    this.meter = new ContextMeter(
+      () => this.models.limit(),
+      () => this.postHeader(),
+    );
+    this.models = new ModelPicker(daemon, this.folders, this.info, async () => this.postHeader());
+    this.history = new ConversationHistory(daemon, this.folders, () => this.reloadNow());
+    this.composer = new Composer({
+      folder: () => this.folders.folder,
+      post: (m) => this.post(m),
+      draftChanged: (draft) => void this.countDraft(draft),
+    });
+    this.sender = new Sender({
+      transcript: this.transcript,
+      status: this.status,
+      api: () => this.daemon.require(),
+      workspace: () => this.folders.uri(),
+      turnEnded: (result, api) => this.turnEnded(result, api),
+      postBusy: (busy) => this.post({ type: "busy", busy }),
+    });
+    this.live = new LiveFollower({
+      transcript: this.transcript,
+      shown: () => this.folders.uri(),
+      busy: () => this.busy,
+      reload: () => this.reloadNow(),
+      replaced: () => {
+        this.replaced();
+        this.postSnapshot();
+      },
     });
     this.actions = {
+      setApiKey: (id) => this.setApiKeyAndResend(id),
       selectModel: () => this.models.pick(),
-      retry: async () => {
-        if (this.lastSent !== undefined) await this.send(this.lastSent.text, this.lastSent.attachments);
-      },
+      retry: async (id) => this.resendFailed(id),
       showLog: () => this.daemon.output.show(true),
     };
     this.disposables.push(
       this.folders,
-      this.selections,
+      this.composer,
+      this.code,
       this.info,
       this.status,
       daemon.onDidChangeState((state) => {
         if (state === "running") void this.refresh();
         else this.postSnapshot();
       }),
+      daemon.onTurnProgress((p) => this.live.turnProgress(p)),
+      daemon.onConversationChanged((p) => this.live.conversationChanged(p)),
     );
   }
 
   get busy(): boolean {
-    return this.cancel !== undefined;
+    return this.sender.busy;
   }
 
   /** Connect (or with undefined, disconnect) the webview. */
@@ -83,16 +121,24 @@ export class ChatController implements vscode.Disposable {
 
   /** Handle one message from the webview. */
   async handle(message: ViewMessage): Promise<void> {
+    if (await this.composer.handle(message)) return;
     switch (message.type) {
       case "ready":
+        // A view shown again: everything that happened while it was hidden is in the transcript.
         this.postSnapshot();
         await this.refresh();
         break;
       case "send":
-        await this.send(message.text);
+        await this.sender.send({ text: message.text, attachments: this.composer.take() });
         break;
       case "stop":
         this.stop();
+        break;
+      case "unqueue":
+        this.sender.unqueue(message.id);
+        break;
+      case "resend":
+        await this.resendInterrupted(message.id);
         break;
       case "newChat":
         await this.newChat();
@@ -100,80 +146,37 @@ export class ChatController implements vscode.Disposable {
       case "selectModel":
         await this.models.choose(message.model);
         break;
+      case "allModels":
+        await this.models.pickAll();
+        break;
       case "switchWorkspace":
         await this.folders.pick();
         break;
-      case "removeAttachment":
-        this.selections.remove(message.index);
-        this.postSnapshot();
-        break;
-      case "copy":
-        await vscode.env.clipboard.writeText(message.text);
-        void vscode.window.setStatusBarMessage("Copied to clipboard", 2000);
-        break;
-      case "insert":
-        await this.selections.insertAtCursor(message.text);
-        break;
-      case "openFile":
-        // Only what the daemon reported: the webview does not get to open arbitrary files.
-        if (this.info.isContextFile(message.path)) {
-          await vscode.window.showTextDocument(vscode.Uri.file(message.path), { preview: true });
-        }
-        break;
-      case "action":
-        await runErrorAction(message.action, this.actions);
-        break;
+      default:
+        await this.handleOther(message);
     }
   }
 
-  /** Reload the conversation and the model list from the daemon. */
+  /** Reload the conversation, the models and the context files from the daemon. */
   async refresh(): Promise<void> {
     const api = this.daemon.api;
     if (api === undefined) {
       this.postSnapshot();
       return;
     }
-    await Promise.all([this.loadHistory(api), this.models.load(api), this.info.loadContextFiles(api)]);
+    await Promise.all([this.models.load(api), this.info.loadContextFiles(api)]);
+    await this.reload(api);
     this.postSnapshot();
-    await this.info.loadContextUse(api);
-    this.postHeader();
   }
 
-  /** Send a message with the pending attachments (a retry: with its own) and stream the reply. */
-  async send(text: string, again?: PendingAttachment[]): Promise<void> {
-    if (this.busy) return;
-    const pending = this.selections.take();
-    const attachments = again ?? pending;
-    this.lastSent = { text, attachments };
-    const turn = this.transcript.begin(
-      text,
-      attachments.map((a) => a.label),
-    );
-    this.cancel = new vscode.CancellationTokenSource();
-    this.status.set("thinking");
-    this.postSnapshot();
-    let api: GeminiApi | undefined;
-    try {
-      api = await this.daemon.require();
-      const message = { message: text, attachments: attachments.map((a) => a.attachment) };
-      const result = await this.chat(api, turn, message, this.cancel.token);
-      await this.transcript.finish(turn, result);
-      // Another editor may have picked the model for this folder since: this turn says which it is.
-      if (result !== null) this.info.setModel(result.model);
-    } catch (err) {
-      this.failTurn(turn, err);
-    } finally {
-      this.cancel?.dispose();
-      this.cancel = undefined;
-      if (this.status.value === "thinking") this.status.set("idle");
-      this.post({ type: "busy", busy: false });
-    }
-    if (api !== undefined) await this.refreshHeader(api);
+  /** Send a question as if typed (tests and commands). */
+  send(question: Question): Promise<void> {
+    return this.sender.send(question);
   }
 
   /** Stop the reply being streamed. */
   stop(): void {
-    this.cancel?.cancel();
+    this.sender.stop();
   }
 
   /** Archive the conversation and start a fresh one. */
@@ -181,9 +184,15 @@ export class ChatController implements vscode.Disposable {
     this.stop();
     const api = await this.daemon.ready();
     if (api !== undefined) await api.reset(this.folders.uri());
-    this.transcript.clear();
+    this.replaced();
+    this.meter.setUsage(undefined, true);
     this.postSnapshot();
-    if (api !== undefined) await this.refreshHeader(api);
+  }
+
+  /** Show the chat with its input focused (a keyboard shortcut). */
+  async focus(): Promise<void> {
+    await vscode.commands.executeCommand("geminiChat.chatView.focus");
+    this.post({ type: "focusInput" });
   }
 
   /** Attach the editor's selection (uri + range) and focus the chat input. */
@@ -192,11 +201,9 @@ export class ChatController implements vscode.Disposable {
       void vscode.window.showInformationMessage("Open a file and select some code to ask about.");
       return;
     }
-    const folder = await this.folders.showFolderOf(editor);
-    this.selections.attach(editor, folder);
-    await vscode.commands.executeCommand("geminiChat.chatView.focus");
-    this.postSnapshot();
-    this.post({ type: "focusInput" });
+    await this.folders.showFolderOf(editor);
+    this.composer.attachSelection(editor);
+    await this.focus();
   }
 
   dispose(): void {
@@ -204,53 +211,103 @@ export class ChatController implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 
-  private chat(
-    api: GeminiApi,
-    turn: Turn,
-    message: Pick<ChatParams, "message" | "attachments">,
-    token: vscode.CancellationToken,
-  ): Promise<ChatResult | null> {
-    const params: Omit<ChatParams, "partialResultToken" | "workDoneToken"> = { ...message };
-    const workspace = this.folders.uri();
-    if (workspace !== undefined) params.workspace = workspace;
-    const generationConfig = turnGenerationConfig(readSettings());
-    if (generationConfig !== undefined) params.generationConfig = generationConfig;
-    return api.chat(
-      params,
-      {
-        onDelta: (delta) => this.transcript.delta(turn, delta),
-        onWorkDone: (value) => this.status.progress(value),
-      },
-      token,
-    );
-  }
-
-  private failTurn(turn: Turn, err: unknown): void {
-    const error = shownError(err);
-    this.transcript.fail(turn, error);
-    if (error.kind === "cancelled") return;
-    this.status.set(error.reason === "rateLimited" ? "rateLimited" : "idle");
-  }
-
-  private async loadHistory(api: GeminiApi): Promise<void> {
-    const workspace = this.folders.uri();
-    try {
-      const history = await api.history(workspace);
-      const entries = await this.transcript.fromHistory(history.turns);
-      if (workspace !== this.folders.uri()) return;
-      if (history.model !== undefined) this.info.setModel(history.model);
-      // A reply in flight belongs to the transcript until the daemon commits it.
-      if (!this.busy) this.transcript.replace(entries);
-    } catch (err) {
-      this.transcript.showError(describeError(err));
+  private async handleOther(message: ViewMessage): Promise<void> {
+    switch (message.type) {
+      case "countTokens":
+        await this.countDraft(undefined);
+        break;
+      case "copy":
+        await vscode.env.clipboard.writeText(message.text);
+        void vscode.window.setStatusBarMessage("Copied to clipboard", 2000);
+        break;
+      case "insert":
+        await this.code.insert(message.text);
+        break;
+      case "apply": {
+        const question = this.transcript.questionOf(message.id);
+        const target =
+          (question === undefined ? undefined : this.sender.targetOf(question.id)) ??
+          targetFromHistory(this.folders.folder, question);
+        await this.code.apply(message.text, target);
+        break;
+      }
+      case "openFile":
+        // Only what the daemon reported: the webview does not get to open arbitrary files.
+        if (this.info.isContextFile(message.path)) {
+          await vscode.window.showTextDocument(vscode.Uri.file(message.path), { preview: true });
+        }
+        break;
+      case "action":
+        await runErrorAction(message.action, this.actions, message.id);
+        break;
+      default:
+        break;
     }
   }
 
-  /** After a turn, a new chat or a model change: context files and the context window again. */
-  private async refreshHeader(api: GeminiApi): Promise<void> {
-    await this.info.loadContextFiles(api);
-    await this.info.loadContextUse(api);
-    this.postHeader();
+  /** The conversation was replaced (reset, opened, deleted, another folder): its old view goes. */
+  private replaced(): void {
+    this.transcript.clear();
+    this.meter.clear();
+  }
+
+  /** The history again (the daemon said it changed, or a conversation was opened here). */
+  private async reloadNow(): Promise<void> {
+    const api = this.daemon.api;
+    if (api !== undefined) await this.reload(api);
+  }
+
+  private async reload(api: GeminiApi): Promise<void> {
+    const workspace = this.folders.uri();
+    try {
+      const history = await api.history(workspace);
+      if (workspace !== this.folders.uri()) return;
+      if (history.model !== undefined) this.info.setModel(history.model);
+      if (await this.transcript.load(history)) this.postSnapshot();
+      const last = [...history.turns].reverse().find((t) => t.role === "model" && t.usage !== undefined);
+      this.meter.setUsage(last?.usage, history.turns.length === 0);
+    } catch (err) {
+      this.transcript.showError(describeError(err));
+      this.postSnapshot();
+    }
+  }
+
+  private async turnEnded(result: ChatResult | null | undefined, api: GeminiApi | undefined): Promise<void> {
+    // Another editor may have picked the model for this folder since: this turn says which it is.
+    if (result?.model !== undefined) this.info.setModel(result.model);
+    if (result?.usage !== undefined) this.meter.setUsage(result.usage, false);
+    this.live.turnEnded();
+    if (api !== undefined) {
+      await this.info.loadContextFiles(api);
+      this.postHeader();
+    }
+  }
+
+  /** Count the next request with the draft (undefined: the one known); cached per draft. */
+  private async countDraft(draft: Draft | undefined): Promise<void> {
+    const api = this.daemon.api;
+    if (api === undefined) return;
+    const key = `${this.models.current()}|${this.transcript.entries.length}`;
+    await this.meter.count(api, this.folders.uri(), draft ?? this.meter.lastDraft, key, draft === undefined);
+  }
+
+  private async setApiKeyAndResend(errorId: string | undefined): Promise<void> {
+    const set = await vscode.commands.executeCommand<boolean>("geminiChat.setApiKey");
+    // The question that met the missing (or wrong) key goes again, once the new key is in.
+    if (set === true && this.daemon.state === "running") await this.resendFailed(errorId);
+  }
+
+  private async resendFailed(errorId: string | undefined): Promise<void> {
+    const question = errorId === undefined ? undefined : this.sender.takeFailed(errorId);
+    if (question !== undefined) await this.sender.send(question);
+  }
+
+  private async resendInterrupted(replyId: string): Promise<void> {
+    const question = this.transcript.questionOf(replyId);
+    const reply = this.transcript.find(replyId);
+    if (question === undefined || reply?.interrupted !== true) return;
+    this.transcript.resend(replyId.slice("i-m-".length));
+    await this.sender.send(await resendQuestion(this.folders.folder, question));
   }
 
   private header(): HeaderState {
@@ -259,9 +316,11 @@ export class ChatController implements vscode.Disposable {
       canSwitchWorkspace: this.folders.canSwitch(),
       model: this.models.current(),
       models: this.models.choices,
+      moreModels: this.models.more,
       contextFiles: this.info.contextFiles,
     };
-    if (this.info.context !== undefined) header.context = this.info.context;
+    const context = this.meter.value;
+    if (context !== undefined) header.context = context;
     return header;
   }
 
@@ -274,8 +333,10 @@ export class ChatController implements vscode.Disposable {
       ...this.header(),
       entries: this.transcript.entries,
       busy: this.busy,
-      attachments: this.selections.labels(),
+      attachments: this.composer.pending.views,
     };
+    const active = this.composer.activeFile();
+    if (active !== undefined) state.activeFile = active;
     const failure = this.daemon.state === "failed" ? this.daemon.error : undefined;
     if (failure !== undefined) state.notice = { message: failure, action: "openSettings" };
     return state;

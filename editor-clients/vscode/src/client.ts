@@ -12,7 +12,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { GeminiApi } from "./api";
-import type { DaemonSettings } from "./protocol";
+import { type ConversationChanged, type DaemonSettings, Notification, type TurnProgress } from "./protocol";
 import { readSettings } from "./settings";
 
 export const SECRET_KEY = "geminiChat.apiKey";
@@ -21,13 +21,7 @@ export type DaemonState = "starting" | "running" | "stopped" | "failed";
 
 /** Why the daemon could not start, in words a user can act on. */
 export class DaemonStartError extends Error {
-  constructor(
-    message: string,
-    readonly missing: boolean,
-  ) {
-    super(message);
-    this.name = "DaemonStartError";
-  }
+  override name = "DaemonStartError";
 }
 
 function expandHome(p: string): string {
@@ -63,11 +57,11 @@ function spawnDaemon(command: string, args: string[], env: NodeJS.ProcessEnv): P
     const child = spawn(command, args, { env, stdio: "pipe" });
     child.once("spawn", () => resolve(child));
     child.once("error", (err: NodeJS.ErrnoException) => {
-      const missing = err.code === "ENOENT";
-      const message = missing
-        ? missingServerMessage(command)
-        : `The Gemini chat server "${command}" failed to start (${err.code ?? err.message}).`;
-      reject(new DaemonStartError(message, missing));
+      const message =
+        err.code === "ENOENT"
+          ? missingServerMessage(command)
+          : `The Gemini chat server "${command}" failed to start (${err.code ?? err.message}).`;
+      reject(new DaemonStartError(message));
     });
   });
 }
@@ -80,6 +74,12 @@ export class DaemonClient implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
   /** Fires when the daemon starts, stops or fails. */
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly changedEmitter = new vscode.EventEmitter<ConversationChanged>();
+  /** `gemini/conversationChanged`, from whichever daemon process runs now. */
+  readonly onConversationChanged = this.changedEmitter.event;
+  private readonly turnEmitter = new vscode.EventEmitter<TurnProgress>();
+  /** `gemini/turnProgress`: another editor's turn. */
+  readonly onTurnProgress = this.turnEmitter.event;
   private pending: Promise<void> | undefined;
   private restarting: Promise<void> | undefined;
   // Only compared, never logged: tells whether a secret change needs a restart.
@@ -171,6 +171,8 @@ export class DaemonClient implements vscode.Disposable {
   dispose(): void {
     void this.stop();
     this.stateEmitter.dispose();
+    this.changedEmitter.dispose();
+    this.turnEmitter.dispose();
   }
 
   private setState(state: DaemonState): void {
@@ -214,6 +216,11 @@ export class DaemonClient implements vscode.Disposable {
       () => spawnDaemon(command, settings.serverArgs, env),
       options,
     );
+    // Registered before start, so nothing sent right after initialize is missed.
+    client.onNotification(Notification.conversationChanged, (p: ConversationChanged) =>
+      this.changedEmitter.fire(p),
+    );
+    client.onNotification(Notification.turnProgress, (p: TurnProgress) => this.turnEmitter.fire(p));
     client.onDidChangeState((e) => {
       if (this.client === client && e.newState === State.Stopped) this.setState("stopped");
     });

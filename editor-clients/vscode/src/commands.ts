@@ -21,6 +21,12 @@ export function registerCommands(
     command("geminiChat.selectModel", () => chat.models.pick()),
     command("geminiChat.selectWorkspace", () => chat.folders.pick()),
     command("geminiChat.setApiKey", () => setApiKey(secrets, client)),
+    command("geminiChat.openChat", () => chat.focus()),
+    command("geminiChat.history", () => chat.history.show()),
+    command("geminiChat.exportChat", () => chat.history.exportActive()),
+    command("geminiChat.attachFile", () => chat.handle({ type: "attachFiles" })),
+    command("geminiChat.acceptChange", () => chat.code.accept()),
+    command("geminiChat.discardChange", () => chat.code.discard()),
     command("geminiChat.restartServer", () => client.restart().then(() => reportStartFailure(client))),
     command("geminiChat.showLog", () => client.output.show(true)),
   ];
@@ -49,8 +55,11 @@ export function watchChanges(
   ];
 }
 
-/** Ask for the key, keep it in the secret storage (empty: remove it), restart the daemon with it. */
-async function setApiKey(secrets: vscode.SecretStorage, client: DaemonClient): Promise<void> {
+/**
+ * Ask for the key, keep it in the secret storage (empty: remove it), restart the daemon with it.
+ * True when a key was stored and the daemon runs with it.
+ */
+async function setApiKey(secrets: vscode.SecretStorage, client: DaemonClient): Promise<boolean> {
   const key = await vscode.window.showInputBox({
     title: "Gemini API key",
     prompt:
@@ -59,9 +68,10 @@ async function setApiKey(secrets: vscode.SecretStorage, client: DaemonClient): P
     ignoreFocusOut: true,
     placeHolder: "AIza…",
   });
-  if (key === undefined) return;
+  if (key === undefined) return false;
   if (key.trim() === "") await secrets.delete(SECRET_KEY);
   else await secrets.store(SECRET_KEY, key.trim());
   await client.applyKeyChange();
   await reportStartFailure(client);
+  return key.trim() !== "" && client.state === "running";
 }

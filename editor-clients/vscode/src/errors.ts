@@ -4,34 +4,54 @@ import * as vscode from "vscode";
 import { describeError, type ErrorAction, type ErrorView } from "./api";
 import type { DaemonClient } from "./client";
 
-/** What an error entry's button does beyond opening a command or a setting. */
+/** What an error entry's button does beyond opening a setting (`id`: the error entry). */
 export interface ErrorActionHandlers {
+  setApiKey(id: string | undefined): Promise<void>;
   selectModel(): Promise<void>;
-  retry(): Promise<void>;
+  retry(id: string | undefined): Promise<void>;
   showLog(): void;
 }
 
-/** `describeError`, worded for VS Code: the daemon's blocked message names its own setting. */
+/** What works in VS Code to give the key (the daemon's words name its own setting and variable). */
+export const KEY_HELP =
+  "run “Gemini: Set API Key” (kept in VS Code's secret storage), or start VS Code with GEMINI_API_KEY set";
+
+/**
+ * `describeError`, worded for VS Code: the daemon's messages are generic (the `gemini` settings
+ * section, environment variables); here they name what the user can do in VS Code.
+ */
 export function shownError(err: unknown): ErrorView {
   const view = describeError(err);
-  if (view.reason !== "blocked") return view;
-  return {
-    ...view,
-    message: view.message.replace(/\bgemini\.safetySettings\b/g, "geminiChat.safetySettings"),
-  };
+  switch (view.reason) {
+    case "apiKeyMissing":
+      return { ...view, message: `No Gemini API key yet: ${KEY_HELP}.` };
+    case "apiKeyInvalid":
+      return { ...view, message: view.message.replace(/Check the key:.*$/s, `Check the key: ${KEY_HELP}.`) };
+    case "blocked":
+      return {
+        ...view,
+        message: view.message.replace(/\bgemini\.safetySettings\b/g, "geminiChat.safetySettings"),
+      };
+    default:
+      return view;
+  }
 }
 
-/** Run the action an error entry (or the view's notice) offers. */
-export async function runErrorAction(action: ErrorAction, handlers: ErrorActionHandlers): Promise<void> {
+/** Run the action an error entry (`id`) or the view's notice offers. */
+export async function runErrorAction(
+  action: ErrorAction,
+  handlers: ErrorActionHandlers,
+  id?: string,
+): Promise<void> {
   switch (action) {
     case "setApiKey":
-      await vscode.commands.executeCommand("geminiChat.setApiKey");
+      await handlers.setApiKey(id);
       break;
     case "selectModel":
       await handlers.selectModel();
       break;
     case "retry":
-      await handlers.retry();
+      await handlers.retry(id);
       break;
     case "showLog":
       handlers.showLog();

@@ -1,16 +1,15 @@
-/** What the chat knows about its folder beyond the transcript: model, context files, context use. */
+/** What the chat knows about its folder beyond the transcript: its model and context files. */
 
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { GeminiApi } from "./api";
-import type { ContextFile, ContextUse } from "./messages";
+import type { ContextFile } from "./messages";
 
-/** The shown folder's model (the daemon's sticky choice), GEMINI.md files and context window use. */
+/** The shown folder's model (the daemon's sticky choice) and GEMINI.md files. */
 export class FolderInfo implements vscode.Disposable {
   /** The model the daemon uses for this folder (its sticky choice, else the setting). */
   model: string | undefined;
   contextFiles: ContextFile[] = [];
-  context: ContextUse | undefined;
   private readonly modelEmitter = new vscode.EventEmitter<string | undefined>();
   /** Fires when the folder's model changes (picked here, elsewhere, or another folder shown). */
   readonly onDidChangeModel = this.modelEmitter.event;
@@ -28,7 +27,6 @@ export class FolderInfo implements vscode.Disposable {
   /** Another folder is shown: nothing known about it yet. */
   clear(): void {
     this.model = undefined;
-    this.context = undefined;
     this.contextFiles = [];
     this.modelEmitter.fire(undefined);
   }
@@ -44,21 +42,6 @@ export class FolderInfo implements vscode.Disposable {
       // An older daemon or a failing one: no chip.
     }
     if (workspace === this.workspace()) this.contextFiles = files;
-  }
-
-  /** How full the context window is; unknown when it cannot be measured (no key, offline). */
-  async loadContextUse(api: GeminiApi): Promise<void> {
-    const workspace = this.workspace();
-    let context: ContextUse | undefined;
-    try {
-      const count = await api.countTokens(workspace);
-      if (count.inputTokenLimit !== undefined && count.inputTokenLimit > 0) {
-        context = { used: count.totalTokens, limit: count.inputTokenLimit };
-      }
-    } catch {
-      context = undefined;
-    }
-    if (workspace === this.workspace()) this.context = context;
   }
 
   /** Whether `file` is one of the folder's context files (the only files the view may open). */

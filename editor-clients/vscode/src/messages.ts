@@ -1,13 +1,24 @@
 /** Messages between the extension host and the chat webview (both directions, switched on `type`). */
 
 import type { ErrorAction } from "./api";
-import type { ToolCall, Usage } from "./protocol";
+import type { Redaction, ToolCall, Usage } from "./protocol";
 
 /** An image of a reply: `src` is a data: URI the host read from `path`; absent when unreadable. */
 export interface ImageView {
   mimeType: string;
   path: string;
   src?: string;
+}
+
+/** An attached item as a chip shows it: in the composer, and in the message it went with. */
+export interface AttachmentView {
+  /** What the chip says: a workspace-relative path (with `:11-20` for a range), or a name. */
+  name: string;
+  mimeType?: string;
+  /** Bytes, when known (not for items of a stored conversation). */
+  size?: number;
+  /** A data: URI of a small image, for the chip's thumbnail. */
+  thumb?: string;
 }
 
 /** One item of the chat transcript as the webview shows it. */
@@ -17,7 +28,7 @@ export interface Entry {
   role: "user" | "model" | "error" | "compacted";
   /** The message, the reply, the error, or (compacted) the summary; "" when not known. */
   text: string;
-  attachments?: string[];
+  attachments?: AttachmentView[];
   usage?: Usage;
   model?: string;
   streaming?: boolean;
@@ -28,6 +39,18 @@ export interface Entry {
   images?: ImageView[];
   /** compacted: how many exchanges the summary stands for. */
   turns?: number;
+  /** A turn another editor (Neovim, the terminal, another window) sent on this folder. */
+  fromOther?: boolean;
+  /** A user message waiting for the reply in progress to end. */
+  queued?: boolean;
+  /** A reply cut short when the editor writing it went away: offered to send again. */
+  interrupted?: boolean;
+  /** A finished reply the store could not keep (shown so nothing is lost). */
+  notSaved?: boolean;
+  /** Secrets masked in what was sent. */
+  redacted?: Redaction[];
+  /** While a reply waits: "rate limited: retrying in 12 s", "waiting for another editor's turn". */
+  status?: string;
 }
 
 export interface ModelChoice {
@@ -35,10 +58,12 @@ export interface ModelChoice {
   label: string;
 }
 
-/** How full the context window is (gemini/countTokens). */
+/** How full the context window is: the last turn's usage, or a count of the draft. */
 export interface ContextUse {
   used: number;
   limit: number;
+  /** Counted by gemini/countTokens with the draft and its attachments (else the last turn's usage). */
+  counted?: boolean;
 }
 
 /** A context file (GEMINI.md) the daemon adds to every turn of this workspace. */
@@ -52,7 +77,9 @@ export interface HeaderState {
   workspaceName: string;
   canSwitchWorkspace: boolean;
   model: string;
+  /** Chat models; the others are behind the picker's "All models…". */
   models: ModelChoice[];
+  moreModels: boolean;
   contextFiles: ContextFile[];
   context?: ContextUse;
 }
@@ -60,20 +87,32 @@ export interface HeaderState {
 /** Everything the webview needs to draw itself from scratch. */
 export interface ViewState extends HeaderState {
   entries: Entry[];
+  /** A reply of this window is being written (Stop applies to it). */
   busy: boolean;
-  attachments: string[];
+  attachments: AttachmentView[];
+  /** The active editor's file, offered as a one-click attachment. */
+  activeFile?: string;
   notice?: { message: string; action: ErrorAction };
+}
+
+/** A workspace file offered after `#` in the input. */
+export interface FileChoice {
+  path: string;
+  name: string;
 }
 
 export type HostMessage =
   | { type: "snapshot"; state: ViewState }
   | { type: "header"; header: HeaderState }
   | { type: "delta"; id: string; text: string }
+  | { type: "text"; id: string; text: string; thoughts?: string }
   | { type: "thought"; id: string; text: string }
   | { type: "tool"; id: string; tool: ToolCall }
   | { type: "image"; id: string; image: ImageView }
   | { type: "entry"; entry: Entry }
   | { type: "busy"; busy: boolean }
+  | { type: "composer"; attachments: AttachmentView[]; activeFile?: string }
+  | { type: "files"; query: string; files: FileChoice[] }
   | { type: "focusInput" };
 
 export type ViewMessage =
@@ -82,9 +121,21 @@ export type ViewMessage =
   | { type: "stop" }
   | { type: "newChat" }
   | { type: "selectModel"; model: string }
+  | { type: "allModels" }
   | { type: "switchWorkspace" }
   | { type: "removeAttachment"; index: number }
+  | { type: "attachFiles" }
+  | { type: "attachActive" }
+  | { type: "attachPath"; path: string }
+  | { type: "attachUris"; uris: string[] }
+  | { type: "attachData"; name: string; mimeType: string; data: string }
+  | { type: "searchFiles"; query: string }
+  | { type: "draft"; text: string }
+  | { type: "countTokens" }
+  | { type: "unqueue"; id: string }
+  | { type: "resend"; id: string }
   | { type: "copy"; text: string }
   | { type: "insert"; text: string }
+  | { type: "apply"; text: string; id: string }
   | { type: "openFile"; path: string }
-  | { type: "action"; action: ErrorAction };
+  | { type: "action"; action: ErrorAction; id?: string };

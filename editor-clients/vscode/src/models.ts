@@ -6,11 +6,16 @@ import type { DaemonClient } from "./client";
 import type { FolderInfo } from "./folderInfo";
 import type { FolderFollower } from "./folders";
 import type { ModelChoice } from "./messages";
+import type { ModelInfo } from "./protocol";
 import { configuredModel } from "./settings";
+
+type Item = vscode.QuickPickItem & { name: string | null; all?: boolean };
+
+const ALL_MODELS = "$(list-unordered) All models…";
 
 /** The models on offer and the shown folder's choice among them (gemini/setModel). */
 export class ModelPicker {
-  private list: ModelChoice[] = [];
+  private list: ModelInfo[] = [];
 
   /** `headerChanged(api)`: show the model in the header, then (with an api) what depends on it. */
   constructor(
@@ -22,7 +27,12 @@ export class ModelPicker {
 
   /** The daemon's chat models, as the header's picker lists them. */
   get choices(): ModelChoice[] {
-    return this.list;
+    return this.list.filter(isChat).map(choice);
+  }
+
+  /** Whether models other than chat ones exist (offered behind "All models…"). */
+  get more(): boolean {
+    return this.list.some((m) => m.kind === "special");
   }
 
   /** The model the next turn uses: the folder's choice, else the setting. */
@@ -30,39 +40,35 @@ export class ModelPicker {
     return this.info.model ?? configuredModel();
   }
 
+  /** The input token limit of the current model, when the daemon listed it. */
+  limit(): number | undefined {
+    const model = this.current();
+    return this.list.find((m) => m.name === model)?.inputTokenLimit;
+  }
+
   /** Ask the daemon for its models. */
   async load(api: GeminiApi): Promise<void> {
     try {
-      const result = await api.models();
-      this.list = result.models.map((m) => ({ name: m.name, label: m.displayName ?? m.name }));
+      // Image models (Imagen) cannot chat: never offered here.
+      this.list = (await api.models()).models.filter((m) => m.kind !== "image");
     } catch {
       // Without a key the list is unavailable; the picker then shows the configured model only.
       this.list = [];
     }
   }
 
-  /** Offer the daemon's models and "Use the default"; the choice sticks to the folder. */
+  /** Offer the chat models, "All models…" and "Use the default"; a typed name is offered too. */
   async pick(): Promise<void> {
-    const api = await this.daemon.ready();
-    if (api !== undefined && this.list.length === 0) await this.load(api);
-    const current = this.current();
-    const items: (vscode.QuickPickItem & { name: string | null })[] = this.list.map((m) => ({
-      label: m.label,
-      description: m.name === current ? `${m.name} (current)` : m.name,
-      name: m.name,
-    }));
-    items.push(
-      { label: "", kind: vscode.QuickPickItemKind.Separator, name: null },
-      {
-        label: "$(discard) Use the default",
-        description: `geminiChat.model: ${configuredModel()}`,
-        name: null,
-      },
-    );
-    const folder = this.folders.folder?.name;
-    const placeHolder = `Gemini model for ${folder === undefined ? "chat" : `the folder ${folder}`}`;
-    const picked = await vscode.window.showQuickPick(items, { placeHolder });
-    if (picked !== undefined) await this.choose(picked.name);
+    const picked = await this.show(this.list.filter(isChat), true);
+    if (picked?.all === true) await this.pickAll();
+    else if (picked !== undefined) await this.choose(picked.name);
+  }
+
+  /** Offer every model: chat models first, then the others (TTS, robotics, …), marked. */
+  async pickAll(): Promise<void> {
+    const picked = await this.show(this.list, false);
+    if (picked !== undefined && picked.all !== true) await this.choose(picked.name);
+    else await this.headerChanged(undefined);
   }
 
   /** Make `model` the folder's model in the daemon's store (null: back to the setting). */
@@ -73,6 +79,7 @@ export class ModelPicker {
       const result = await api.setModel(this.folders.uri(), model);
       this.info.setModel(result.model);
     } catch (err) {
+      // A name the API does not list: the daemon's message names the closest ones.
       void vscode.window.showErrorMessage(`Could not select the model: ${describeError(err).message}`);
     }
     // Also after a failure: puts the webview's picker back on the model in use.
@@ -92,4 +99,73 @@ export class ModelPicker {
     }
     await this.headerChanged(undefined);
   }
+
+  private async show(models: ModelInfo[], short: boolean): Promise<Item | undefined> {
+    const api = await this.daemon.ready();
+    if (api !== undefined && this.list.length === 0) await this.load(api);
+    const current = this.current();
+    const items = modelItems(short ? this.list.filter(isChat) : models, current, short && this.more);
+    const quick = vscode.window.createQuickPick<Item>();
+    const folder = this.folders.folder?.name;
+    quick.placeholder = `Gemini model for ${folder === undefined ? "chat" : `the folder ${folder}`} (or type a model name)`;
+    quick.items = items;
+    // A model id typed that no item matches: offered as is; the daemon says whether the API knows it.
+    quick.onDidChangeValue((value) => {
+      const name = value.trim();
+      const typed = name.toLowerCase();
+      const matches = items.some((i) => `${i.label} ${i.description ?? ""}`.toLowerCase().includes(typed));
+      const offer = /^[\w.\-/]+$/.test(name) && !matches;
+      quick.items = offer ? [{ label: name, description: "use this model name", name }, ...items] : items;
+    });
+    return new Promise<Item | undefined>((resolve) => {
+      quick.onDidAccept(() => {
+        resolve(quick.selectedItems[0]);
+        quick.hide();
+      });
+      quick.onDidHide(() => {
+        resolve(undefined);
+        quick.dispose();
+      });
+      quick.show();
+    });
+  }
+}
+
+function isChat(m: ModelInfo): boolean {
+  return m.kind === undefined || m.kind === "chat";
+}
+
+function choice(m: ModelInfo): ModelChoice {
+  return { name: m.name, label: m.displayName ?? m.name };
+}
+
+function modelItem(m: ModelInfo, current: string): Item {
+  return {
+    label: m.displayName ?? m.name,
+    description: m.name === current ? `${m.name} (current)` : m.name,
+    name: m.name,
+  };
+}
+
+/** Chat models; then (all) the special ones under their own separator; the extra entries last. */
+function modelItems(models: ModelInfo[], current: string, offerAll: boolean): Item[] {
+  const items: Item[] = models.filter(isChat).map((m) => modelItem(m, current));
+  const special = models.filter((m) => m.kind === "special");
+  if (special.length > 0) {
+    items.push({
+      label: "Not made for chat (speech, robotics, research…)",
+      kind: vscode.QuickPickItemKind.Separator,
+      name: null,
+    });
+    items.push(...special.map((m) => modelItem(m, current)));
+  }
+  items.push({ label: "", kind: vscode.QuickPickItemKind.Separator, name: null });
+  if (offerAll)
+    items.push({ label: ALL_MODELS, description: "every model the API lists", name: null, all: true });
+  items.push({
+    label: "$(discard) Use the default",
+    description: `geminiChat.model: ${configuredModel()}`,
+    name: null,
+  });
+  return items;
 }

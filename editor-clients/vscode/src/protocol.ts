@@ -10,6 +10,17 @@ export const Method = {
   countTokens: "gemini/countTokens",
   status: "gemini/status",
   setModel: "gemini/setModel",
+  conversations: "gemini/conversations",
+  openConversation: "gemini/openConversation",
+  renameConversation: "gemini/renameConversation",
+  deleteConversation: "gemini/deleteConversation",
+  export: "gemini/export",
+} as const;
+
+/** Notifications the daemon sends (Additions: one live conversation per folder). */
+export const Notification = {
+  conversationChanged: "gemini/conversationChanged",
+  turnProgress: "gemini/turnProgress",
 } as const;
 
 export interface Position {
@@ -77,6 +88,12 @@ export interface Compacted {
   turns: number;
 }
 
+/** A secret masked before sending: its kind and where (`message`, `attachments.0`, ...). */
+export interface Redaction {
+  kind: string;
+  where: string;
+}
+
 export interface ChatResult {
   workspace: string;
   turn: number;
@@ -88,6 +105,7 @@ export interface ChatResult {
   toolCalls?: ToolCall[];
   images?: ImageRef[];
   compacted?: Compacted;
+  redacted?: Redaction[];
 }
 
 /** One `$/progress` value for a `partialResultToken`: exactly one of these keys is set. */
@@ -97,6 +115,7 @@ export interface ChatDelta {
   tool?: ToolCall;
   image?: ImageRef;
   compacted?: Compacted;
+  redacted?: Redaction[];
 }
 
 export interface HistoryTurn {
@@ -114,11 +133,68 @@ export interface HistoryTurn {
   compacted?: number;
 }
 
+/** A turn whose daemon died while it streamed: never stored, shown so it can be sent again. */
+export interface InterruptedTurn {
+  message: string;
+  attachments: { name: string; mimeType?: string }[];
+  text: string;
+  thoughts: string;
+  time: string;
+}
+
 export interface HistoryResult {
   workspace: string;
   turns: HistoryTurn[];
   /** The model the next turn will use (the workspace's sticky choice, else the setting). */
   model?: string;
+  interrupted?: InterruptedTurn;
+}
+
+export type ChangeReason = "turn" | "reset" | "open" | "deleted" | "renamed" | "model" | "compacted";
+
+/** `gemini/conversationChanged`: the folder's conversation changed in the store (any daemon). */
+export interface ConversationChanged {
+  workspace: string;
+  conversation: string | null;
+  reason: ChangeReason;
+  turn: number;
+}
+
+/** `gemini/turnProgress`: a turn another editor started; `text` is the whole reply so far. */
+export interface TurnProgress {
+  workspace: string;
+  conversation: string | null;
+  turn: number;
+  state: "started" | "streaming" | "finished" | "failed" | "cancelled";
+  message?: string;
+  text?: string;
+  thoughts?: string;
+  /** With `failed`: the daemon running the turn died; history now carries `interrupted`. */
+  interrupted?: boolean;
+}
+
+/** One conversation of a folder (gemini/conversations). */
+export interface ConversationInfo {
+  id: string;
+  title: string;
+  created: string;
+  updated: string;
+  turns: number;
+  active: boolean;
+}
+
+export interface ConversationsResult {
+  workspace: string;
+  active: string | null;
+  conversations: ConversationInfo[];
+  total: number;
+}
+
+export interface ExportResult {
+  workspace: string;
+  id: string;
+  title: string;
+  markdown: string;
 }
 
 export interface SetModelResult {
@@ -143,6 +219,8 @@ export interface ModelInfo {
   inputTokenLimit?: number;
   outputTokenLimit?: number;
   thinking?: boolean;
+  /** chat: offer first; special: answers but is not made for chat; image: never for chat. */
+  kind?: "chat" | "special" | "image";
 }
 
 export interface ModelsResult {
@@ -188,6 +266,7 @@ export type FailureReason =
   | "upstreamUnavailable"
   | "timeout"
   | "network"
+  | "storage"
   | "invalidParams";
 
 /** The `data` of a -32803 RequestFailed (or -32602) error. */
@@ -200,4 +279,6 @@ export interface FailureData {
   blockReason?: string;
   /** The harm categories Gemini flagged for a blocked turn, e.g. HARM_CATEGORY_DANGEROUS_CONTENT. */
   categories?: string[];
+  /** storage: the reply finished but could not be saved; here it is, so nothing is lost. */
+  text?: string;
 }

@@ -5,11 +5,13 @@ import type { WorkDoneValue } from "./api";
 import type { ChatController } from "./chat";
 import type { DaemonClient } from "./client";
 
-export type ChatStatus = "idle" | "thinking" | "rateLimited";
+export type ChatStatus = "idle" | "thinking" | "rateLimited" | "waiting";
 
-/** Whether a reply is being written, and whether the daemon is waiting out a rate limit. */
+/** Whether a reply is being written, or waits (a rate limit's countdown, another editor's turn). */
 export class ReplyStatus implements vscode.Disposable {
   private current: ChatStatus = "idle";
+  /** The daemon's words for the wait: "rate limited: retrying in 12 s". */
+  message: string | undefined;
   private readonly emitter = new vscode.EventEmitter<ChatStatus>();
   /** Fires when a reply starts, ends or is rate limited. */
   readonly onDidChange = this.emitter.event;
@@ -18,16 +20,23 @@ export class ReplyStatus implements vscode.Disposable {
     return this.current;
   }
 
-  set(status: ChatStatus): void {
+  set(status: ChatStatus, message?: string): void {
     this.current = status;
+    this.message = message;
     this.emitter.fire(status);
   }
 
-  /** The daemon reports its retry waits ("retrying in 4 s") as work-done progress. */
-  progress(value: WorkDoneValue): void {
-    if (value.kind !== "report") return;
-    if (/retr|rate/i.test(value.message ?? "")) this.set("rateLimited");
-    else if (this.current === "rateLimited") this.set("thinking");
+  /**
+   * The daemon reports its waits as work-done progress: a retry counting down once a second
+   * ("rate limited: retrying in 12 s", "11 s", …) or "waiting for another editor's turn".
+   * Returns the words to show while the reply waits (undefined: it no longer waits).
+   */
+  progress(value: WorkDoneValue): string | undefined {
+    const message = value.kind === "report" ? value.message : undefined;
+    if (message !== undefined && /retrying in/i.test(message)) this.set("rateLimited", message);
+    else if (message !== undefined && /another editor/i.test(message)) this.set("waiting", message);
+    else if (this.current !== "thinking" && value.kind !== "end") this.set("thinking");
+    return this.message;
   }
 
   dispose(): void {
@@ -89,7 +98,17 @@ export class StatusItem implements vscode.Disposable {
       case "thinking":
         return [`$(loading~spin) ${model}`, `Gemini (${model}) is replying…`, "geminiChat.stop"];
       case "rateLimited":
-        return [`$(watch) ${model}: rate limited`, "Gemini is rate limited; retrying", "geminiChat.stop"];
+        return [
+          `$(watch) ${model}: ${this.chat.status.message ?? "rate limited"}`,
+          "Gemini is rate limited; click to stop",
+          "geminiChat.stop",
+        ];
+      case "waiting":
+        return [
+          `$(watch) ${model}: waiting`,
+          "Waiting for another editor's turn on this folder; click to stop",
+          "geminiChat.stop",
+        ];
       default:
         return [`$(sparkle) ${model}`, `Gemini chat: ${model} (click to change)`, "geminiChat.selectModel"];
     }

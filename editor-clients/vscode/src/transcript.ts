@@ -1,13 +1,18 @@
-/** The conversation as the webview shows it: its entries, the reply being streamed, history turns. */
+/**
+ * The conversation as the webview shows it, in three parts: what the store holds (reloaded when
+ * the daemon says it changed), what it does not (a failed or stopped turn, an error: kept where
+ * it happened), and the turns in flight (this window's, another editor's, queued questions).
+ */
 
 import type { ErrorView } from "./api";
+import { historyEntries, interruptedEntries, sameEntry } from "./historyEntries";
 import { ImageCache } from "./images";
-import type { Entry, HostMessage } from "./messages";
-import type { ChatDelta, ChatResult, HistoryTurn, ImageRef } from "./protocol";
+import type { AttachmentView, Entry, HostMessage } from "./messages";
+import type { ChatDelta, ChatResult, HistoryResult, ImageRef } from "./protocol";
 
 let entryCounter = 0;
 
-function newId(prefix: string): string {
+export function newId(prefix: string): string {
   entryCounter += 1;
   return `${prefix}${entryCounter}`;
 }
@@ -24,29 +29,86 @@ export interface TranscriptView {
   redraw(): void;
 }
 
+/** Entries the store does not hold, shown after the first `after` stored entries. */
+interface LocalGroup {
+  after: number;
+  entries: Entry[];
+}
+
 /** The entries of the shown conversation, kept in step with the webview. */
 export class Transcript {
-  private list: Entry[] = [];
+  private stored: Entry[] = [];
+  private local: LocalGroup[] = [];
+  private interrupted: Entry[] = [];
+  private live: Entry[] = [];
+  /** The time of an interrupted turn the user sent again: not shown again. */
+  private resent: string | undefined;
   private readonly images = new ImageCache();
 
   constructor(private readonly view: TranscriptView) {}
 
   get entries(): Entry[] {
-    return this.list;
+    const groups = [...this.local].sort((a, b) => a.after - b.after);
+    const out: Entry[] = [];
+    let g = 0;
+    const flush = (upTo: number): void => {
+      for (; g < groups.length && (groups[g] as LocalGroup).after <= upTo; g += 1) {
+        out.push(...(groups[g] as LocalGroup).entries);
+      }
+    };
+    this.stored.forEach((entry, i) => {
+      flush(i);
+      out.push(entry);
+    });
+    flush(Number.POSITIVE_INFINITY);
+    return [...out, ...this.interrupted, ...this.live];
   }
 
-  /** Add the user's message and an empty reply that the deltas fill. */
-  begin(text: string, attachments: string[]): Turn {
-    const user: Entry = { id: newId("u"), role: "user", text };
+  /** The entry with `id`, wherever it is. */
+  find(id: string): Entry | undefined {
+    return this.entries.find((e) => e.id === id);
+  }
+
+  /** The user message a reply (by id) answered. */
+  questionOf(replyId: string): Entry | undefined {
+    const all = this.entries;
+    const at = all.findIndex((e) => e.id === replyId);
+    for (let i = at - 1; i >= 0; i -= 1) if (all[i]?.role === "user") return all[i];
+    return undefined;
+  }
+
+  /** A question waiting for the reply in progress (shown dimmed, sent when that ends). */
+  queue(text: string, attachments: AttachmentView[]): Entry {
+    const user: Entry = { id: newId("u"), role: "user", text, queued: true };
     if (attachments.length > 0) user.attachments = attachments;
+    this.live.push(user);
+    this.view.redraw();
+    return user;
+  }
+
+  /** Drop a queued question. */
+  unqueue(user: Entry): void {
+    this.live = this.live.filter((e) => e !== user);
+    this.view.redraw();
+  }
+
+  /** The user's message (queued or new) goes out: an empty reply follows it for the deltas. */
+  begin(user: Entry): Turn {
+    delete user.queued;
+    if (!this.live.includes(user)) this.live.push(user);
     const reply: Entry = { id: newId("m"), role: "model", text: "", streaming: true };
-    this.list.push(user, reply);
+    this.live.splice(this.live.indexOf(user) + 1, 0, reply);
+    this.view.redraw();
     return { user, reply };
   }
 
   /** One progress value of the reply: a piece of text or thought, a tool call, an image, compaction. */
   delta(turn: Turn, delta: ChatDelta): void {
     const { reply } = turn;
+    if (reply.status !== undefined && (delta.text !== undefined || delta.thought !== undefined)) {
+      delete reply.status;
+      this.view.post({ type: "entry", entry: reply });
+    }
     if (delta.text !== undefined && delta.text !== "") {
       reply.text += delta.text;
       this.view.post({ type: "delta", id: reply.id, text: delta.text });
@@ -60,64 +122,182 @@ export class Transcript {
       void this.addImage(reply, delta.image);
     } else if (delta.compacted !== undefined) {
       this.markCompacted(turn.user, delta.compacted.turns);
+    } else if (delta.redacted !== undefined) {
+      reply.redacted = delta.redacted;
+      this.view.post({ type: "entry", entry: reply });
     }
   }
 
-  /** The reply is complete (`null`: stopped); its final text, usage, thoughts, tools and images. */
+  /** What the reply is waiting for (a retry countdown, another editor's turn); undefined: nothing. */
+  status(turn: Turn, message: string | undefined): void {
+    if (turn.reply.status === message) return;
+    if (message === undefined) delete turn.reply.status;
+    else turn.reply.status = message;
+    this.view.post({ type: "entry", entry: turn.reply });
+  }
+
+  /** The reply is complete (`null`: stopped, kept as it was but not stored). */
   async finish(turn: Turn, result: ChatResult | null): Promise<void> {
     const { reply } = turn;
-    // vscode-languageclient answers a cancelled request with null instead of an error.
-    if (result === null) {
-      reply.streaming = false;
-      reply.stopped = true;
-    } else {
-      reply.text = result.text;
-      reply.model = result.model;
-      if (result.usage !== undefined) reply.usage = result.usage;
-      if (result.thoughts !== "") reply.thoughts = result.thoughts;
-      if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
-      if (result.images !== undefined && result.images.length > 0) {
-        reply.images = await this.images.views(result.images);
-      }
-      reply.streaming = false;
-      if (result.compacted !== undefined) this.markCompacted(turn.user, result.compacted.turns);
-    }
-    this.view.post({ type: "entry", entry: reply });
-  }
-
-  /** The reply failed: stopped, or an error entry in its place (kept when text had arrived). */
-  fail(turn: Turn, error: ErrorView): void {
-    const { reply } = turn;
+    delete reply.status;
     reply.streaming = false;
-    if (error.kind === "cancelled") {
+    if (result === null) {
       reply.stopped = true;
-      this.view.post({ type: "entry", entry: reply });
+      this.keepLocal(turn, []);
       return;
     }
-    if (reply.text === "") this.list = this.list.filter((e) => e.id !== reply.id);
-    this.list.push(errorEntry(error));
+    reply.text = result.text;
+    reply.model = result.model;
+    if (result.usage !== undefined) reply.usage = result.usage;
+    if (result.thoughts !== "") reply.thoughts = result.thoughts;
+    if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
+    if (result.redacted !== undefined && result.redacted.length > 0) reply.redacted = result.redacted;
+    if (result.images !== undefined && result.images.length > 0) {
+      reply.images = await this.images.views(result.images);
+    }
+    if (result.compacted !== undefined) this.markCompacted(turn.user, result.compacted.turns);
+    // Committed: the store holds it now (the history reload that follows finds it there).
+    this.interrupted = [];
+    this.moveToStored([`c${turn.user.id}`, turn.user.id, reply.id]);
     this.view.redraw();
   }
 
-  /** The stored conversation's turns as entries, images read (shown by `replace`). */
-  fromHistory(turns: readonly HistoryTurn[]): Promise<Entry[]> {
-    return historyEntries(turns, this.images);
+  /** The reply failed: it is kept with the error below it (a storage failure: with its text). */
+  fail(turn: Turn, error: ErrorView): Entry | undefined {
+    const { reply } = turn;
+    delete reply.status;
+    reply.streaming = false;
+    if (error.kind === "cancelled") {
+      reply.stopped = true;
+      this.keepLocal(turn, []);
+      return undefined;
+    }
+    if (error.text !== undefined) {
+      reply.text = error.text;
+      reply.notSaved = true;
+    }
+    const entry: Entry = { id: newId("e"), role: "error", text: error.message, action: error.action };
+    this.keepLocal(turn, [entry]);
+    return entry;
   }
 
-  /** Show `entries` instead of what was shown. */
-  replace(entries: Entry[]): void {
-    this.list = entries;
+  /** Forget a failed turn (its question is being sent again). */
+  dropLocal(entry: Entry): Entry[] {
+    const group = this.local.find((g) => g.entries.includes(entry));
+    if (group === undefined) return [];
+    this.local = this.local.filter((g) => g !== group);
+    this.view.redraw();
+    return group.entries;
+  }
+
+  /** Another editor started a turn on this folder: its question, and its reply to come. */
+  mirrorStart(message: string): Turn {
+    const user: Entry = { id: newId("o"), role: "user", text: message, fromOther: true };
+    const reply: Entry = { id: newId("r"), role: "model", text: "", streaming: true, fromOther: true };
+    // Before this window's own turn, which waits for it.
+    this.live.unshift(user, reply);
+    this.view.redraw();
+    return { user, reply };
+  }
+
+  /** The other editor's reply so far (the whole text, not a piece). */
+  mirrorText(turn: Turn, text: string, thoughts: string): void {
+    turn.reply.text = text;
+    if (thoughts !== "") turn.reply.thoughts = thoughts;
+    const message: HostMessage = { type: "text", id: turn.reply.id, text };
+    if (thoughts !== "") message.thoughts = thoughts;
+    this.view.post(message);
+  }
+
+  /** The other editor's turn is stored: it stays where it is, marked as theirs. */
+  mirrorFinish(turn: Turn, text: string, thoughts: string): void {
+    turn.reply.streaming = false;
+    this.mirrorText(turn, text, thoughts);
+    this.moveToStored([turn.user.id, turn.reply.id]);
+    this.view.redraw();
+  }
+
+  /** The other editor's turn ended without being stored (failed, cancelled, interrupted). */
+  mirrorDrop(turn: Turn): void {
+    this.live = this.live.filter((e) => e !== turn.user && e !== turn.reply);
+    this.view.redraw();
+  }
+
+  /** The stored conversation as the daemon has it; true when what is shown changed. */
+  async load(history: HistoryResult): Promise<boolean> {
+    const entries = await historyEntries(history.turns, this.images);
+    const interrupted =
+      history.interrupted === undefined || history.interrupted.time === this.resent
+        ? []
+        : interruptedEntries(history.interrupted);
+    const same =
+      entries.length === this.stored.length &&
+      entries.every((e, i) => sameEntry(e, this.stored[i] as Entry)) &&
+      interrupted.length === this.interrupted.length;
+    if (same) {
+      this.completeStored(entries);
+      return false;
+    }
+    // Marks of turns seen arriving from another editor survive the reload.
+    entries.forEach((e, i) => {
+      const old = this.stored[i];
+      if (old?.fromOther === true && sameEntry(e, old)) e.fromOther = true;
+    });
+    this.stored = entries;
+    this.interrupted = interrupted;
+    for (const g of this.local) g.after = Math.min(g.after, entries.length);
+    return true;
+  }
+
+  /** The interrupted turn is being sent again: stop showing it. */
+  resend(time: string | undefined): void {
+    this.resent = time;
+    this.interrupted = [];
+    this.view.redraw();
   }
 
   /** Show only `error` (the conversation could not be read). */
   showError(error: ErrorView): void {
-    this.list = [errorEntry(error)];
+    this.stored = [];
+    this.local = [
+      { after: 0, entries: [{ id: newId("e"), role: "error", text: error.message, action: error.action }] },
+    ];
   }
 
-  /** Forget the conversation and its images (a new chat or another folder). */
+  /** Another conversation (a new chat, one opened, another folder): nothing of the old one stays. */
   clear(): void {
-    this.list = [];
+    this.stored = [];
+    this.local = [];
+    this.interrupted = [];
     this.images.clear();
+  }
+
+  /** A reloaded history equal to what is shown: fill in what only the store knows (usage, model). */
+  private completeStored(entries: Entry[]): void {
+    entries.forEach((e, i) => {
+      const old = this.stored[i] as Entry;
+      if (old.usage === undefined && e.usage !== undefined) {
+        old.usage = e.usage;
+        if (e.model !== undefined) old.model = e.model;
+        this.view.post({ type: "entry", entry: old });
+      }
+    });
+  }
+
+  private keepLocal(turn: Turn, extra: Entry[]): void {
+    const entries = [
+      turn.user,
+      ...(turn.reply.text === "" && turn.reply.stopped !== true ? [] : [turn.reply]),
+    ];
+    this.live = this.live.filter((e) => e !== turn.user && e !== turn.reply);
+    this.local.push({ after: this.stored.length, entries: [...entries, ...extra] });
+    this.view.redraw();
+  }
+
+  private moveToStored(ids: string[]): void {
+    const moving = this.live.filter((e) => ids.includes(e.id));
+    this.live = this.live.filter((e) => !ids.includes(e.id));
+    this.stored.push(...moving);
   }
 
   private async addImage(reply: Entry, ref: ImageRef): Promise<void> {
@@ -131,44 +311,9 @@ export class Transcript {
   /** Put the compaction divider just above the message whose turn compacted the conversation. */
   private markCompacted(user: Entry, turns: number): void {
     const id = `c${user.id}`;
-    if (this.list.some((e) => e.id === id)) return;
-    const at = this.list.indexOf(user);
-    const divider: Entry = { id, role: "compacted", text: "", turns };
-    this.list.splice(at < 0 ? this.list.length : at, 0, divider);
+    if (this.entries.some((e) => e.id === id)) return;
+    const at = this.live.indexOf(user);
+    this.live.splice(at < 0 ? this.live.length : at, 0, { id, role: "compacted", text: "", turns });
     this.view.redraw();
   }
-}
-
-function errorEntry(error: ErrorView): Entry {
-  return { id: newId("e"), role: "error", text: error.message, action: error.action };
-}
-
-/** One history turn as an entry (without images; they are read separately). */
-function turnEntry(turn: HistoryTurn, id: string): Entry {
-  const entry: Entry = { id, role: turn.role, text: turn.text };
-  const names = (turn.attachments ?? []).map((a) => a.name);
-  if (names.length > 0) entry.attachments = names;
-  if (turn.usage !== undefined) entry.usage = turn.usage;
-  if (turn.model !== undefined && turn.role === "model") entry.model = turn.model;
-  if (turn.thoughts !== undefined && turn.thoughts !== "") entry.thoughts = turn.thoughts;
-  if (turn.toolCalls !== undefined && turn.toolCalls.length > 0) entry.tools = turn.toolCalls;
-  return entry;
-}
-
-/** History turns as entries; a compaction (user turn marked `compacted` + summary) becomes one divider. */
-async function historyEntries(turns: readonly HistoryTurn[], images: ImageCache): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  for (let i = 0; i < turns.length; i += 1) {
-    const turn = turns[i] as HistoryTurn;
-    if (turn.role === "user" && turn.compacted !== undefined) {
-      const summary = turns[i + 1]?.role === "model" ? (turns[i + 1] as HistoryTurn) : undefined;
-      entries.push({ id: `h${i}`, role: "compacted", text: summary?.text ?? "", turns: turn.compacted });
-      if (summary !== undefined) i += 1;
-      continue;
-    }
-    const entry = turnEntry(turn, `h${i}`);
-    if (turn.images !== undefined && turn.images.length > 0) entry.images = await images.views(turn.images);
-    entries.push(entry);
-  }
-  return entries;
 }

@@ -42,22 +42,29 @@ export function webviewHtml(r: WebviewResources): string {
       <span id="context-files" class="context-files" hidden></span>
     </div>
     <div class="toolbar-end">
-      <span id="context-use" class="context-use" hidden></span>
+      <button id="context-use" class="context-use" type="button" hidden></button>
       <label class="model-label" for="model"><span class="codicon codicon-sparkle" aria-hidden="true"></span>
         <select id="model" title="Model"></select>
       </label>
     </div>
   </header>
   <main id="log" class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></main>
-  <footer class="composer">
+  <footer class="composer" id="composer">
     <div id="notice" class="notice" hidden></div>
-    <ul id="attachments" class="attachments" aria-label="Attachments"></ul>
+    <div id="mentions" class="mentions" role="listbox" aria-label="Workspace files" hidden></div>
+    <div id="chips" class="composer-chips" hidden>
+      <ul id="attachments" class="attachments" aria-label="Attachments"></ul>
+      <button id="active-file" class="chip suggest" type="button" hidden></button>
+    </div>
     <div class="input-row">
-      <textarea id="input" rows="1" placeholder="Ask Gemini…" title="Enter to send, Shift+Enter for a new line" aria-label="Message"></textarea>
+      <button id="attach" class="icon-button" type="button" title="Attach files of the folder (or drop them here, paste an image, type # for a file)" aria-label="Attach files">
+        <span class="codicon codicon-attach" aria-hidden="true"></span>
+      </button>
+      <textarea id="input" rows="1" placeholder="Ask Gemini… (# for a file)" title="Enter to send, Shift+Enter for a new line" aria-label="Message"></textarea>
       <button id="send" class="icon-button primary" type="button" title="Send (Enter)" aria-label="Send">
         <span class="codicon codicon-send" aria-hidden="true"></span>
       </button>
-      <button id="stop" class="icon-button stop" type="button" title="Stop" aria-label="Stop" hidden>
+      <button id="stop" class="icon-button stop" type="button" title="Stop (Esc)" aria-label="Stop" hidden>
         <span class="codicon codicon-debug-stop" aria-hidden="true"></span>
       </button>
     </div>

@@ -3,8 +3,9 @@
 import type { ErrorAction } from "../../src/api";
 import type { Entry, ImageView, ViewMessage } from "../../src/messages";
 import type { ToolCall, Usage } from "../../src/protocol";
+import { chipRow } from "./chips";
 import { el, icon, iconButton } from "./dom";
-import { compactedLabel, toolIcon } from "./format";
+import { compactedLabel, redactionLine, toolIcon } from "./format";
 import { renderMarkdown } from "./render";
 
 /** Sends a message to the extension host. */
@@ -20,11 +21,13 @@ export const ACTION_LABELS: Record<ErrorAction, string> = {
   none: "",
 };
 
-/** A button that runs one of the host's error actions. */
-export function actionButton(action: ErrorAction, post: Post): HTMLButtonElement {
+/** A button that runs one of the host's error actions (for the error entry `id`). */
+export function actionButton(action: ErrorAction, post: Post, id?: string): HTMLButtonElement {
   const button = el("button", "action-button", ACTION_LABELS[action]);
   button.type = "button";
-  button.addEventListener("click", () => post({ type: "action", action }));
+  button.addEventListener("click", () =>
+    post(id === undefined ? { type: "action", action } : { type: "action", action, id }),
+  );
   return button;
 }
 
@@ -34,8 +37,8 @@ function formatUsage(usage: Usage): string {
   return `${parts.join(" · ")} tokens`;
 }
 
-/** Give every code block a Copy and an Insert at Cursor button. */
-function decorateCodeBlocks(body: HTMLElement, post: Post): void {
+/** Give every code block Copy, Insert (at the cursor, re-indented) and Apply (a diff to accept). */
+function decorateCodeBlocks(body: HTMLElement, entry: Entry, post: Post): void {
   for (const pre of Array.from(body.querySelectorAll("pre"))) {
     const code = pre.querySelector("code");
     const text = (code ?? pre).textContent ?? "";
@@ -43,9 +46,14 @@ function decorateCodeBlocks(body: HTMLElement, post: Post): void {
     const wrapper = el("div", "code-block");
     const bar = el("div", "code-toolbar");
     bar.append(el("span", "code-lang", lang));
+    const insert = iconButton("insert", "Insert", () => post({ type: "insert", text }));
+    insert.title = "Insert at the cursor, indented to its line";
+    const apply = iconButton("git-compare", "Apply", () => post({ type: "apply", text, id: entry.id }));
+    apply.title = "Apply to the file: review the change in a diff, then Accept or Discard";
     bar.append(
       iconButton("copy", "Copy", () => post({ type: "copy", text })),
-      iconButton("insert", "Insert at Cursor", () => post({ type: "insert", text })),
+      insert,
+      apply,
     );
     pre.replaceWith(wrapper);
     wrapper.append(bar, pre);
@@ -69,7 +77,7 @@ export function renderBody(entry: Entry, body: HTMLElement, post: Post): void {
   if (entry.role === "model") {
     // Sanitized by renderMarkdown (markdown-it without raw HTML, then DOMPurify).
     body.innerHTML = renderMarkdown(entry.text);
-    decorateCodeBlocks(body, post);
+    decorateCodeBlocks(body, entry, post);
     if (entry.streaming === true) cursorHost(body).append(el("span", "cursor"));
   } else {
     body.textContent = entry.text;
@@ -122,17 +130,46 @@ function imageList(images: ImageView[]): HTMLElement {
   return box;
 }
 
-function entryHeader(entry: Entry): HTMLElement {
+function badge(iconName: string, text: string, title: string): HTMLElement {
+  const node = el("span", "badge");
+  node.title = title;
+  node.append(icon(iconName), el("span", undefined, text));
+  return node;
+}
+
+function entryHeader(entry: Entry, post: Post): HTMLElement {
   const header = el("div", "entry-header");
   const who = { user: "You", model: "Gemini", error: "Error", compacted: "" }[entry.role];
   const iconName = { user: "account", model: "sparkle", error: "error", compacted: "fold" }[entry.role];
   header.append(icon(iconName), el("span", "who", who));
+  if (entry.fromOther === true) {
+    const title = "Sent from another editor on this folder (Neovim, the terminal, another window)";
+    header.append(badge("remote", "another editor", title));
+  }
+  if (entry.queued === true) {
+    header.append(badge("clock", "queued", "Sent when the reply in progress ends"));
+    const cancel = el("button", "chip-remove");
+    cancel.type = "button";
+    cancel.title = "Do not send this question";
+    cancel.setAttribute("aria-label", "Do not send this question");
+    cancel.append(icon("close"));
+    cancel.addEventListener("click", () => post({ type: "unqueue", id: entry.id }));
+    header.append(cancel);
+  }
   return header;
+}
+
+/** A dim line in a reply: what it waits for, secrets masked in what was sent. */
+function noteLine(iconName: string, text: string, className: string): HTMLElement {
+  const line = el("div", `note ${className}`);
+  line.append(icon(iconName), el("span", undefined, text));
+  return line;
 }
 
 function entryFooter(entry: Entry): HTMLElement | undefined {
   const bits: string[] = [];
   if (entry.stopped === true) bits.push("Stopped");
+  if (entry.notSaved === true) bits.push("Not saved");
   if (entry.usage !== undefined) bits.push(formatUsage(entry.usage));
   if (entry.model !== undefined && entry.role === "model") bits.push(entry.model);
   if (bits.length === 0) return undefined;
@@ -143,16 +180,6 @@ function entryFooter(entry: Entry): HTMLElement | undefined {
     footer.append(el("span", undefined, bit));
   });
   return footer;
-}
-
-function attachmentChips(names: string[]): HTMLElement {
-  const chips = el("div", "entry-attachments");
-  for (const name of names) {
-    const chip = el("span", "chip");
-    chip.append(icon("file-code"), el("span", undefined, name));
-    chips.append(chip);
-  }
-  return chips;
 }
 
 /** The divider for exchanges the daemon summarised; the summary (when known) folded under it. */
@@ -179,12 +206,21 @@ function compactionDivider(entry: Entry): HTMLElement {
 /** The whole entry. */
 export function renderEntry(entry: Entry, post: Post): HTMLElement {
   if (entry.role === "compacted") return compactionDivider(entry);
-  const node = el("article", `entry ${entry.role}`);
+  const classes = [
+    "entry",
+    entry.role,
+    entry.fromOther === true ? "from-other" : "",
+    entry.queued === true ? "queued" : "",
+  ];
+  const node = el("article", classes.join(" ").trim());
   node.dataset.id = entry.id;
-  node.append(entryHeader(entry));
-  if (entry.attachments !== undefined && entry.attachments.length > 0) {
-    node.append(attachmentChips(entry.attachments));
+  node.append(entryHeader(entry, post));
+  if (entry.attachments !== undefined && entry.attachments.length > 0)
+    node.append(chipRow(entry.attachments));
+  if (entry.redacted !== undefined && entry.redacted.length > 0) {
+    node.append(noteLine("shield", redactionLine(entry.redacted), "redacted"));
   }
+  if (entry.status !== undefined) node.append(noteLine("watch", entry.status, "status"));
   if (entry.thoughts !== undefined && entry.thoughts !== "") node.append(thoughtsBlock(entry));
   if (entry.tools !== undefined && entry.tools.length > 0) node.append(toolList(entry.tools));
   const body = el("div", "entry-body");
@@ -192,7 +228,20 @@ export function renderEntry(entry: Entry, post: Post): HTMLElement {
   node.append(body);
   if (entry.images !== undefined && entry.images.length > 0) node.append(imageList(entry.images));
   if (entry.role === "error" && entry.action !== undefined && entry.action !== "none") {
-    node.append(actionButton(entry.action, post));
+    node.append(actionButton(entry.action, post, entry.id));
+  }
+  if (entry.interrupted === true) {
+    node.append(
+      noteLine(
+        "debug-disconnect",
+        "Interrupted: the editor writing this reply closed before it ended.",
+        "interrupted",
+      ),
+    );
+    const again = el("button", "action-button", "Send again");
+    again.type = "button";
+    again.addEventListener("click", () => post({ type: "resend", id: entry.id }));
+    node.append(again);
   }
   const footer = entryFooter(entry);
   if (footer !== undefined) node.append(footer);

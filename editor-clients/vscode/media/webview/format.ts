@@ -28,3 +28,17 @@ export function toolIcon(name: string): string {
       return "tools";
   }
 }
+
+/** A file size in a few characters: 812 B, 12 kB, 3.4 MB. */
+export function byteSize(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1_000_000) return `${Math.round(n / 1000)} kB`;
+  return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, "")} MB`;
+}
+
+/** The dim line under a reply: "2 secrets masked before sending (aws-access-key in message, …)". */
+export function redactionLine(found: { kind: string; where: string }[]): string {
+  const what = found.length === 1 ? "1 secret masked" : `${found.length} secrets masked`;
+  const details = found.map((r) => `${r.kind} in ${r.where}`).join(", ");
+  return `${what} before sending (${details})`;
+}

@@ -1,0 +1,92 @@
+/** The view's header: the folder, the GEMINI.md chip, how full the context window is, the model. */
+
+import type { HeaderState } from "../../src/messages";
+import { el, icon } from "./dom";
+import { shortCount } from "./format";
+import { byId, post, store } from "./state";
+
+/** The picker's entry that opens VS Code's list of every model. */
+const ALL_MODELS = "\u0000all";
+
+const modelSelect = byId<HTMLSelectElement>("model");
+const workspaceButton = byId<HTMLButtonElement>("workspace");
+const workspaceName = byId<HTMLElement>("workspace-name");
+const contextFiles = byId<HTMLElement>("context-files");
+const contextUse = byId<HTMLButtonElement>("context-use");
+
+function renderContextFiles(): void {
+  const files = store.view.contextFiles;
+  contextFiles.replaceChildren(
+    ...files.map((file) => {
+      const chip = el("button", "context-chip");
+      chip.type = "button";
+      chip.title = `${file.path}\nAdded to every message in this folder. Click to open.`;
+      chip.append(icon("book"), el("span", undefined, file.name));
+      chip.addEventListener("click", () => post({ type: "openFile", path: file.path }));
+      return chip;
+    }),
+  );
+  contextFiles.hidden = files.length === 0;
+}
+
+function renderContextUse(): void {
+  const { context, model } = store.view;
+  contextUse.hidden = context === undefined;
+  if (context === undefined) return;
+  contextUse.textContent = `${shortCount(context.used)} / ${shortCount(context.limit)}`;
+  const what =
+    context.counted === true ? "the next message with your draft" : "this conversation after its last reply";
+  contextUse.title =
+    `Context window: ${context.used.toLocaleString()} of ${context.limit.toLocaleString()} ` +
+    `input tokens used by ${what} (${model}). Click to count exactly.`;
+  // Past 80 % the daemon starts summarising old exchanges: say so before it happens.
+  contextUse.classList.toggle("full", context.used >= 0.8 * context.limit);
+}
+
+/** Draw the header from the state. */
+export function renderHeader(): void {
+  const view = store.view;
+  workspaceName.textContent = view.workspaceName === "" ? "No folder" : view.workspaceName;
+  workspaceButton.disabled = !view.canSwitchWorkspace;
+  workspaceButton.title = view.canSwitchWorkspace
+    ? "Switch workspace folder"
+    : "Workspace folder of this conversation";
+  const models = view.models.some((m) => m.name === view.model)
+    ? view.models
+    : [{ name: view.model, label: view.model }, ...view.models];
+  const options = models.map((m) => {
+    const option = el("option", undefined, m.label);
+    option.value = m.name;
+    option.selected = m.name === view.model;
+    return option;
+  });
+  if (view.moreModels) {
+    const all = el("option", undefined, "All models…");
+    all.value = ALL_MODELS;
+    options.push(all);
+  }
+  modelSelect.replaceChildren(...options);
+  modelSelect.title = `Model for this folder: ${view.model}`;
+  renderContextFiles();
+  renderContextUse();
+}
+
+/** The header changed alone (the log stays as it is). */
+export function applyHeader(header: HeaderState): void {
+  const { context, ...rest } = header;
+  store.view = { ...store.view, ...rest };
+  // A header without `context` means it could not be measured: hide the indicator.
+  if (context === undefined) delete store.view.context;
+  else store.view.context = context;
+  renderHeader();
+}
+
+modelSelect.addEventListener("change", () => {
+  if (modelSelect.value === ALL_MODELS) {
+    // VS Code's picker lists them; until one is picked the select shows the model in use.
+    modelSelect.value = store.view.model;
+    post({ type: "allModels" });
+  } else post({ type: "selectModel", model: modelSelect.value });
+});
+workspaceButton.addEventListener("click", () => post({ type: "switchWorkspace" }));
+contextUse.addEventListener("click", () => post({ type: "countTokens" }));

@@ -1,0 +1,91 @@
+/**
+ * How full the context window is. After each turn: that turn's own usage (its prompt plus its
+ * reply, what the next request carries), so a message costs one upstream call. gemini/countTokens
+ * only when the user asks (a click on the meter) or the draft or its attachments change, cached.
+ */
+
+import type { GeminiApi } from "./api";
+import type { ContextUse } from "./messages";
+import type { Attachment, Usage } from "./protocol";
+
+/** The draft the next turn would send. */
+export interface Draft {
+  message: string;
+  attachments: Attachment[];
+}
+
+const CACHE_SIZE = 32;
+
+export class ContextMeter {
+  private fromUsage: number | undefined;
+  private counted: { key: string; used: number } | undefined;
+  private draftKey: string | undefined;
+  /** The draft last told: what a click on the meter counts. */
+  lastDraft: Draft = { message: "", attachments: [] };
+  private readonly cache = new Map<string, Promise<number | undefined>>();
+
+  /** `limit()`: the model's input limit; `changed()`: show the new value. */
+  constructor(
+    private readonly limit: () => number | undefined,
+    private readonly changed: () => void,
+  ) {}
+
+  /** What the header shows; undefined when the limit is unknown (no model list without a key). */
+  get value(): ContextUse | undefined {
+    const limit = this.limit();
+    if (limit === undefined || limit <= 0) return undefined;
+    if (this.counted !== undefined && this.counted.key === this.draftKey) {
+      return { used: this.counted.used, limit, counted: true };
+    }
+    return this.fromUsage === undefined ? undefined : { used: this.fromUsage, limit };
+  }
+
+  /** The conversation's size from its last turn's usage (none yet: an empty conversation). */
+  setUsage(usage: Usage | undefined, empty: boolean): void {
+    this.fromUsage = usage !== undefined ? usage.promptTokens + usage.replyTokens : empty ? 0 : undefined;
+    this.draftKey = undefined;
+    this.changed();
+  }
+
+  /** Another conversation, model or folder: nothing known until its history is read. */
+  clear(): void {
+    this.fromUsage = undefined;
+    this.draftKey = undefined;
+  }
+
+  /**
+   * Count the next request with `draft` (`key` names the conversation state and model it is
+   * counted against); an empty draft goes back to the usage unless the user `asked`. A draft
+   * counted once is not counted again.
+   */
+  async count(
+    api: GeminiApi,
+    workspace: string | undefined,
+    draft: Draft,
+    key: string,
+    asked = false,
+  ): Promise<void> {
+    this.lastDraft = draft;
+    if (!asked && draft.message.trim() === "" && draft.attachments.length === 0) {
+      this.draftKey = undefined;
+      this.changed();
+      return;
+    }
+    const full = JSON.stringify([key, workspace, draft]);
+    this.draftKey = full;
+    let pending = this.cache.get(full);
+    if (pending === undefined) {
+      pending = api.countTokens(workspace, draft).then(
+        (r) => r.totalTokens,
+        () => undefined,
+      );
+      this.cache.set(full, pending);
+      if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    const used = await pending;
+    // A draft typed on since: its own count decides.
+    if (used === undefined || this.draftKey !== full) return;
+    this.counted = { key: full, used };
+    this.changed();
+  }
+}

@@ -1,0 +1,56 @@
+/** The daemon's history as transcript entries: turns, compaction dividers, an interrupted turn. */
+
+import type { ImageCache } from "./images";
+import type { AttachmentView, Entry } from "./messages";
+import type { HistoryTurn, InterruptedTurn } from "./protocol";
+
+function attachmentViews(attachments: { name: string; mimeType?: string }[] | undefined): AttachmentView[] {
+  return (attachments ?? []).map((a) =>
+    a.mimeType === undefined ? { name: a.name } : { name: a.name, mimeType: a.mimeType },
+  );
+}
+
+/** One history turn as an entry (without images; they are read separately). */
+function turnEntry(turn: HistoryTurn, id: string): Entry {
+  const entry: Entry = { id, role: turn.role, text: turn.text };
+  const attachments = attachmentViews(turn.attachments);
+  if (attachments.length > 0) entry.attachments = attachments;
+  if (turn.usage !== undefined) entry.usage = turn.usage;
+  if (turn.model !== undefined && turn.role === "model") entry.model = turn.model;
+  if (turn.thoughts !== undefined && turn.thoughts !== "") entry.thoughts = turn.thoughts;
+  if (turn.toolCalls !== undefined && turn.toolCalls.length > 0) entry.tools = turn.toolCalls;
+  return entry;
+}
+
+/** History turns as entries; a compaction (user turn marked `compacted` + summary) becomes one divider. */
+export async function historyEntries(turns: readonly HistoryTurn[], images: ImageCache): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  for (let i = 0; i < turns.length; i += 1) {
+    const turn = turns[i] as HistoryTurn;
+    if (turn.role === "user" && turn.compacted !== undefined) {
+      const summary = turns[i + 1]?.role === "model" ? (turns[i + 1] as HistoryTurn) : undefined;
+      entries.push({ id: `h${i}`, role: "compacted", text: summary?.text ?? "", turns: turn.compacted });
+      if (summary !== undefined) i += 1;
+      continue;
+    }
+    const entry = turnEntry(turn, `h${i}`);
+    if (turn.images !== undefined && turn.images.length > 0) entry.images = await images.views(turn.images);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/** The turn a daemon left when it died mid-reply: its question and the reply so far, to send again. */
+export function interruptedEntries(turn: InterruptedTurn): Entry[] {
+  const user: Entry = { id: `i-u-${turn.time}`, role: "user", text: turn.message };
+  const attachments = attachmentViews(turn.attachments);
+  if (attachments.length > 0) user.attachments = attachments;
+  const reply: Entry = { id: `i-m-${turn.time}`, role: "model", text: turn.text, interrupted: true };
+  if (turn.thoughts !== "") reply.thoughts = turn.thoughts;
+  return [user, reply];
+}
+
+/** Whether two entries show the same message (ids and extras aside). */
+export function sameEntry(a: Entry, b: Entry): boolean {
+  return a.role === b.role && a.text === b.text && (a.turns ?? 0) === (b.turns ?? 0);
+}

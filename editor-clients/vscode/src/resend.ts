@@ -1,0 +1,53 @@
+/** A stored question's attachments back as files of the folder: to send it again, or to apply code there. */
+
+import { promises as fs } from "node:fs";
+import * as vscode from "vscode";
+import { fileAttachment, type PendingAttachment } from "./attachments";
+import { parseAttachmentName } from "./codeEdit";
+import type { ApplyTarget } from "./codeOut";
+import type { Entry } from "./messages";
+import type { Question } from "./sender";
+
+/** A stored attachment's name ("src/a.py:11-20") as the file it names, when it is one of the folder's. */
+async function fromName(
+  folder: vscode.WorkspaceFolder,
+  name: string,
+): Promise<PendingAttachment | undefined> {
+  const { path, lines } = parseAttachmentName(name);
+  const uri = vscode.Uri.joinPath(folder.uri, ...path.split("/"));
+  try {
+    if (!(await fs.stat(uri.fsPath)).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  if (lines === undefined) return fileAttachment(folder, uri);
+  const range = { start: { line: lines[0], character: 0 }, end: { line: lines[1] + 1, character: 0 } };
+  const target = { uri: uri.toString(), lines };
+  return { view: { name }, attachment: { uri: uri.toString(), range }, target };
+}
+
+/** The question of an interrupted turn, to send again: its files attached again where they still are. */
+export async function resendQuestion(
+  folder: vscode.WorkspaceFolder | undefined,
+  user: Entry,
+): Promise<Question> {
+  const attachments: PendingAttachment[] = [];
+  for (const a of user.attachments ?? []) {
+    const again = folder === undefined ? undefined : await fromName(folder, a.name);
+    if (again !== undefined) attachments.push(again);
+  }
+  return { text: user.text, attachments };
+}
+
+/** Where a stored question's code applies: the first attached range, else the first attached file. */
+export function targetFromHistory(
+  folder: vscode.WorkspaceFolder | undefined,
+  user: Entry | undefined,
+): ApplyTarget | undefined {
+  if (folder === undefined || user === undefined) return undefined;
+  const parsed = (user.attachments ?? []).map((a) => parseAttachmentName(a.name));
+  const chosen = parsed.find((p) => p.lines !== undefined) ?? parsed.find((p) => !p.path.includes(" "));
+  if (chosen === undefined) return undefined;
+  const uri = vscode.Uri.joinPath(folder.uri, ...chosen.path.split("/")).toString();
+  return chosen.lines === undefined ? { uri } : { uri, lines: chosen.lines };
+}
