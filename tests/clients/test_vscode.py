@@ -1,4 +1,4 @@
-"""The VS Code client: its Node test suites (protocol, webview, real VS Code) run from pytest."""
+"""The VS Code client: its Node test suites (units, protocol, webview, real VS Code) run from pytest."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ def _run(argv: list[str], env: dict[str, str], timeout: float) -> None:
     assert EMULATOR_KEY not in output, "the API key appeared in the Node tests' output"
 
 
+def _node_test(node: str, *files: str) -> list[str]:
+    """`node --test` over `files`, one file at a time (each real VS Code takes a core)."""
+    return [node, "--test", "--test-concurrency=1", "--test-reporter=spec", *files]
+
+
 def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) -> dict[str, str]:
     env = dict(server_env)
     env.update(
@@ -67,13 +72,24 @@ def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) ->
     return env
 
 
+def test_host_logic_units(built: str) -> None:
+    """Without VS Code or a daemon: Insert's re-indenting (a method at a blank line of a class
+    body takes the body's indent; tabs; text after the cursor), replaced lines keeping indent and
+    line breaks, the whole-file test, the changed span, attachment names, a storage error's text."""
+    _run(_node_test(built, "test/units.test.mjs"), dict(os.environ), timeout=60)
+
+
 def test_protocol_layer_against_real_daemon(
     built: str, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> None:
-    """GeminiApi over vscode-jsonrpc: streaming, stop, errors, tools, thoughts, images, setModel
-    (null: the default model package.json contributes)."""
+    """GeminiApi over vscode-jsonrpc against real daemons: streaming, stop, errors, tools,
+    thoughts, images, setModel (null: package.json's default model); with a second daemon on the
+    folder: turnProgress started/streaming (whole text)/finished then conversationChanged, no
+    mirror of a daemon's own turn; conversations listed, opened, renamed, exported, deleted (an
+    unknown id: -32602 naming id); countTokens of a draft in one call; redacted secrets."""
     env = _node_env(server_env, emulator, tmp_path)
-    _run([built, "--test", "--test-reporter=spec", "test/protocol.test.mjs"], env, timeout=110)
+    files = ("test/protocol.test.mjs", "test/protocol-live.test.mjs")
+    _run(_node_test(built, *files), env, timeout=150)
 
 
 def _chromium() -> str:
@@ -82,38 +98,134 @@ def _chromium() -> str:
 
 
 def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
-    """The webview streams answers and thoughts, shows tools, images, compaction; inert HTML."""
+    """The webview on VS Code's default styles: streaming answers and thoughts, tools, images,
+    compaction, inert HTML; another editor's turn (marked, whole text replacing), an interrupted
+    turn's Send again, Enter queueing while busy, masked secrets, Not saved, the retry countdown,
+    chips (size, thumbnail, remove), the active file, paste, drop, `#`, no band behind code lines
+    and sideways scrolling, All models…, the draft told after a pause, the meter's click."""
     env = dict(os.environ)
     env.update(
         GEMINI_CHAT_CHROMIUM=_chromium(),
         GEMINI_CHAT_ARTIFACTS=str(ARTIFACTS),
         GEMINI_CHAT_SCREENSHOTS=str(EXT / "media" / "screenshots"),
     )
-    _run([built, "--test", "--test-reporter=spec", "test/webview.test.mjs"], env, timeout=110)
+    files = ("test/webview.test.mjs", "test/webview-features.test.mjs")
+    _run(_node_test(built, *files), env, timeout=150)
 
 
 @pytest.fixture(scope="module")
-def vsix(built: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The extension packaged with vsce, as `make vsix` builds it."""
-    out = tmp_path_factory.mktemp("vsix") / "gemini-chat.vsix"
+def vscode_env(
+    built: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The extension packaged with vsce (as `make vsix` builds it) and installed once into an
+    extensions folder every real VS Code of the module loads."""
+    out = tmp_path_factory.mktemp("vsix")
+    vsix = out / "gemini-chat.vsix"
     env = dict(os.environ)
     _run([built, "scripts/build.mjs", "--production"], env, timeout=120)
     vsce = str(EXT / "node_modules" / "@vscode" / "vsce" / "vsce")
-    _run([built, vsce, "package", *VSCE_FLAGS, "--out", str(out)], env, timeout=120)
+    _run([built, vsce, "package", *VSCE_FLAGS, "--out", str(vsix)], env, timeout=120)
     # Leave a development build behind for the other suites.
     _run([built, "scripts/build.mjs"], env, timeout=120)
-    return out
-
-
-# Each of the 13 tests starts a VS Code of its own (about 8 s each on 2 cores, more when busy).
-@pytest.mark.timeout(600)
-def test_end_to_end_in_code_server(
-    built: str, vsix: Path, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
-) -> None:
-    """In real VS Code, each test in a fresh window: replies, tools, thoughts, images, safety,
-    sticky model, selection, stop, new chat, API key, missing server."""
-    env = _node_env(server_env, emulator, tmp_path)
-    env.update(
-        CODE_SERVER=_code_server(), GEMINI_CHAT_VSIX=str(vsix), GEMINI_CHAT_CHROMIUM=_chromium()
+    extensions = out / "extensions"
+    code_server = _code_server()
+    install = [code_server, "--user-data-dir", str(out / "profile")]
+    install += ["--extensions-dir", str(extensions), "--install-extension", str(vsix)]
+    proc = subprocess.run(
+        install, env={**env, "VSCODE_CLI": "1"}, capture_output=True, text=True, check=False
     )
-    _run([built, "--test", "--test-reporter=spec", "test/e2e.test.mjs"], env, timeout=560)
+    assert proc.returncode == 0, f"install-extension failed:\n{proc.stdout}\n{proc.stderr}"
+    return {
+        "CODE_SERVER": code_server,
+        "GEMINI_CHAT_VSIX": str(vsix),
+        "GEMINI_CHAT_EXTENSIONS": str(extensions),
+        "GEMINI_CHAT_CHROMIUM": _chromium(),
+    }
+
+
+def _e2e(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+    file: str,
+    timeout: float,
+) -> None:
+    env = _node_env(server_env, emulator, tmp_path)
+    env.update(vscode_env)
+    _run(_node_test(built, f"test/{file}"), env, timeout=timeout)
+
+
+@pytest.mark.timeout(300)
+def test_chatting_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code, one window: the model in view and status bar, Ctrl+Alt+C focusing the chat,
+    a streamed reply costing one upstream call with the meter from its usage, a tool round,
+    thoughts and an image, a blocked message, sticky/All models…/a refused mistyped model, the
+    rate-limit countdown, Stop, hide/show, New Chat. Without a key (a second window): the message
+    names Set API Key, which keeps and resends the question (wrong key, then the right one). A
+    missing server (a third)."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e.test.mjs", 280)
+
+
+@pytest.mark.timeout(200)
+def test_code_in_and_out_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code: Ask about Selection sends the lines; Insert puts a method into a class body
+    at its indent (saved file compared); Apply opens a diff of the asked lines, writes nothing
+    until Accept, then the file has it and Undo takes it back; Discard writes nothing."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-code.test.mjs", 180)
+
+
+@pytest.mark.timeout(200)
+def test_attachments_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code: the file picker (an image), a pasted image, a file dropped as a uri-list and
+    one picked after `#` show as chips and reach the emulator as inlineData / file text parts in
+    order; the active editor's file is attached with one click."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-attach.test.mjs", 180)
+
+
+@pytest.mark.timeout(200)
+def test_live_conversation_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code plus a second daemon on the folder: its turn appears and streams marked as
+    another editor's and stays once stored; hidden then shown mid-turn, the view catches up;
+    kill -9 of that daemon mid-turn leaves the interrupted turn with Send again, which asks it
+    here; Enter while a reply streams queues; the other's reset and model show at once."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-live.test.mjs", 180)
+
+
+@pytest.mark.timeout(200)
+def test_conversation_history_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code: History lists the folder's conversations (title, when, turns) and opens the
+    one picked; its row buttons rename and delete (confirmed); Export Chat… writes the Markdown
+    through the save dialog and opens it."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-history.test.mjs", 180)

@@ -2,18 +2,21 @@
 // Every session is fresh (profile, settings, workspace folder, daemon), so no test depends on another.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, test } from "node:test";
 import { launchBrowser, screenshot } from "./browser.mjs";
 import { env, makeWorkspace, waitFor } from "./helpers.mjs";
 
 const root = mkdtempSync(join(tmpdir(), "gemini-vscode-e2e-"));
-const extensions = join(root, "extensions");
+// The pytest wrapper installs the .vsix once for every suite file (GEMINI_CHAT_EXTENSIONS).
+const extensions = process.env.GEMINI_CHAT_EXTENSIONS ?? join(root, "extensions");
 
 /** Install the packaged extension once; every session loads it from the same folder. */
 export function installVsix() {
+  if (existsSync(join(extensions, "extensions.json"))) return;
   const r = spawnSync(
     env("CODE_SERVER"),
     [
@@ -59,7 +62,7 @@ function writeSettings(dataDir, serverPath) {
   writeFileSync(join(dataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
 
-async function startCodeServer(port, dataDir, folder) {
+async function startCodeServer(port, dataDir, folder, extraEnv = {}) {
   const args = [
     "--bind-addr",
     `127.0.0.1:${port}`,
@@ -76,8 +79,10 @@ async function startCodeServer(port, dataDir, folder) {
     folder,
   ];
   // VSCODE_CLI=1: keep this environment (emulator URL, key, data dir) instead of a login shell's.
+  const childEnv = { ...process.env, VSCODE_CLI: "1", ...extraEnv };
+  for (const [key, value] of Object.entries(extraEnv)) if (value === undefined) delete childEnv[key];
   const child = spawn(env("CODE_SERVER"), args, {
-    env: { ...process.env, VSCODE_CLI: "1" },
+    env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -125,16 +130,25 @@ async function stopCodeServer(server) {
 /**
  * A fresh VS Code: its own profile (settings, secret storage), workspace folder (so its own
  * conversation and sticky model in the daemon's store) and daemon. `serverPath`: where the
- * settings say the daemon is.
+ * settings say the daemon is; `env`: changes to the environment (undefined removes a variable);
+ * `files`: more files of the folder ({relative path: content}).
  */
-export async function openVsCode({ serverPath = env("GEMINI_CHAT_SERVER") } = {}) {
+export async function openVsCode({
+  serverPath = env("GEMINI_CHAT_SERVER"),
+  env: extraEnv = {},
+  files = {},
+} = {}) {
   const dir = mkdtempSync(join(root, "session-"));
   const folder = makeWorkspace(dir, "project");
   writeFileSync(join(folder, "GEMINI.md"), "This project is a tiny calculator. Answer briefly.\n");
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(join(folder, rel, ".."), { recursive: true });
+    writeFileSync(join(folder, rel), content);
+  }
   const userData = join(dir, "user-data");
   writeSettings(userData, serverPath);
   const port = await freePort();
-  const server = await startCodeServer(port, userData, folder);
+  const server = await startCodeServer(port, userData, folder, extraEnv);
   let browser;
   try {
     browser = await launchBrowser({ width: 1280, height: 800 });
@@ -162,6 +176,7 @@ export async function closeVsCode(session) {
  * it fails, the first thing to look at.
  */
 export async function inVsCode(name, body, options = {}) {
+  installVsix();
   const session = await openVsCode(options);
   try {
     await body(session);
@@ -172,6 +187,39 @@ export async function inVsCode(name, body, options = {}) {
   } finally {
     await closeVsCode(session);
   }
+}
+
+/**
+ * One VS Code window for a group of related tests (opened before the first, closed after the
+ * last), with the Gemini view shown. Returns the session and `vsTest(name, body)`: a test that
+ * keeps a screenshot of the window when it fails.
+ */
+export function sharedVsCode(options = {}) {
+  const session = {};
+  before(async () => {
+    installVsix();
+    Object.assign(session, await openVsCode(options));
+    await openGeminiView(session);
+  });
+  after(async () => {
+    if (session.server !== undefined) await closeVsCode(session);
+  });
+  const vsTest = (name, body) =>
+    test(name, async () => {
+      try {
+        await body(session);
+      } catch (err) {
+        const slug = name
+          .replace(/[^A-Za-z0-9]+/g, "-")
+          .toLowerCase()
+          .slice(0, 80);
+        await screenshot(session.page, `vscode-failed-${slug}`, { artifactOnly: true }).catch(
+          () => undefined,
+        );
+        throw err;
+      }
+    });
+  return { session, vsTest };
 }
 
 /** Show the Gemini view from the activity bar and wait for its input. */
@@ -243,4 +291,26 @@ export async function enterSecret(page, text) {
   await box.waitFor({ state: "visible" });
   await box.fill(text);
   await box.press("Enter");
+}
+
+/**
+ * In VS Code's own file dialog (the quick input a browser gets for open and save dialogs), go to
+ * `file` and accept it. The dialog lists the folder as the path is typed; an Enter pressed while
+ * it updates is dropped, so it is pressed again (only while the dialog still shows the path).
+ */
+export async function acceptFileDialog(page, file, isOpen = async () => true) {
+  const box = page.locator(".quick-input-widget .quick-input-box input");
+  await waitFor("the file dialog", async () => (await box.isVisible()) && (await isOpen(box)), 30000);
+  await box.fill(file);
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    if (!(await box.isVisible()) || (await box.inputValue()) !== file) return;
+    await box.press("Enter");
+    try {
+      await box.waitFor({ state: "hidden", timeout: 2000 });
+      return;
+    } catch {
+      // Still open: the Enter came while the dialog was reading the folder.
+    }
+  }
+  throw new Error(`the file dialog did not take ${file}`);
 }

@@ -1,89 +1,21 @@
 // The chat webview in real headless Chromium: the real HTML (CSP, nonce), script and CSS, with a
 // stand-in for VS Code's host side (acquireVsCodeApi + postMessage).
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { createRequire } from "node:module";
-import { dirname, extname, join, normalize } from "node:path";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchBrowser, screenshot } from "./browser.mjs";
+import { describe, test } from "node:test";
+import { screenshot } from "./browser.mjs";
 import { PNG_BASE64, waitFor } from "./helpers.mjs";
-
-const require = createRequire(import.meta.url);
-const { webviewHtml } = require("../out/webviewHtml.js");
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const TYPES = { ".js": "text/javascript", ".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml" };
-
-/** Serves the extension's files and the page as VS Code would build it. */
-function startServer() {
-  const server = createServer((req, res) => {
-    const origin = `http://127.0.0.1:${server.address().port}`;
-    const url = new URL(req.url, origin);
-    if (url.pathname === "/") {
-      const html = webviewHtml({
-        cspSource: origin,
-        scriptUri: `${origin}/dist/webview.js`,
-        styleUri: `${origin}/media/chat.css`,
-        codiconsUri: `${origin}/dist/codicons/codicon.css`,
-        nonce: randomBytes(16).toString("base64"),
-      });
-      // VS Code injects its theme's variables; a stylesheet with the Dark Modern ones stands in.
-      const themed = html.replace(
-        "<link",
-        `<link href="${origin}/test/fixtures/theme-dark.css" rel="stylesheet">\n  <link`,
-      );
-      res.writeHead(200, { "content-type": "text/html" }).end(themed);
-      return;
-    }
-    const file = normalize(join(root, url.pathname));
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
-/** acquireVsCodeApi as VS Code provides it; the state survives reloads like VS Code's does. */
-function fakeVsCodeApi() {
-  window.__posted = [];
-  window.__violations = [];
-  document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => window.__posted.push(m),
-    getState: () => JSON.parse(sessionStorage.getItem("vscode-state") ?? "null") ?? undefined,
-    setState: (s) => sessionStorage.setItem("vscode-state", JSON.stringify(s)),
-  });
-}
-
-const usage = { promptTokens: 41, replyTokens: 9, thoughtsTokens: 0, totalTokens: 50 };
-
-function state(overrides = {}) {
-  return {
-    entries: [],
-    busy: false,
-    workspaceName: "project",
-    canSwitchWorkspace: false,
-    model: "gemini-2.5-flash",
-    models: [
-      { name: "gemini-2.5-flash", label: "Gemini 2.5 Flash" },
-      { name: "gemini-2.5-pro", label: "Gemini 2.5 Pro" },
-    ],
-    contextFiles: [],
-    attachments: [],
-    ...overrides,
-  };
-}
+import { state, usage, useWebview } from "./webviewPage.mjs";
 
 const PNG_SRC = `data:image/png;base64,${PNG_BASE64}`;
 const SUMMARY = "The user asked how to **add** numbers; we wrote `add(a, b)` in src/app.py.";
 
 const HISTORY = [
-  { id: "h0", role: "user", text: "How do I add two numbers in Python?", attachments: ["app.py:1-2"] },
+  {
+    id: "h0",
+    role: "user",
+    text: "How do I add two numbers in Python?",
+    attachments: [{ name: "src/app.py:1-2" }],
+  },
   {
     id: "h1",
     role: "model",
@@ -94,32 +26,10 @@ const HISTORY = [
 ];
 
 describe("chat webview in Chromium", () => {
-  let server;
-  let browser;
-  let page;
-
-  const send = (message) => page.evaluate((m) => window.postMessage(m, "*"), message);
-  const posted = () => page.evaluate(() => window.__posted);
-  const log = () => page.locator("#log");
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    server?.close();
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage();
-    await page.addInitScript(fakeVsCodeApi);
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await waitFor("the webview's ready message", async () =>
-      (await posted()).some((m) => m.type === "ready"),
-    );
-  });
+  const ctx = useWebview();
+  const send = (message) => ctx.send(message);
+  const posted = () => ctx.posted();
+  const log = () => ctx.log();
 
   test("history renders as Markdown with highlighted code and token usage", async () => {
     await send({ type: "snapshot", state: state({ entries: HISTORY }) });
@@ -129,8 +39,9 @@ describe("chat webview in Chromium", () => {
     assert.ok((await log().locator(".code-block .hljs-keyword").count()) > 0, "code is highlighted");
     assert.match(await log().locator(".entry.model .entry-footer").innerText(), /41 in · 9 out tokens/);
     assert.match(await log().locator(".entry.user .chip").innerText(), /app\.py:1-2/);
-    assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
-    await screenshot(page, "webview-history");
+    assert.equal(await log().locator(".entry.user .chip").getAttribute("title"), "src/app.py:1-2");
+    assert.deepEqual(await ctx.page.evaluate(() => window.__violations), [], "no CSP violations");
+    await screenshot(ctx.page, "webview-history");
   });
 
   test("a streamed reply grows piece by piece, then shows its usage", async () => {
@@ -153,12 +64,12 @@ describe("chat webview in Chromium", () => {
       "the usage line",
       async () => (await log().locator('[data-id="m1"] .entry-footer').count()) === 1,
     );
-    assert.equal(await page.locator(".cursor").count(), 0);
+    assert.equal(await ctx.page.locator(".cursor").count(), 0);
   });
 
   test("Enter sends, Shift+Enter makes a new line, and the input is cleared", async () => {
     await send({ type: "snapshot", state: state() });
-    const input = page.locator("#input");
+    const input = ctx.page.locator("#input");
     await input.click();
     await input.pressSequentially("line one");
     await input.press("Shift+Enter");
@@ -170,33 +81,36 @@ describe("chat webview in Chromium", () => {
     assert.equal(await input.inputValue(), "");
   });
 
-  test("while a reply streams, Stop replaces Send and cancels it", async () => {
+  test("while a reply streams, Stop shows beside Send and cancels it", async () => {
     const entries = [
       { id: "u1", role: "user", text: "Write a long story" },
       { id: "m1", role: "model", text: "Once upon a time", streaming: true },
     ];
     await send({ type: "snapshot", state: state({ entries, busy: true }) });
-    await page.locator("#stop").waitFor({ state: "visible" });
-    assert.equal(await page.locator("#send").isVisible(), false);
-    await screenshot(page, "webview-streaming");
-    await page.locator("#stop").click();
+    await ctx.page.locator("#stop").waitFor({ state: "visible" });
+    assert.match(await ctx.page.locator("#send").getAttribute("title"), /Queue/);
+    await screenshot(ctx.page, "webview-streaming");
+    await ctx.page.locator("#stop").click();
     assert.ok((await posted()).some((m) => m.type === "stop"));
     await send({ type: "entry", entry: { ...entries[1], streaming: false, stopped: true } });
     await send({ type: "busy", busy: false });
-    await page.locator("#send").waitFor({ state: "visible" });
+    await ctx.page.locator("#stop").waitFor({ state: "hidden" });
     assert.match(await log().locator('[data-id="m1"] .entry-footer').innerText(), /Stopped/);
   });
 
-  test("code blocks have working Copy and Insert at Cursor buttons", async () => {
+  test("code blocks have Copy, Insert and Apply buttons that send the block's code", async () => {
     await send({ type: "snapshot", state: state({ entries: HISTORY }) });
     const block = log().locator(".code-block").first();
     await block.getByRole("button", { name: "Copy" }).click();
-    await block.getByRole("button", { name: "Insert at Cursor" }).click();
+    await block.getByRole("button", { name: "Insert" }).click();
+    await block.getByRole("button", { name: "Apply" }).click();
     const code = "def add(a, b):\n    return a + b\n";
-    const actions = (await posted()).filter((m) => m.type === "copy" || m.type === "insert");
+    const kinds = new Set(["copy", "insert", "apply"]);
+    const actions = (await posted()).filter((m) => kinds.has(m.type));
     assert.deepEqual(actions, [
       { type: "copy", text: code },
       { type: "insert", text: code },
+      { type: "apply", text: code, id: "h1" },
     ]);
   });
 
@@ -221,7 +135,7 @@ describe("chat webview in Chromium", () => {
     await body.locator("a").evaluateAll((as) => {
       for (const a of as) a.click();
     });
-    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await ctx.page.evaluate(() => window.__pwned), undefined);
   });
 
   test("an error shows inline with its action", async () => {
@@ -232,25 +146,25 @@ describe("chat webview in Chromium", () => {
     await send({ type: "snapshot", state: state({ entries }) });
     await log().getByRole("button", { name: "Set API Key" }).click();
     assert.ok((await posted()).some((m) => m.type === "action" && m.action === "setApiKey"));
-    await screenshot(page, "webview-error");
+    await screenshot(ctx.page, "webview-error");
   });
 
   test("the draft survives the view being hidden and shown again", async () => {
     await send({ type: "snapshot", state: state({ entries: HISTORY }) });
-    await page.locator("#input").fill("half-written question");
-    await page.locator("#input").dispatchEvent("input");
-    await page.reload();
+    await ctx.page.locator("#input").fill("half-written question");
+    await ctx.page.locator("#input").dispatchEvent("input");
+    await ctx.page.reload();
     await waitFor("ready after reload", async () => (await posted()).some((m) => m.type === "ready"));
-    assert.equal(await page.locator("#input").inputValue(), "half-written question");
+    assert.equal(await ctx.page.locator("#input").inputValue(), "half-written question");
   });
 
   test("the model picker and the keyboard reach every control", async () => {
     await send({ type: "snapshot", state: state({ entries: HISTORY }) });
-    await page.locator("#model").selectOption("gemini-2.5-pro");
+    await ctx.page.locator("#model").selectOption("gemini-2.5-pro");
     assert.ok((await posted()).some((m) => m.type === "selectModel" && m.model === "gemini-2.5-pro"));
-    await page.locator("#input").focus();
-    await page.keyboard.press("Shift+Tab");
-    const focused = await page.evaluate(
+    await ctx.page.locator("#input").focus();
+    await ctx.page.keyboard.press("Shift+Tab");
+    const focused = await ctx.page.evaluate(
       () => document.activeElement?.id || document.activeElement?.className,
     );
     assert.ok(focused, "Shift+Tab moves focus to a control");
@@ -326,7 +240,7 @@ describe("chat webview in Chromium", () => {
       log().evaluate((l) => l.scrollHeight - l.scrollTop - l.clientHeight < 2),
     );
     assert.match(await log().locator('[data-id="m1"] .entry-body').innerText(), /It adds\./);
-    assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
+    assert.deepEqual(await ctx.page.evaluate(() => window.__violations), [], "no CSP violations");
   });
 
   test("history shows thoughts, tools, images, and compaction as a divider", async () => {
@@ -347,7 +261,7 @@ describe("chat webview in Chromium", () => {
     const contextFiles = [{ name: "GEMINI.md", path: "/work/project/GEMINI.md" }];
     const context = { used: 12345, limit: 1048576 };
     // VS Code's sidebar is narrow: the header must fit (wrapping, not overlapping) there.
-    await page.setViewportSize({ width: 320, height: 720 });
+    await ctx.page.setViewportSize({ width: 320, height: 720 });
     await send({ type: "snapshot", state: state({ entries, contextFiles, context }) });
     const divider = log().locator(".entry.compacted");
     await divider.waitFor();
@@ -362,8 +276,8 @@ describe("chat webview in Chromium", () => {
     assert.equal(await log().locator('[data-id="h3"] details.thoughts[open]').count(), 0);
     assert.equal(await log().locator('[data-id="h3"] .tool-call').innerText(), "read src/app.py");
     assert.equal(await log().locator('[data-id="h3"] img.reply-image').count(), 1);
-    assert.equal(await page.locator("#context-use").innerText(), "12k / 1M");
-    const chip = page.locator("#context-files .context-chip");
+    assert.equal(await ctx.page.locator("#context-use").innerText(), "12k / 1M");
+    const chip = ctx.page.locator("#context-files .context-chip");
     assert.equal(await chip.innerText(), "GEMINI.md");
     await chip.click();
     assert.ok((await posted()).some((m) => m.type === "openFile" && m.path === "/work/project/GEMINI.md"));
@@ -372,8 +286,8 @@ describe("chat webview in Chromium", () => {
         .locator("img.reply-image")
         .evaluate((i) => i.naturalWidth > 0),
     );
-    assert.deepEqual(await page.evaluate(() => window.__violations), [], "no CSP violations");
-    const boxes = await page
+    assert.deepEqual(await ctx.page.evaluate(() => window.__violations), [], "no CSP violations");
+    const boxes = await ctx.page
       .locator("#workspace, #context-files, #context-use, .model-label")
       .evaluateAll((nodes) => nodes.map((n) => n.getBoundingClientRect().toJSON()));
     for (const [i, a] of boxes.entries()) {
@@ -382,7 +296,7 @@ describe("chat webview in Chromium", () => {
         assert.ok(apart, `header items overlap: ${JSON.stringify([a, b])}`);
       }
     }
-    await screenshot(page, "webview-extensions");
+    await screenshot(ctx.page, "webview-extensions");
   });
 
   test("a blocked message names the category and opens the safety settings", async () => {
@@ -410,10 +324,13 @@ describe("chat webview in Chromium", () => {
     const header = { ...state(), model: "gemini-2.5-pro", context: { used: 950, limit: 2097152 } };
     delete header.entries;
     await send({ type: "header", header });
-    await waitFor("the picker", async () => (await page.locator("#model").inputValue()) === "gemini-2.5-pro");
-    assert.equal(await page.locator("#context-use").innerText(), "950 / 2.1M");
+    await waitFor(
+      "the picker",
+      async () => (await ctx.page.locator("#model").inputValue()) === "gemini-2.5-pro",
+    );
+    assert.equal(await ctx.page.locator("#context-use").innerText(), "950 / 2.1M");
     assert.equal(await log().locator('.entry.model[data-marker="kept"]').count(), 1);
     await send({ type: "header", header: { ...header, context: undefined } });
-    await page.locator("#context-use").waitFor({ state: "hidden" });
+    await ctx.page.locator("#context-use").waitFor({ state: "hidden" });
   });
 });

@@ -1,0 +1,149 @@
+// One live conversation per folder, in real VS Code: a second daemon on the same folder and data
+// folder (what the terminal client or Neovim run) plays the other editor.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before, describe } from "node:test";
+import { pathToFileURL } from "node:url";
+import { screenshot } from "./browser.mjs";
+import { ask, freshChat, reply, statusItem } from "./chatUi.mjs";
+import { DEFAULT_MODEL, requests, resetEmulator, script, startDaemon, waitFor } from "./helpers.mjs";
+import { openGeminiView, sharedVsCode } from "./vscode.mjs";
+
+const require = createRequire(import.meta.url);
+const { GeminiApi } = require("../out/api.js");
+
+const PIECES = Array.from({ length: 12 }, (_, i) => `piece${i + 1} `);
+
+describe("One live conversation per folder, in real VS Code (code-server)", () => {
+  const { session, vsTest } = sharedVsCode();
+  let other;
+  let workspace;
+
+  before(async () => {
+    workspace = pathToFileURL(session.folder).href;
+    other = await startDaemon([session.folder]);
+  });
+
+  after(async () => {
+    await other?.close();
+  });
+
+  /** A turn sent by the other editor; resolves with its result. `pieces()`: deltas seen so far. */
+  function otherTurn(message, api = new GeminiApi(other.connection)) {
+    const seen = [];
+    const done = api.chat({ workspace, message }, { onDelta: (d) => seen.push(d.text ?? "") });
+    return { done, pieces: () => seen.filter((t) => t !== "").length };
+  }
+
+  const mirrored = (chat) => chat.locator(".entry.model.from-other").last();
+
+  vsTest(
+    "another editor's turn appears as it starts, streams its reply in place marked as theirs, and stays once stored",
+    async (s) => {
+      const { page, chat } = s;
+      await freshChat(s);
+      await script({ chunks: PIECES, chunkDelay: 0.4 });
+      const turn = otherTurn("From the terminal: what is add?");
+      await chat.locator(".entry.user.from-other", { hasText: "what is add?" }).waitFor({ timeout: 15000 });
+      const body = mirrored(chat).locator(".entry-body");
+      await waitFor("part of the reply", async () => /piece2/.test(await body.innerText()), 15000);
+      assert.ok(!(await body.innerText()).includes("piece12"), "seen while it streams");
+      assert.equal(await mirrored(chat).locator(".badge").innerText(), "another editor");
+      await screenshot(page, "vscode-mirrored");
+      await turn.done;
+      await waitFor("the whole reply", async () => (await body.innerText()).includes("piece12"), 15000);
+      // Stored: the change feed reloads the history; the turn keeps its place and its mark.
+      await mirrored(chat).locator(".entry-footer", { hasText: "tokens" }).waitFor({ timeout: 15000 });
+      assert.equal(await chat.locator(".entry.user").count(), 1);
+      assert.equal(await chat.locator(".entry.model.from-other .badge").count(), 1);
+    },
+  );
+
+  vsTest(
+    "while the view is hidden another editor's turn goes on; shown again mid-turn it has it and follows it",
+    async (s) => {
+      const { page, chat } = s;
+      await freshChat(s);
+      await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+      await chat.locator("#input").waitFor({ state: "detached", timeout: 15000 });
+      await script({ chunks: PIECES, chunkDelay: 0.5 });
+      const turn = otherTurn("Asked while you looked away");
+      await waitFor("the other turn to stream", async () => turn.pieces() >= 2, 15000);
+      await openGeminiView(s);
+      await chat.locator(".entry.user.from-other", { hasText: "looked away" }).waitFor({ timeout: 15000 });
+      const body = mirrored(chat).locator(".entry-body");
+      await waitFor("the reply so far", async () => /piece\d/.test(await body.innerText()), 15000);
+      assert.ok(!(await body.innerText()).includes("piece12"), "caught up mid-turn, not after it");
+      await turn.done;
+      await waitFor("the rest of it", async () => (await body.innerText()).includes("piece12"), 15000);
+    },
+  );
+
+  vsTest(
+    "kill -9 of the other editor's daemon mid-turn leaves its partial reply marked interrupted; Send again asks it from here",
+    async (s) => {
+      const { page, chat } = s;
+      await freshChat(s);
+      const doomed = await startDaemon([s.folder]);
+      await script({ chunks: PIECES, chunkDelay: 0.5 });
+      const turn = otherTurn("Explain the whole module", new GeminiApi(doomed.connection));
+      turn.done.catch(() => undefined);
+      await waitFor("the doomed turn to stream", async () => turn.pieces() >= 3, 15000);
+      doomed.child.kill("SIGKILL");
+      const interrupted = chat.locator(".entry.model", { has: chat.locator(".note.interrupted") });
+      await interrupted.waitFor({ timeout: 15000 });
+      assert.match(await interrupted.locator(".entry-body").innerText(), /piece1 piece2/);
+      await screenshot(page, "vscode-interrupted");
+      await resetEmulator();
+      await script({ reply: "Answered here, in full." });
+      await interrupted.getByRole("button", { name: "Send again" }).click();
+      await reply(chat, "Answered here, in full.");
+      const [req] = await requests("enerateContent");
+      assert.equal(req.body.contents.at(-1).parts.at(-1).text, "Explain the whole module");
+      assert.equal(req.body.contents.length, 1, "the partial reply is never sent upstream");
+      await waitFor(
+        "the interrupted turn gone",
+        async () => (await chat.locator(".note.interrupted").count()) === 0,
+      );
+      assert.equal(await chat.locator(".entry.user", { hasText: "Explain the whole module" }).count(), 1);
+    },
+  );
+
+  vsTest(
+    "Enter while this window's reply streams queues the question; it is sent when the reply ends, with that exchange",
+    async (s) => {
+      const { chat } = s;
+      await freshChat(s);
+      await script({ chunks: PIECES, chunkDelay: 0.3 }, { reply: "Second answer." });
+      await ask(chat, "First question");
+      await chat.locator(".entry.model .entry-body", { hasText: "piece1" }).waitFor({ timeout: 15000 });
+      await ask(chat, "Second question");
+      const queued = chat.locator(".entry.user.queued", { hasText: "Second question" });
+      await queued.locator(".badge", { hasText: "queued" }).waitFor({ timeout: 5000 });
+      await reply(chat, "Second answer.");
+      const calls = await requests("enerateContent");
+      assert.equal(calls.length, 2);
+      const second = calls.find((r) => JSON.stringify(r.body.contents.at(-1)).includes("Second question"));
+      assert.equal(second.body.contents.length, 3, "the first exchange went with the second question");
+    },
+  );
+
+  vsTest("New Chat and a model picked in another editor show here at once", async (s) => {
+    const { page, chat } = s;
+    await freshChat(s);
+    await script({ reply: "Kept for now." });
+    await ask(chat, "Something to forget");
+    await reply(chat, "Kept for now.");
+    const api = new GeminiApi(other.connection);
+    await api.reset(workspace);
+    await chat.locator(".welcome").waitFor({ timeout: 15000 });
+    await api.setModel(workspace, "gemini-2.5-pro");
+    await statusItem(page, "gemini-2.5-pro").waitFor({ timeout: 15000 });
+    await waitFor(
+      "the view's picker",
+      async () => (await chat.locator("#model").inputValue()) === "gemini-2.5-pro",
+    );
+    await api.setModel(workspace, null);
+    await statusItem(page, DEFAULT_MODEL).waitFor({ timeout: 15000 });
+  });
+});
