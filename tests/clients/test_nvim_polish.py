@@ -70,8 +70,9 @@ def test_a_missing_key_is_told_in_the_buffer_and_in_one_line(
 def test_a_bad_model_is_told_in_the_buffer_and_in_one_line(
     nvim: NvimChat, emulator: Emulator
 ) -> None:
-    """A 404 for the model ends the reply with the daemon's whole message and notifies one line
-    (shortened to fit), after the "waiting" note is gone; the question is given back."""
+    """A 404 for the model ends the reply with the daemon's whole message and the command that
+    picks another, and notifies one line (shortened to fit), after the "waiting" note is gone;
+    the question is given back."""
     nvim.lua(NOTIFY_SEES_BUFFER)
     emulator.script({"status": 404})
     nvim.cmd("GeminiChat hello")
@@ -81,6 +82,7 @@ def test_a_bad_model_is_told_in_the_buffer_and_in_one_line(
     assert note["level"] == 4
     line = next(x for x in nvim.chat_text().split("\n") if x.startswith("**Error:**"))
     assert len(line) > len("**Error:** ") + 20
+    assert "\nIn Neovim, :GeminiChatModel picks another.\n" in nvim.chat_text()
     nvim.wait_idle()
     assert nvim.input_text() == "hello"
 

@@ -120,6 +120,17 @@ local function joined(lines)
   return #lines > 0 and table.concat(lines, "\n") .. "\n" or ""
 end
 
+---The size of a float showing `lines`: as wide as the widest (at least 60), within the editor.
+---@param lines string[]
+---@return integer width, integer height
+local function float_size(lines)
+  local widest = 0
+  for _, line in ipairs(lines) do
+    widest = math.max(widest, vim.fn.strdisplaywidth(line))
+  end
+  return math.min(vim.o.columns - 6, math.max(60, widest + 2)), math.min(vim.o.lines - 6, #lines)
+end
+
 ---Show the diff in a float; `on_accept` runs when it is accepted.
 ---@param t gemini_chat.Target
 ---@param diff string
@@ -133,12 +144,7 @@ local function show_diff(t, diff, on_accept)
   vim.bo[buf].filetype = "diff"
   vim.bo[buf].modifiable = false
   vim.bo[buf].bufhidden = "wipe"
-  local widest = 0
-  for _, line in ipairs(lines) do
-    widest = math.max(widest, vim.fn.strdisplaywidth(line))
-  end
-  local width = math.min(vim.o.columns - 6, math.max(60, widest + 2))
-  local height = math.min(vim.o.lines - 6, #lines)
+  local width, height = float_size(lines)
   local accept, reject = keys.accept or "<CR>", keys.reject or "q"
   local win = vim.api.nvim_open_win(buf, true, {
     relative = "editor",

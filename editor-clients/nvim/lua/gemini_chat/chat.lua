@@ -157,11 +157,7 @@ function M.settle(s)
     return
   end
   if s.stale then
-    history.load(s, function(ok)
-      if ok then
-        M.settle(s)
-      end
-    end)
+    history.load(s) -- settles again once loaded (history.after_load)
     return
   end
   local next_up = table.remove(s.queue, 1)
@@ -171,6 +167,8 @@ function M.settle(s)
   end
   window.refresh_winbar(s)
 end
+
+history.after_load = M.settle
 
 ---Send `message` (or, when nil, the text of the input area) with the pending attachments; while
 ---a reply is still coming (ours or another editor's) it waits in the queue.
@@ -200,11 +198,7 @@ function M.send(s, message)
     input.set_pending(s, {})
     window.refresh_winbar(s)
     if not s.loaded then
-      history.load(s, function(ok)
-        if ok then
-          M.settle(s)
-        end
-      end)
+      history.load(s)
     end
     return
   end

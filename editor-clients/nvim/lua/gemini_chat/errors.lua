@@ -55,6 +55,8 @@ function M.note(err)
     return "stopped", "**Blocked:** " .. M.text(err)
   elseif data.reason == "apiKeyMissing" then
     return "error", "**Error:** No Gemini API key.\n" .. KEY_HINT
+  elseif data.reason == "modelNotFound" then
+    return "error", "**Error:** " .. M.text(err) .. "\nIn Neovim, :GeminiChatModel picks another."
   elseif data.reason == "apiKeyInvalid" then
     return "error", "**Error:** " .. M.text(err) .. "\n" .. KEY_HINT
   elseif data.reason == "storage" then

@@ -11,6 +11,11 @@ local window = require("gemini_chat.window")
 
 local M = {}
 
+---Run after every load (chat.lua: reload again if a change came meanwhile, else send the next
+---queued question).
+---@type fun(s: gemini_chat.Session)?
+M.after_load = nil
+
 ---Fill (or refill) the buffer from `gemini/history`, then run `after(ok)`.
 ---@param s gemini_chat.Session
 ---@param after? fun(ok: boolean)
@@ -46,6 +51,9 @@ function M.load(s, after)
     end
     for _, fn in ipairs(waiting) do
       fn(err == nil)
+    end
+    if not err and M.after_load then
+      M.after_load(s)
     end
   end)
 end

@@ -13,11 +13,15 @@ local M = {}
 -- Changes after which the exchanges on screen are others than before.
 local new_conversation = { reset = true, open = true, deleted = true, compacted = true }
 
----The session shown for a notification's folder, once its history is in.
+---The session shown for a notification's folder, once its history is in. While it loads,
+---the change may have come too late for that load: it loads again after.
 ---@param params table
 ---@return gemini_chat.Session?
 local function session_of(params)
   local s = type(params.workspace) == "string" and session.by_uri(params.workspace) or nil
+  if s and s.loading and not s.loaded then
+    s.stale = true
+  end
   return s and s.loaded and s or nil
 end
 
