@@ -131,22 +131,29 @@ async def test_output_waits_while_the_user_types_and_shows_once_the_line_is_clea
     daemons: StartDaemon,
 ):
     """With a half-typed question at the prompt, another editor's turn is held back (the input
-    line stays as typed); clearing the line (Ctrl-U) shows it."""
+    line stays as typed, a dim note under it says something waits); clearing the line (Ctrl-U)
+    shows it."""
     await start_repl(tmux, server_env, workspace)
     other = await daemons()
     tmux.keys("-l", "half a question")
     await shows(tmux, at_prompt("half a question"))
     emulator.script({"reply": "Mirrored reply."})
     await other_turn(other)
+    await shows(
+        tmux, "waits: it shows when this line is sent or cleared", "the note under the line"
+    )
     await stays(
         tmux,
-        lambda s: "Mirrored reply." not in s and at_prompt("half a question")(s),
+        lambda s: "Mirrored reply." not in s and "\nyou> half a question\n" in s,
         1.5,
         "the mirrored turn must wait while the user types",
     )
     tmux.keys("C-u")
-    screen = await shows(tmux, "Mirrored reply.", "the held turn, once the line is cleared")
-    assert at_prompt()(screen)
+    screen = await shows(
+        tmux,
+        lambda s: "Mirrored reply." in s and at_prompt()(s),
+        "the held turn, once the line is cleared, then the prompt",
+    )
     assert "half a question" not in screen
 
 
@@ -164,7 +171,7 @@ async def test_a_line_sent_while_output_waits_follows_it_and_carries_its_exchang
     tmux.keys("-l", "and mine?")
     emulator.script({"reply": "Theirs."}, {"reply": "Yours."})
     await other_turn(other)
-    await until(lambda: len(emulator.requests(":streamGenerateContent")) == 1, "their turn")
+    await shows(tmux, "waits: it shows when this line is sent or cleared", "their turn held")
     tmux.keys("Enter")
     screen = await shows(tmux, "Yours.", "our reply")
     assert screen.index("Theirs.") < screen.index("you> and mine?") < screen.index("Yours.")

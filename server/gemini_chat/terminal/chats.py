@@ -40,10 +40,11 @@ class Chats:
             return
         width = (self.screen.width or 100) - 1
         now = datetime.datetime.now(datetime.UTC)
+        longest = max(len(str(c.get("title") or "(untitled)")) for c in self.listed)
         for number, chat in enumerate(self.listed, 1):
             mark = "*" if chat.get("active") else " "
             meta = f"{_turns(chat)} · {_ago(chat.get('updated'), now)}"
-            room = max(10, width - len(meta) - 8)
+            room = min(longest, max(10, width - len(meta) - 8))
             title = _fit(str(chat.get("title") or "(untitled)"), room)
             self.screen.line(f"{number:>3} {mark} {title:<{room}}  {style.dim(meta)}")
         total = int(str(result.get("total") or len(self.listed)))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import CompleteEvent, Completion
     from prompt_toolkit.document import Document
+    from prompt_toolkit.formatted_text import AnyFormattedText
     from prompt_toolkit.key_binding import KeyPressEvent
 
 COMMANDS = {
@@ -39,6 +40,7 @@ COMMANDS = {
     "/retry": "send the interrupted question again",
     "/quit": "leave",
 }
+WAITING = "another editor's turn waits: it shows when this line is sent or cleared"
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv"}
 
 
@@ -73,6 +75,7 @@ class LineEditor:
         from prompt_toolkit import PromptSession
         from prompt_toolkit.formatted_text import ANSI
         from prompt_toolkit.history import FileHistory
+        from prompt_toolkit.styles import Style
 
         path = history_path()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +90,19 @@ class LineEditor:
             key_bindings=self._bindings(),
             erase_when_done=True,  # the REPL prints the question itself, after what came first
             enable_open_in_editor=True,
+            bottom_toolbar=self._toolbar,
+            style=Style.from_dict({"bottom-toolbar": "noreverse"}),
         )
         session.default_buffer.on_text_changed += self._text_changed
         return session
+
+    def _toolbar(self) -> AnyFormattedText:
+        """Under the line while output waits for it: say so, and what lets it through."""
+        if not self.pending():
+            return None
+        from prompt_toolkit.formatted_text import ANSI
+
+        return ANSI(f"\x1b[2m{WAITING}\x1b[0m")
 
     def _text_changed(self, _buffer: object) -> None:
         self._maybe_wake()  # the line was cleared: what waits can show now
@@ -182,6 +195,8 @@ class LineEditor:
             failed = self._failure is not None
         if failed or (not session.default_buffer.text and self.pending()):
             session.app.exit(exception=Woken())
+        else:
+            session.app.invalidate()  # the toolbar says that something waits
 
 
 @contextlib.contextmanager

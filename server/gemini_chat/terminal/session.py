@@ -104,7 +104,7 @@ class Session:
         if kind == "partial":
             self._show_partial(value)
         elif kind == "work" and isinstance(message := value.get("message"), str):
-            self.screen.status(message)
+            self.screen.status(message + "…")  # a wait under way (a countdown ticks in place)
 
     def _show_partial(self, value: JsonObject) -> None:
         if isinstance(thought := value.get("thought"), str):
