@@ -40,7 +40,10 @@ STAGES: dict[str, list[tuple[str, str]]] = {
     "framing (FrameReader.read)": [("framing.py", "read")],
     "envelope.parse (json.loads, checks)": [("envelope.py", "parse")],
     "structure_message": [("server.py", "structure_message")],
-    "pygls handle_message (dispatch)": [("json_rpc.py", "handle_message")],
+    "dispatch (pygls; gemini/* the daemon's own)": [
+        ("json_rpc.py", "handle_message"),
+        ("server.py", "_run"),
+    ],
     "params.parse (pydantic ChatParams)": [("params.py", "parse")],
     "turn_context (settings, GEMINI.md)": [("chat.py", "turn_context")],
     "user content + redaction": [("chat.py", "_user_content")],
@@ -61,6 +64,8 @@ STAGES: dict[str, list[tuple[str, str]]] = {
     "answer (json.dumps + write)": [("server.py", "_send_data")],
     "watcher poll (background)": [("live.py", "poll")],
 }
+WAIT = 600.0
+"""Seconds an answer may take (under valgrind a turn runs some fifty times slower)."""
 SUBTRACT = {
     # A stage whose entry functions include another stage's: that one is taken out.
     "GeminiClient.generate_content (httpx)": ["reply parse (pydantic)"],
@@ -93,7 +98,7 @@ class Answers:
                     return json.loads(body)
             self.frames.clear()
             self.event.clear()
-            await asyncio.wait_for(self.event.wait(), 30)
+            await asyncio.wait_for(self.event.wait(), WAIT)
 
 
 def framed(message: dict[str, Any]) -> bytes:
@@ -132,7 +137,9 @@ class Harness:
         await self.request("gemini/chat", params)
 
 
-async def run(url: str, tmp: Path, turns: int, stream: bool) -> tuple[float, float, pstats.Stats]:
+async def run(
+    url: str, tmp: Path, turns: int, stream: bool, profiled: bool = True, cpu_clock: bool = False
+) -> tuple[float, float, pstats.Stats | None]:
     """Warm up, then `turns` turns unprofiled and `turns` profiled; CPU and wall per turn."""
     folder = tmp / "ws"
     folder.mkdir()
@@ -147,8 +154,10 @@ async def run(url: str, tmp: Path, turns: int, stream: bool) -> tuple[float, flo
     for i in range(turns):
         await h.turn(i, stream)
     cpu, wall = (time.thread_time() - cpu) / turns, (time.perf_counter() - wall) / turns
+    if not profiled:
+        return cpu, wall, None
     await h.request("gemini/reset", {"workspace": folder.as_uri()})
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.thread_time) if cpu_clock else cProfile.Profile()
     profile.enable()
     for i in range(turns):
         await h.turn(i, stream)
@@ -185,6 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=300, help="turns measured (each way)")
     p.add_argument("--stream", action="store_true", help="streamed turns (partialResultToken)")
     p.add_argument("--top", type=int, default=0, help="also print the N costliest functions")
+    p.add_argument(
+        "--no-profile", action="store_true", help="only the unprofiled turns (for callgrind)"
+    )
+    p.add_argument(
+        "--cpu",
+        action="store_true",
+        help="profile by this thread's CPU time (a loaded machine's preemption left out; each"
+        " call then costs more, so only compare runs made alike)",
+    )
     args = p.parse_args(argv)
     emulator = subprocess.Popen(
         [str(Path(sys.executable).parent / "gemini-chat-emulator"), "--api-key", BENCH_KEY],
@@ -196,12 +214,16 @@ def main(argv: list[str] | None = None) -> int:
         assert emulator.stdout is not None
         url = emulator.stdout.readline().strip()
         with tempfile.TemporaryDirectory(prefix="gemini-chat-profile-") as tmp:
-            cpu, wall, stats = asyncio.run(run(url, Path(tmp), args.turns, args.stream))
+            cpu, wall, stats = asyncio.run(
+                run(url, Path(tmp), args.turns, args.stream, not args.no_profile, args.cpu)
+            )
     finally:
         emulator.terminate()
         emulator.wait()
     print(f"{args.turns} {'streamed' if args.stream else 'non-streamed'} turns, history 0..")
     print(f"unprofiled: {cpu * 1e6:.0f} µs CPU per turn (this thread), {wall * 1e3:.3f} ms wall")
+    if stats is None:
+        return 0
     for stage, micros in stage_table(stats, args.turns):
         print(f"{micros:9.1f} µs  {stage}")
     if args.top:
