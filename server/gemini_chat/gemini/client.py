@@ -29,7 +29,6 @@ from gemini_chat.gemini.api import (
     encode_body,
     host,
     request_body,
-    request_timeout_error,
     status_error,
     transport_error,
 )
@@ -39,6 +38,7 @@ from gemini_chat.gemini.errors import (
     NetworkError,
     blocked_error,
     idle_timeout_error,
+    request_timeout_error,
 )
 from gemini_chat.gemini.files import ProgressCallback
 from gemini_chat.gemini.imagen import GeneratedImages
