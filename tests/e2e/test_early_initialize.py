@@ -11,7 +11,8 @@ from .raw import RawDaemon
 def test_capabilities_pygls_cannot_read_keep_the_daemon_working(
     server_env: dict[str, str], workspace: Path
 ) -> None:
-    """A nested capability of a shape lsprotocol refuses (window as a number) is answered early all the same; the daemon keeps the folders and the options it was given
+    """A nested capability of a shape lsprotocol refuses (window as a number) is answered
+    early all the same; the daemon keeps the folders and the options it was given
     (gemini/status names the folder and the model from initializationOptions) and says why in
     its log."""
     d = RawDaemon(server_env, workspace, initialize=False)

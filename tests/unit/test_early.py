@@ -135,8 +135,8 @@ def test_the_early_answer_needs_neither_pygls_nor_lsprotocol() -> None:
     code = (
         "import sys\n"
         "from gemini_chat import early, stdio, cli\n"
-        "frame = b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",'"
-        " b'\"params\":{\"capabilities\":{}}}'\n"
+        'frame = b\'{"jsonrpc":"2.0","id":1,"method":"initialize",\''
+        ' b\'"params":{"capabilities":{}}}\'\n'
         "assert early.answer(frame) is not None\n"
         "print([m for m in ('pygls', 'lsprotocol', 'attrs', 'cattrs') if m in sys.modules])\n"
     )
