@@ -180,6 +180,23 @@ def test_an_image_named_with_at_goes_as_an_image(
     assert [i["mimeType"] for i in inline] == ["image/png"]
 
 
+def test_a_video_too_big_to_go_inline_is_uploaded_with_progress(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """`@clip.mp4` of 21 MB (over the 20 MB inline budget) goes through the Files API: stderr
+    says `uploading clip.mp4: … of 21.0 MB…` (once, not per chunk), the request carries a
+    fileData part, stdout only the reply."""
+    (workspace / "clip.mp4").write_bytes(b"\0" * 21_000_000)
+    emulator.script({"reply": "A dark clip."})
+    result = gemini_chat("what is in @clip.mp4?", env=server_env, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "A dark clip."
+    uploading = [line for line in result.stderr.splitlines() if line.startswith("uploading")]
+    assert len(uploading) == 1 and uploading[0].endswith("of 21.0 MB…"), result.stderr
+    parts = upstream_bodies(emulator)[0]["contents"][-1]["parts"]  # type: ignore[index]
+    assert [p["fileData"]["mimeType"] for p in parts if "fileData" in p] == ["video/mp4"]
+
+
 def test_a_reply_the_store_cannot_keep_is_shown_once_and_marked(
     emulator: Emulator, server_env: dict[str, str], workspace: Path, data_dir: Path
 ):

@@ -120,6 +120,8 @@ class Session:
         if image := as_object(value.get("image")):
             self._remember("images", str(image.get("path") or ""))
             self.screen.note(f"image saved: {image.get('path')}", dim=False)
+        if upload := as_object(value.get("upload")):
+            self.screen.status(upload_line(upload))
         if redacted := as_list(value.get("redacted")):
             self._remember("redacted", "yes")
             self.screen.note(redacted_line(redacted))
@@ -273,6 +275,15 @@ def redacted_line(items: list[JsonValue]) -> str:
     what = ", ".join(f"{i.get('kind')} in {i.get('where')}" for i in found)
     noun = "secret" if len(found) == 1 else "secrets"
     return f"{len(found)} {noun} masked before sending ({what})"
+
+
+def upload_line(upload: JsonObject) -> str:
+    """`uploading clip.mp4: 12.5 of 48.0 MB…` (a file too big to go inline), `processing …`."""
+    name = upload.get("name")
+    if upload.get("state") == "processing":
+        return f"processing {name} (Gemini prepares the upload)…"
+    sent, total = _int(upload.get("sent")), _int(upload.get("total"))
+    return f"uploading {name}: {sent / 1e6:.1f} of {total / 1e6:.1f} MB…"
 
 
 def _int(value: JsonValue) -> int:
