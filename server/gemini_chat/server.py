@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[["GeminiChatServer", object], Awaitable[object]]
 
 
+OWN_METHODS = frozenset(protocol.METHODS)
+"""Requests run by the daemon's own dispatch: create_server registers each as a coroutine."""
+
+
 @dataclass(frozen=True, slots=True)
 class GeminiRequest:
     """A `gemini/*` request with its params as raw JSON, run without pygls' dispatch."""
@@ -71,7 +75,7 @@ class GeminiChatProtocol(LanguageServerProtocol):
         try:
             if isinstance(method, str) and method.startswith("gemini/"):
                 if "id" in data:
-                    if method in self._features():
+                    if method in OWN_METHODS:
                         return GeminiRequest(data["id"], method, data.get("params"))
                     return JsonRPCRequestMessage(
                         id=data["id"],
