@@ -71,8 +71,14 @@ def measure(root: Path, turns: int) -> list[tuple[str, float]]:
     data = root / "data"
     seed(data, key, turns)
     store = ConversationStore(data)
-    settings = Settings(data_dir=data, api_key=None, base_url="http://127.0.0.1:9")
-    service = ChatService(GeminiClient(), lambda: settings, lambda: store)
+    try:
+        return _live_rows(store, key, root) + _turn_rows(store, folder, turns)
+    finally:
+        store.close()
+
+
+def _live_rows(store: ConversationStore, key: str, root: Path) -> list[tuple[str, float]]:
+    """The folder lock and the journal: what the live conversation adds to a turn."""
     rows: list[tuple[str, float]] = []
 
     async def hold() -> None:
@@ -112,6 +118,16 @@ def measure(root: Path, turns: int) -> list[tuple[str, float]]:
 
     rows.append(("commit's journal statements + its transaction", best_us(in_commit, 500)))
     rows.append(("  of which an empty write transaction", best_us(empty, 500)))
+    os.close(fd)
+    return rows
+
+
+def _turn_rows(store: ConversationStore, folder: Path, turns: int) -> list[tuple[str, float]]:
+    """The rest of a turn's pieces, on a history of `turns` exchanges."""
+    key = str(folder.resolve())
+    settings = Settings(data_dir=store.data_dir, api_key=None, base_url="http://127.0.0.1:9")
+    service = ChatService(GeminiClient(), lambda: settings, lambda: store)
+    rows: list[tuple[str, float]] = []
     ws = Workspaces(folder)
     ws.set_folders([folder.as_uri()])
     workspace = ws.resolve(folder.as_uri())
@@ -166,8 +182,6 @@ def measure(root: Path, turns: int) -> list[tuple[str, float]]:
             best_us(lambda: params.parse(params.ChatParams, raw), 5000),
         )
     )
-    store.close()
-    os.close(fd)
     return rows
 
 
