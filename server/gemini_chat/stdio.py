@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
@@ -77,7 +78,12 @@ def serve_stdio(
             ).start()
         await ended
         log.info("stdin closed; exiting")
-        return 0 if server.edge.shut_down else 1
+        code = 0 if server.edge.shut_down else 1
+        # End here, like `exit`: letting asyncio.run cancel the turns in flight would run their
+        # cancel clean-up, and a turn cut short by its editor going away must stay journaled
+        # (other daemons show it as interrupted), not vanish as if the user had cancelled it.
+        logging.shutdown()
+        os._exit(code)
 
     return asyncio.run(run())
 

@@ -155,3 +155,20 @@ async def test_a_turn_waits_for_another_editors_turn(
     reports = [v["message"] for v in b.client.progress["w0"] if v["kind"] == "report"]
     assert reports == ["waiting for another editor's turn"]
     assert _request_lengths(emulator) == [1, 3]
+
+
+async def test_an_editor_closing_mid_turn_leaves_an_interrupted_turn(
+    daemons: StartDaemon, emulator: Emulator
+) -> None:
+    """The editor going away (its daemon's stdin closes) mid-turn is not a cancel: the daemon
+    ends, and the other daemon's history carries the turn as `interrupted`."""
+    a, b = await daemons(), await daemons()
+    emulator.script({**SLOW, "chunkDelay": 0.5})
+    a.send("gemini/chat", {"message": "keep going", "partialResultToken": "p"})
+    await until(lambda: len(a.client.progress.get("p", [])) >= 2, "two pieces")
+    assert a.process.stdin is not None
+    a.process.stdin.close()
+    await asyncio.wait_for(a.process.wait(), 10)
+    history = await b.request("gemini/history", {})
+    assert history["interrupted"]["message"] == "keep going"
+    assert history["turns"] == []

@@ -57,3 +57,7 @@ async def _run(stdin: BinaryIO, stdout: BinaryIO, core: _LazyCore) -> None:
     agent = cast("Agent", GeminiAgent(core))
     await run_agent(agent, StdioTransport(stdin, stdout))
     log.info("The client closed the connection")
+    # End now: a turn cut short by its editor going away stays journaled (interrupted for the
+    # other editors) instead of being cleaned up as a cancel when asyncio.run cancels it.
+    logging.shutdown()
+    os._exit(0)
