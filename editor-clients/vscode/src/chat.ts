@@ -19,6 +19,9 @@ import { type Question, Sender } from "./sender";
 import { ReplyStatus } from "./status";
 import { Transcript } from "./transcript";
 
+/** A changed draft (its attachments) is counted once changes pause this long. */
+const DRAFT_PAUSE_MS = 800;
+
 /** Drives one conversation: the parts below keep the rest. */
 export class ChatController implements vscode.Disposable {
   readonly transcript: Transcript;
@@ -37,6 +40,7 @@ export class ChatController implements vscode.Disposable {
   private readonly meter: ContextMeter;
   private readonly actions: ErrorActionHandlers;
   private poster: ((m: HostMessage) => void) | undefined;
+  private draftTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** Whether a reply is being written, rate limited or waiting. */
   readonly status = new ReplyStatus();
@@ -65,7 +69,7 @@ export class ChatController implements vscode.Disposable {
       () => this.postHeader(),
     );
     this.models = new ModelPicker(daemon, this.folders, this.info, async () => this.postHeader());
-    this.history = new ConversationHistory(daemon, this.folders, () => this.reloadNow());
+    this.history = new ConversationHistory(daemon, this.folders, (reason) => this.switchedHere(reason));
     this.composer = new Composer({
       folder: () => this.folders.folder,
       post: (m) => this.post(m),
@@ -183,6 +187,7 @@ export class ChatController implements vscode.Disposable {
   async newChat(): Promise<void> {
     this.stop();
     const api = await this.daemon.ready();
+    this.live.expect("reset");
     if (api !== undefined) await api.reset(this.folders.uri());
     this.replaced();
     this.meter.setUsage(undefined, true);
@@ -223,14 +228,9 @@ export class ChatController implements vscode.Disposable {
       case "insert":
         await this.code.insert(message.text);
         break;
-      case "apply": {
-        const question = this.transcript.questionOf(message.id);
-        const target =
-          (question === undefined ? undefined : this.sender.targetOf(question.id)) ??
-          targetFromHistory(this.folders.folder, question);
-        await this.code.apply(message.text, target);
+      case "apply":
+        await this.apply(message.text, message.id);
         break;
-      }
       case "openFile":
         // Only what the daemon reported: the webview does not get to open arbitrary files.
         if (this.info.isContextFile(message.path)) {
@@ -243,6 +243,27 @@ export class ChatController implements vscode.Disposable {
       default:
         break;
     }
+  }
+
+  /** Apply a reply's code block (by the reply's id) where its question pointed, through a diff. */
+  private async apply(block: string, replyId: string): Promise<void> {
+    const question = this.transcript.questionOf(replyId);
+    const target =
+      (question === undefined ? undefined : this.sender.targetOf(question.id)) ??
+      targetFromHistory(this.folders.folder, question);
+    try {
+      await this.code.apply(block, target);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Could not apply the code: ${describeError(err).message}`);
+    }
+  }
+
+  /** A conversation was opened or the open one deleted from the History picker: shown at once. */
+  private async switchedHere(reason: "open" | "deleted"): Promise<void> {
+    this.live.expect(reason);
+    this.replaced();
+    this.postSnapshot();
+    await this.reloadNow();
   }
 
   /** The conversation was replaced (reset, opened, deleted, another folder): its old view goes. */
@@ -259,11 +280,15 @@ export class ChatController implements vscode.Disposable {
 
   private async reload(api: GeminiApi): Promise<void> {
     const workspace = this.folders.uri();
+    const version = this.transcript.version;
     try {
       const history = await api.history(workspace);
       if (workspace !== this.folders.uri()) return;
       if (history.model !== undefined) this.info.setModel(history.model);
-      if (await this.transcript.load(history)) this.postSnapshot();
+      const changed = await this.transcript.load(history, version);
+      // Read before a turn here was stored: read again.
+      if (changed === undefined) return this.reload(api);
+      if (changed) this.postSnapshot();
       const last = [...history.turns].reverse().find((t) => t.role === "model" && t.usage !== undefined);
       this.meter.setUsage(last?.usage, history.turns.length === 0);
     } catch (err) {
@@ -283,12 +308,27 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  /** Count the next request with the draft (undefined: the one known); cached per draft. */
+  /**
+   * Count the next request with the draft: asked (undefined: the draft known) at once, a changed
+   * draft once changes pause, so composing a message costs one count, not one per attachment.
+   */
   private async countDraft(draft: Draft | undefined): Promise<void> {
+    clearTimeout(this.draftTimer);
     const api = this.daemon.api;
     if (api === undefined) return;
-    const key = `${this.models.current()}|${this.transcript.entries.length}`;
-    await this.meter.count(api, this.folders.uri(), draft ?? this.meter.lastDraft, key, draft === undefined);
+    const count = (): Promise<void> => {
+      const key = `${this.models.current()}|${this.transcript.entries.length}`;
+      return this.meter.count(
+        api,
+        this.folders.uri(),
+        draft ?? this.meter.lastDraft,
+        key,
+        draft === undefined,
+      );
+    };
+    const empty = draft !== undefined && draft.message.trim() === "" && draft.attachments.length === 0;
+    if (draft === undefined || empty) await count();
+    else this.draftTimer = setTimeout(() => void count(), DRAFT_PAUSE_MS);
   }
 
   private async setApiKeyAndResend(errorId: string | undefined): Promise<void> {

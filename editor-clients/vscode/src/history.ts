@@ -45,8 +45,8 @@ export class ConversationHistory {
   constructor(
     private readonly daemon: DaemonClient,
     private readonly folders: FolderFollower,
-    /** After a change made here: show it at once (the change feed confirms it shortly after). */
-    private readonly changed: () => Promise<void>,
+    /** Another conversation is the folder's now (opened, or the open one deleted): show it at once. */
+    private readonly changed: (reason: "open" | "deleted") => Promise<void>,
   ) {}
 
   /** List the folder's conversations; pick one to open it; its buttons rename, export, delete. */
@@ -112,8 +112,9 @@ export class ConversationHistory {
 
   private async open(api: GeminiApi, c: ConversationInfo): Promise<void> {
     if (c.active) return;
-    await this.attempt("open the conversation", () => api.openConversation(this.folders.uri(), c.id));
-    await this.changed();
+    if (await this.attempt("open the conversation", () => api.openConversation(this.folders.uri(), c.id))) {
+      await this.changed("open");
+    }
   }
 
   private async rename(api: GeminiApi, c: ConversationInfo): Promise<boolean> {
@@ -139,7 +140,7 @@ export class ConversationHistory {
     const done = await this.attempt("delete the conversation", () =>
       api.deleteConversation(this.folders.uri(), c.id),
     );
-    if (done && c.active) await this.changed();
+    if (done && c.active) await this.changed("deleted");
     return done;
   }
 

@@ -16,6 +16,9 @@ export interface LiveHost {
   replaced(): void;
 }
 
+/** How long this window's own change waits for its notification (the feed takes about 100 ms). */
+const ECHO_MS = 3000;
+
 /** Reasons after which the shown conversation is another one. */
 const REPLACING: readonly ChangeReason[] = ["reset", "open", "deleted"];
 
@@ -35,8 +38,19 @@ export class LiveFollower {
   private reloading: Promise<void> | undefined;
   private again = false;
   private deferred = false;
+  /** Replacing changes this window made itself, until their notification comes back (or a while passes). */
+  private echoes: { reason: ChangeReason; until: number }[] = [];
 
   constructor(private readonly host: LiveHost) {}
+
+  /**
+   * This window is about to make a replacing change (New Chat, open, delete) and shows it at once:
+   * its notification, arriving later, must not clear what was shown since (a question asked
+   * right after New Chat).
+   */
+  expect(reason: ChangeReason): void {
+    this.echoes.push({ reason, until: Date.now() + ECHO_MS });
+  }
 
   /** Whether another editor's reply is streaming into the view. */
   get mirroring(): boolean {
@@ -76,8 +90,16 @@ export class LiveFollower {
   /** The store changed for some folder (any daemon's doing, this one's included). */
   conversationChanged(p: ConversationChanged): void {
     if (!sameFolder(p.workspace, this.host.shown())) return;
-    if (REPLACING.includes(p.reason)) this.host.replaced();
+    if (REPLACING.includes(p.reason) && !this.isEcho(p.reason)) this.host.replaced();
     this.requestReload();
+  }
+
+  private isEcho(reason: ChangeReason): boolean {
+    const now = Date.now();
+    this.echoes = this.echoes.filter((e) => e.until > now);
+    const echo = this.echoes.find((e) => e.reason === reason);
+    if (echo !== undefined) this.echoes = this.echoes.filter((e) => e !== echo);
+    return echo !== undefined;
   }
 
   /** Another folder is shown: a turn mirrored from the old one is not its. */

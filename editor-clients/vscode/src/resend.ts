@@ -1,6 +1,6 @@
 /** A stored question's attachments back as files of the folder: to send it again, or to apply code there. */
 
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import * as vscode from "vscode";
 import { fileAttachment, type PendingAttachment } from "./attachments";
 import { parseAttachmentName } from "./codeEdit";
@@ -45,9 +45,14 @@ export function targetFromHistory(
   user: Entry | undefined,
 ): ApplyTarget | undefined {
   if (folder === undefined || user === undefined) return undefined;
-  const parsed = (user.attachments ?? []).map((a) => parseAttachmentName(a.name));
-  const chosen = parsed.find((p) => p.lines !== undefined) ?? parsed.find((p) => !p.path.includes(" "));
+  // Only text of the folder: a pasted image or a PDF is not where code goes.
+  const files = (user.attachments ?? [])
+    .filter((a) => a.mimeType === undefined || a.mimeType.startsWith("text/"))
+    .map((a) => parseAttachmentName(a.name))
+    .map((p) => ({ ...p, uri: vscode.Uri.joinPath(folder.uri, ...p.path.split("/")) }))
+    .filter((p) => existsSync(p.uri.fsPath));
+  const chosen = files.find((p) => p.lines !== undefined) ?? files[0];
   if (chosen === undefined) return undefined;
-  const uri = vscode.Uri.joinPath(folder.uri, ...chosen.path.split("/")).toString();
+  const uri = chosen.uri.toString();
   return chosen.lines === undefined ? { uri } : { uri, lines: chosen.lines };
 }

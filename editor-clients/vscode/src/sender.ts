@@ -103,13 +103,13 @@ export class Sender {
       api = await this.host.api();
       result = await this.chat(api, turn, item, this.cancel.token);
       await this.host.transcript.finish(turn, result);
+      this.host.status.set("idle");
     } catch (err) {
       result = undefined;
       this.fail(turn, item, err);
     } finally {
       this.cancel?.dispose();
       this.cancel = undefined;
-      if (this.host.status.value !== "rateLimited") this.host.status.set("idle");
       this.host.postBusy(false);
     }
     await this.host.turnEnded(result, api);
@@ -134,7 +134,11 @@ export class Sender {
     return api.chat(
       params,
       {
-        onDelta: (delta) => this.host.transcript.delta(turn, delta),
+        onDelta: (delta) => {
+          // The reply flows again after a wait (a retry, another editor's turn).
+          if (this.host.status.value !== "thinking") this.host.status.set("thinking");
+          this.host.transcript.delta(turn, delta);
+        },
         onWorkDone: (value) => this.host.transcript.status(turn, this.host.status.progress(value)),
       },
       token,

@@ -41,6 +41,8 @@ export class Transcript {
   private local: LocalGroup[] = [];
   private interrupted: Entry[] = [];
   private live: Entry[] = [];
+  /** Counts changes to the stored part made here: a history read before one of them is stale. */
+  private changes = 0;
   /** The time of an interrupted turn the user sent again: not shown again. */
   private resent: string | undefined;
   private readonly images = new ImageCache();
@@ -223,9 +225,19 @@ export class Transcript {
     this.view.redraw();
   }
 
-  /** The stored conversation as the daemon has it; true when what is shown changed. */
-  async load(history: HistoryResult): Promise<boolean> {
+  /** A mark to hand back to `load` with a history read from now on. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /**
+   * The stored conversation as the daemon had it when `version` was taken; true when what is
+   * shown changed. A history read before a turn here was stored is older than what is shown:
+   * it is dropped (undefined), and the caller reads again.
+   */
+  async load(history: HistoryResult, version: number): Promise<boolean | undefined> {
     const entries = await historyEntries(history.turns, this.images);
+    if (version !== this.changes) return undefined;
     const interrupted =
       history.interrupted === undefined || history.interrupted.time === this.resent
         ? []
@@ -238,10 +250,12 @@ export class Transcript {
       this.completeStored(entries);
       return false;
     }
-    // Marks of turns seen arriving from another editor survive the reload.
+    // What only the live turn knew survives the reload: who sent it, which secrets were masked.
     entries.forEach((e, i) => {
       const old = this.stored[i];
-      if (old?.fromOther === true && sameEntry(e, old)) e.fromOther = true;
+      if (old === undefined || !sameEntry(e, old)) return;
+      if (old.fromOther === true) e.fromOther = true;
+      if (old.redacted !== undefined) e.redacted = old.redacted;
     });
     this.stored = entries;
     this.interrupted = interrupted;
@@ -266,6 +280,7 @@ export class Transcript {
 
   /** Another conversation (a new chat, one opened, another folder): nothing of the old one stays. */
   clear(): void {
+    this.changes += 1;
     this.stored = [];
     this.local = [];
     this.interrupted = [];
@@ -295,6 +310,7 @@ export class Transcript {
   }
 
   private moveToStored(ids: string[]): void {
+    this.changes += 1;
     const moving = this.live.filter((e) => ids.includes(e.id));
     this.live = this.live.filter((e) => !ids.includes(e.id));
     this.stored.push(...moving);

@@ -57,7 +57,7 @@ export function webviewHtml(r: WebviewResources): string {
       <button id="active-file" class="chip suggest" type="button" hidden></button>
     </div>
     <div class="input-row">
-      <button id="attach" class="icon-button" type="button" title="Attach files of the folder (or drop them here, paste an image, type # for a file)" aria-label="Attach files">
+      <button id="attach" class="icon-button" type="button" title="Attach files of the folder (or drop them here holding Shift, paste an image, type # for a file)" aria-label="Attach files">
         <span class="codicon codicon-attach" aria-hidden="true"></span>
       </button>
       <textarea id="input" rows="1" placeholder="Ask Gemini… (# for a file)" title="Enter to send, Shift+Enter for a new line" aria-label="Message"></textarea>

@@ -214,6 +214,27 @@ describe("Gemini Chat in real VS Code (code-server): chatting", () => {
         0,
         "the countdown goes with the wait",
       );
+      await waitFor("the status bar back to the model", async () => {
+        return (await page.locator(".statusbar-item", { hasText: "retrying in" }).count()) === 0;
+      });
+    },
+  );
+
+  vsTest(
+    "a secret in the message is masked before sending; one dim line under the reply says which and where",
+    async (s) => {
+      const { chat } = s;
+      await freshChat(s);
+      await script({ reply: "That key is masked." });
+      const key = ["AKIA", "Z7QW3ERT5YUI8OPA"].join("");
+      await ask(chat, `Why is ${key} refused?`);
+      await reply(chat, "That key is masked.");
+      // Reloaded from the store, which holds what was sent: the line stays with the reply.
+      await chat.locator(".entry.user", { hasText: "[REDACTED:aws-access-key]" }).waitFor({ timeout: 15000 });
+      const note = chat.locator(".entry.model .note.redacted").last();
+      assert.equal(await note.innerText(), "1 secret masked before sending (aws-access-key in message)");
+      const [req] = await requests("enerateContent");
+      assert.ok(!JSON.stringify(req.body).includes(key), "the key never went upstream");
     },
   );
 

@@ -15,7 +15,7 @@ function welcome(): HTMLElement {
     el(
       "p",
       undefined,
-      "Ask a question. For context, select code and press Ctrl+Alt+G, or attach files: the paper clip, # or a drop.",
+      "Ask a question. For context, select code and press Ctrl+Alt+G, or attach files: the paper clip, #, or Shift+drop.",
     ),
   );
   return box;
