@@ -12,16 +12,19 @@ import { acceptFileDialog, runCommand, sharedVsCode } from "./vscode.mjs";
 const quick = (page) => page.locator(".quick-input-widget");
 const row = (page, text) => quick(page).locator(".monaco-list-row", { hasText: text }).first();
 
-/** Two conversations in the folder: "Topic one" (archived) and "Topic two" (open). */
-async function twoConversations(s) {
+/**
+ * Two more conversations in the folder: "<tag> one" (archived) and "<tag> two" (open); the tag
+ * keeps them apart from the conversations the tests before made in the same window.
+ */
+async function twoConversations(s, tag) {
   const { page, chat } = s;
   await freshChat(s);
   await script({ reply: "One answered." }, { reply: "Two answered." });
-  await ask(chat, "Topic one: what is add?");
+  await ask(chat, `${tag} one: what is add?`);
   await reply(chat, "One answered.");
   await viewAction(page, "New Chat").click();
   await chat.locator(".welcome").waitFor({ timeout: 15000 });
-  await ask(chat, "Topic two: what is print?");
+  await ask(chat, `${tag} two: what is print?`);
   await reply(chat, "Two answered.");
 }
 
@@ -41,7 +44,7 @@ describe("Conversations of the folder in real VS Code (code-server)", () => {
     "History in the view's title lists the folder's conversations with when and turns; picking one opens it",
     async (s) => {
       const { page, chat } = s;
-      await twoConversations(s);
+      await twoConversations(s, "Topic");
       await viewAction(page, "History").click();
       await row(page, "Topic one").waitFor({ timeout: 15000 });
       assert.match(await row(page, "Topic two").innerText(), /open now/);
@@ -56,11 +59,13 @@ describe("Conversations of the folder in real VS Code (code-server)", () => {
 
   vsTest("a picker row's buttons rename a conversation and delete another after confirming", async (s) => {
     const { page } = s;
-    await twoConversations(s);
+    await twoConversations(s, "Names");
     await viewAction(page, "History").click();
-    await rowButton(page, "Topic one", "Rename");
+    await rowButton(page, "Names one", "Rename");
+    // The rename box takes the picker's place (the same widget: told apart by its title).
+    await quick(page).locator(".quick-input-title", { hasText: "Rename the conversation" }).waitFor();
     const box = quick(page).locator(".quick-input-box input");
-    await waitFor("the rename box", async () => (await box.inputValue()).startsWith("Topic one"));
+    await waitFor("the title in the box", async () => (await box.inputValue()) === "Names one: what is add?");
     await box.fill("The adder");
     await box.press("Enter");
     // The picker comes back with the new title.
@@ -70,7 +75,7 @@ describe("Conversations of the folder in real VS Code (code-server)", () => {
     await dialog.waitFor({ timeout: 15000 });
     assert.match(await dialog.innerText(), /Delete the conversation “The adder”\?/);
     await dialog.getByRole("button", { name: "Delete" }).click();
-    await row(page, "Topic two").waitFor({ timeout: 15000 });
+    await row(page, "Names two").waitFor({ timeout: 15000 });
     assert.equal(await quick(page).locator(".monaco-list-row", { hasText: "The adder" }).count(), 0);
     await page.keyboard.press("Escape");
   });
@@ -79,13 +84,13 @@ describe("Conversations of the folder in real VS Code (code-server)", () => {
     "Export Chat… saves the open conversation as Markdown where the save dialog says, and opens it",
     async (s) => {
       const { page, folder } = s;
-      await twoConversations(s);
+      await twoConversations(s, "Export");
       await runCommand(page, "Gemini: Export Chat…");
       const file = join(folder, "exported.md");
       await acceptFileDialog(page, file, async (box) => (await box.inputValue()).endsWith(".md"));
       await waitFor("the file written", () => existsSync(file), 15000);
       const markdown = readFileSync(file, "utf8");
-      assert.match(markdown, /^# Topic two/);
+      assert.match(markdown, /^# Export two/);
       assert.match(markdown, /## You[\s\S]*what is print\?[\s\S]*## Gemini[\s\S]*Two answered\./);
       await page.locator(".tab.active", { hasText: "exported.md" }).waitFor({ timeout: 15000 });
     },
