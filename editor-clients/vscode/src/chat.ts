@@ -8,19 +8,16 @@ import { Composer } from "./composer";
 import { ContextMeter, type Draft } from "./contextMeter";
 import { type ErrorActionHandlers, runErrorAction } from "./errors";
 import { FolderInfo } from "./folderInfo";
-import { FolderFollower } from "./folders";
+import { FolderFollower, type FolderListener } from "./folders";
 import { ConversationHistory } from "./history";
-import { LiveFollower } from "./live";
+import { LiveFollower, type LiveHost } from "./live";
 import type { HeaderState, HostMessage, ViewMessage, ViewState } from "./messages";
 import { ModelPicker } from "./models";
 import type { ChatResult } from "./protocol";
 import { resendQuestion, targetFromHistory } from "./resend";
-import { type Question, Sender } from "./sender";
+import { type Question, Sender, type SenderHost } from "./sender";
 import { ReplyStatus } from "./status";
 import { Transcript } from "./transcript";
-
-/** A changed draft (its attachments) is counted once changes pause this long. */
-const DRAFT_PAUSE_MS = 800;
 
 /** Drives one conversation: the parts below keep the rest. */
 export class ChatController implements vscode.Disposable {
@@ -40,7 +37,6 @@ export class ChatController implements vscode.Disposable {
   private readonly meter: ContextMeter;
   private readonly actions: ErrorActionHandlers;
   private poster: ((m: HostMessage) => void) | undefined;
-  private draftTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** Whether a reply is being written, rate limited or waiting. */
   readonly status = new ReplyStatus();
@@ -49,19 +45,7 @@ export class ChatController implements vscode.Disposable {
 
   constructor(private readonly daemon: DaemonClient) {
     this.transcript = new Transcript({ post: (m) => this.post(m), redraw: () => this.postSnapshot() });
-    this.folders = new FolderFollower(
-      {
-        switched: async () => {
-          this.live.forget();
-          this.composer.pending.clear();
-          this.replaced();
-          await this.refresh();
-        },
-        replaced: () => void this.refresh(),
-        listChanged: () => this.postSnapshot(),
-      },
-      () => this.busy,
-    );
+    this.folders = new FolderFollower(this.folderListener(), () => this.busy);
     this.info = new FolderInfo(() => this.folders.uri());
     this.onDidChangeModel = this.info.onDidChangeModel;
     this.meter = new ContextMeter(
@@ -75,36 +59,16 @@ export class ChatController implements vscode.Disposable {
       post: (m) => this.post(m),
       draftChanged: (draft) => void this.countDraft(draft),
     });
-    this.sender = new Sender({
-      transcript: this.transcript,
-      status: this.status,
-      api: () => this.daemon.require(),
-      workspace: () => this.folders.uri(),
-      turnEnded: (result, api) => this.turnEnded(result, api),
-      postBusy: (busy) => this.post({ type: "busy", busy }),
-    });
-    this.live = new LiveFollower({
-      transcript: this.transcript,
-      shown: () => this.folders.uri(),
-      busy: () => this.busy,
-      reload: () => this.reloadNow(),
-      replaced: () => {
-        this.replaced();
-        this.postSnapshot();
-      },
-    });
+    this.sender = new Sender(this.senderHost());
+    this.live = new LiveFollower(this.liveHost());
     this.actions = {
       setApiKey: (id) => this.setApiKeyAndResend(id),
       selectModel: () => this.models.pick(),
       retry: async (id) => this.resendFailed(id),
       showLog: () => this.daemon.output.show(true),
     };
+    this.disposables.push(this.folders, this.composer, this.code, this.info, this.status, this.meter);
     this.disposables.push(
-      this.folders,
-      this.composer,
-      this.code,
-      this.info,
-      this.status,
       daemon.onDidChangeState((state) => {
         if (state === "running") void this.refresh();
         else this.postSnapshot();
@@ -216,6 +180,43 @@ export class ChatController implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 
+  private folderListener(): FolderListener {
+    return {
+      switched: async () => {
+        this.live.forget();
+        this.composer.pending.clear();
+        this.replaced();
+        await this.refresh();
+      },
+      replaced: () => void this.refresh(),
+      listChanged: () => this.postSnapshot(),
+    };
+  }
+
+  private senderHost(): SenderHost {
+    return {
+      transcript: this.transcript,
+      status: this.status,
+      api: () => this.daemon.require(),
+      workspace: () => this.folders.uri(),
+      turnEnded: (result, api) => this.turnEnded(result, api),
+      postBusy: (busy) => this.post({ type: "busy", busy }),
+    };
+  }
+
+  private liveHost(): LiveHost {
+    return {
+      transcript: this.transcript,
+      shown: () => this.folders.uri(),
+      busy: () => this.busy,
+      reload: () => this.reloadNow(),
+      replaced: () => {
+        this.replaced();
+        this.postSnapshot();
+      },
+    };
+  }
+
   private async handleOther(message: ViewMessage): Promise<void> {
     switch (message.type) {
       case "countTokens":
@@ -308,27 +309,12 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  /**
-   * Count the next request with the draft: asked (undefined: the draft known) at once, a changed
-   * draft once changes pause, so composing a message costs one count, not one per attachment.
-   */
+  /** Count the next request with the draft: asked (undefined: the draft known) at once, else once changes pause. */
   private async countDraft(draft: Draft | undefined): Promise<void> {
-    clearTimeout(this.draftTimer);
     const api = this.daemon.api;
     if (api === undefined) return;
-    const count = (): Promise<void> => {
-      const key = `${this.models.current()}|${this.transcript.entries.length}`;
-      return this.meter.count(
-        api,
-        this.folders.uri(),
-        draft ?? this.meter.lastDraft,
-        key,
-        draft === undefined,
-      );
-    };
-    const empty = draft !== undefined && draft.message.trim() === "" && draft.attachments.length === 0;
-    if (draft === undefined || empty) await count();
-    else this.draftTimer = setTimeout(() => void count(), DRAFT_PAUSE_MS);
+    const key = `${this.models.current()}|${this.transcript.entries.length}`;
+    await this.meter.count(api, this.folders.uri(), draft, key);
   }
 
   private async setApiKeyAndResend(errorId: string | undefined): Promise<void> {

@@ -15,6 +15,8 @@ export interface Draft {
 }
 
 const CACHE_SIZE = 32;
+/** A changed draft (its attachments) is counted once changes pause this long. */
+const DRAFT_PAUSE_MS = 800;
 
 export class ContextMeter {
   private fromUsage: number | undefined;
@@ -23,6 +25,7 @@ export class ContextMeter {
   /** The draft last told: what a click on the meter counts. */
   lastDraft: Draft = { message: "", attachments: [] };
   private readonly cache = new Map<string, Promise<number | undefined>>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   /** `limit()`: the model's input limit; `changed()`: show the new value. */
   constructor(
@@ -55,15 +58,34 @@ export class ContextMeter {
 
   /**
    * Count the next request with `draft` (`key` names the conversation state and model it is
-   * counted against); an empty draft goes back to the usage unless the user `asked`. A draft
-   * counted once is not counted again.
+   * counted against). A changed draft is counted once changes pause, so composing a message costs
+   * one count, not one per attachment; `undefined` (the user asked) counts the draft known now.
+   * An empty draft goes back to the usage; a draft counted once is not counted again.
    */
-  async count(
+  count(api: GeminiApi, workspace: string | undefined, draft: Draft | undefined, key: string): Promise<void> {
+    clearTimeout(this.timer);
+    const empty = draft !== undefined && draft.message.trim() === "" && draft.attachments.length === 0;
+    if (draft === undefined || empty)
+      return this.countNow(api, workspace, draft ?? this.lastDraft, key, !empty);
+    this.lastDraft = draft;
+    return new Promise((resolve) => {
+      this.timer = setTimeout(
+        () => resolve(this.countNow(api, workspace, draft, key, false)),
+        DRAFT_PAUSE_MS,
+      );
+    });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+
+  private async countNow(
     api: GeminiApi,
     workspace: string | undefined,
     draft: Draft,
     key: string,
-    asked = false,
+    asked: boolean,
   ): Promise<void> {
     this.lastDraft = draft;
     if (!asked && draft.message.trim() === "" && draft.attachments.length === 0) {
