@@ -1,4 +1,4 @@
-"""The VS Code client: its Node test suites (units, protocol, webview, real VS Code) run from pytest."""
+"""The VS Code client: its Node suites (units, protocol, webview, real VS Code) run from pytest."""
 
 from __future__ import annotations
 
@@ -114,9 +114,7 @@ def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def vscode_env(
-    built: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str]:
+def vscode_env(built: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The extension packaged with vsce (as `make vsix` builds it) and installed once into an
     extensions folder every real VS Code of the module loads."""
     out = tmp_path_factory.mktemp("vsix")
