@@ -184,6 +184,18 @@ class NvimChat:
             line - 1,
         )
 
+    def line_hl(self, text: str) -> str | None:
+        """The highlight group of the first extmark with one on the chat line holding `text`."""
+        line = self.line_of(text)
+        assert line, f"{text!r} is not in the chat buffer:\n{self.chat_text()}"
+        return self.lua(
+            "local buf, row = ... for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, "
+            "{row, 0}, {row, -1}, {details = true})) do "
+            "if m[4].hl_group then return m[4].hl_group end end",
+            self.chat_buf(),
+            line - 1,
+        )
+
     def stop_daemon(self) -> None:
         """Stop the daemon and wait until Neovim has seen it exit."""
         self.lua(
@@ -274,6 +286,11 @@ class OtherEditor:
     def start_chat(self, message: str) -> Future[dict[str, Any]]:
         """Send a streamed `gemini/chat` without waiting: the future gets its answer."""
         coro = self.daemon.chat(message, workspace=self.uri, partialResultToken="other-editor")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def start(self, method: str, **params: Any) -> Future[Any]:
+        """Send a request on the folder without waiting: the future gets its answer."""
+        coro = self.daemon.request(method, {"workspace": self.uri, **params})
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def request(self, method: str, **params: Any) -> Any:

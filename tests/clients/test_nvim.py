@@ -159,7 +159,7 @@ def test_model_picker_sets_the_model_for_next_turns(nvim: NvimChat, emulator: Em
     paths = [r.path for r in emulator.requests("enerateContent")]
     assert "gemini-2.5-pro:" in paths[-1]
     nvim.wait_text("_tokens:")
-    assert "gemini-2.5-pro_" in nvim.chat_text()
+    assert " · gemini-2.5-pro · $" in nvim.chat_text()
 
 
 def test_missing_key_says_how_to_set_it(

@@ -234,7 +234,7 @@ def test_model_choice_sticks_to_the_workspace_across_restarts(
         again.cmd("GeminiChat which model?")
         again.wait_text("Pro here.")
         again.wait_text("_tokens:")
-        assert "gemini-2.5-pro_" in again.chat_text()
+        assert " · gemini-2.5-pro · $" in again.chat_text()
     assert "/models/gemini-2.5-pro:" in emulator.requests("enerateContent")[-1].path
 
 

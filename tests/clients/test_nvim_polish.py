@@ -218,24 +218,26 @@ def test_help_works_after_the_manual_install(
 
 def test_the_lazy_snippets_load_on_every_command(nvim: NvimChat) -> None:
     """The lazy.nvim specs of the README and of :help list every command the plugin defines in
-    `cmd`, and suggest keymaps (`keys`)."""
+    `cmd`, suggest keymaps (`keys`) and install the daemon with `build = ":GeminiChatInstall"`."""
     defined = set(nvim.lua("return vim.tbl_keys(vim.api.nvim_get_commands({}))"))
     defined = {c for c in defined if c.startswith("GeminiChat")}
-    assert len(defined) == 11
+    assert len(defined) == 15
     for source in (PLUGIN / "README.md", PLUGIN / "doc" / "gemini_chat.txt"):
         text = source.read_text()
         spec = re.search(r"cmd = \{(.*?)\}", text, re.S)
         assert spec is not None, source
         assert set(re.findall(r'"(GeminiChat\w*)"', spec.group(1))) == defined, source
         assert "keys = {" in text and "<Cmd>GeminiChat<CR>" in text, source
+        assert 'build = ":GeminiChatInstall",' in text, source
 
 
 def test_checkhealth_says_how_to_install_a_missing_daemon(nvim: NvimChat) -> None:
-    """With no server on PATH, :checkhealth names the command that installs it from this
-    checkout (uv, else pipx) and the `cmd` option."""
+    """With no server on PATH, :checkhealth says to run :GeminiChatInstall, names the commands
+    that install it from this checkout by hand (uv, else pipx) and the `cmd` option."""
     nvim.lua("require('gemini_chat').setup({ cmd = { 'no-such-gemini-server' } })")
     nvim.cmd("checkhealth gemini_chat")
     report = "\n".join(nvim.nvim.current.buffer[:])
     assert "server 'no-such-gemini-server' not found on PATH" in report
+    assert "Run :GeminiChatInstall" in report
     assert f"uv tool install '{REPO}'" in report and f"pipx install '{REPO}'" in report
     assert "cmd = { '/path/to/gemini-chat-server' }" in report

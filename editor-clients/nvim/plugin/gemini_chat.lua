@@ -16,7 +16,8 @@ command("GeminiChat", function(opts)
 end, {
   nargs = "*",
   range = true,
-  desc = "Open the Gemini chat of this workspace; send [message] (a range attaches the lines)",
+  bang = true,
+  desc = "Open the Gemini chat; send [message] (a range attaches the lines; ! asks for JSON)",
 })
 
 command("GeminiChatStop", function()
@@ -80,3 +81,32 @@ end, {
   end,
   desc = "Remove an attachment of the next Gemini message ([name]; ! removes all)",
 })
+
+command("GeminiChatImage", function(opts)
+  require("gemini_chat").image(opts.args)
+end, {
+  nargs = "+",
+  complete = function(lead, line)
+    return require("gemini_chat").complete_image(lead, line)
+  end,
+  desc = "Ask Imagen for [Nx] pictures [W:H] of {prompt}, as a turn of this workspace's chat",
+})
+
+command("GeminiChatJson", function(opts)
+  require("gemini_chat").json(opts.args, opts.bang)
+end, {
+  nargs = "?",
+  bang = true,
+  complete = function(lead)
+    return require("gemini_chat").complete_schema(lead)
+  end,
+  desc = "Replies as JSON from now on, shaped by [schema-file] (! turns JSON mode off)",
+})
+
+command("GeminiChatStatus", function()
+  require("gemini_chat").status()
+end, { desc = "Gemini: the daemon, this workspace's model and cost, the rate limit" })
+
+command("GeminiChatInstall", function()
+  require("gemini_chat").install()
+end, { desc = "Install (or update) the gemini-chat-server daemon: uv, else pipx, else a venv" })

@@ -109,6 +109,8 @@ end
 ---@field toolCalls? {name?: string, summary?: string}[]
 ---@field images? {mimeType?: string, path?: string}[]
 ---@field compacted? integer|{turns: integer}
+---@field json? {valid?: boolean, errors?: string[]} A JSON-mode reply's check.
+---@field filtered? string[] Why Imagen dropped pictures.
 
 ---@param value any
 ---@return integer?
@@ -146,14 +148,18 @@ function M.model_body(turn)
     items[#items + 1] = M.tool(call)
   end
   local text = (type(turn.text) == "string" and turn.text or ""):gsub("[\r\n]+$", "")
-  if text ~= "" then
-    if #items > 0 then
-      items[#items + 1] = { "" }
-    end
+  local body = {} ---@type gemini_chat.Item[]
+  if type(turn.json) == "table" then
+    body = require("gemini_chat.structured").body(turn, M.split)
+  elseif text ~= "" then
     for _, line in ipairs(M.split(text)) do
-      items[#items + 1] = { line }
+      body[#body + 1] = { line }
     end
   end
+  if #body > 0 and #items > 0 then
+    items[#items + 1] = { "" }
+  end
+  vim.list_extend(items, body)
   local images = list_of(turn.images)
   for i, image in ipairs(images) do
     if i == 1 and #items > 0 then
@@ -161,33 +167,15 @@ function M.model_body(turn)
     end
     items[#items + 1] = M.image(image)
   end
+  vim.list_extend(items, require("gemini_chat.imagen").filtered(turn.filtered))
   if #items == 0 then
     items[1] = { "" }
   end
   return items
 end
 
----The dim usage line under a reply, or nil without usage.
----@param usage table?
----@param model string?
----@return string?
-function M.usage(usage, model)
-  if type(usage) ~= "table" then
-    return nil
-  end
-  local text = ("_tokens: %s prompt · %s reply"):format(
-    tostring(usage.promptTokens or 0),
-    tostring(usage.replyTokens or 0)
-  )
-  if (tonumber(usage.thoughtsTokens) or 0) > 0 then
-    text = text .. (" · %s thinking"):format(tostring(usage.thoughtsTokens))
-  end
-  text = text .. (" · %s total"):format(tostring(usage.totalTokens or 0))
-  if type(model) == "string" and model ~= "" then
-    text = text .. " · " .. model
-  end
-  return text .. "_"
-end
+---The dim usage line under a reply (tokens or images, model, cost), or nil without usage.
+M.usage = require("gemini_chat.usage").line
 
 ---The lines of a user message: its text, then its attachments.
 ---@param text string
@@ -289,6 +277,9 @@ function M.history(turns, foreign)
       local text = type(turn.text) == "string" and turn.text or ""
       items[#items + 1] = M.you_header(foreign and foreign[text])
       vim.list_extend(items, M.you(text, labels_of(turn)))
+      if type(turn.imagen) == "table" then
+        items[#items + 1] = require("gemini_chat.imagen").note(turn.imagen)
+      end
     elseif summarised then
       vim.list_extend(items, M.summary(summarised, turn.text or ""))
       vim.list_extend(items, vim.deepcopy(END))

@@ -3,10 +3,12 @@ local client = require("gemini_chat.client")
 local config = require("gemini_chat.config")
 local errors = require("gemini_chat.errors")
 local history = require("gemini_chat.history")
+local imagen = require("gemini_chat.imagen")
 local input = require("gemini_chat.input")
 local reply = require("gemini_chat.reply")
 local selection = require("gemini_chat.selection")
 local session = require("gemini_chat.session")
+local structured = require("gemini_chat.structured")
 local sync = require("gemini_chat.sync")
 local transcript = require("gemini_chat.transcript")
 local window = require("gemini_chat.window")
@@ -77,7 +79,7 @@ local function on_daemon_exit()
     -- Nothing would send the queued questions: give the first back to type again.
     local first = table.remove(s.queue, 1)
     s.queue = {}
-    if first and input.text(s) == "" then
+    if first and not first.imagen and input.text(s) == "" then
       input.set(s, first.message)
       input.set_pending(s, first.pending)
     end
@@ -86,12 +88,11 @@ local function on_daemon_exit()
 end
 table.insert(client.exit_hooks, on_daemon_exit)
 
----What to do with the stream and the answer of `gemini/chat` for `message`.
+---What to do with the stream and the answer of the turn `item`.
 ---@param s gemini_chat.Session
----@param message string
----@param pending gemini_chat.Pending[]
+---@param item gemini_chat.Queued
 ---@return gemini_chat.ChatHandlers
-local function chat_handlers(s, message, pending)
+local function chat_handlers(s, item)
   return {
     on_part = function(value)
       reply.show_part(s, value)
@@ -107,14 +108,19 @@ local function chat_handlers(s, message, pending)
         local kind, note = errors.note(err)
         reply.fail(s, kind, note, errors.unsaved_text(err))
         errors.notify(err, true)
-        -- Nothing was committed: give the message back for another try.
-        if input.text(s) == "" and not errors.unsaved_text(err) then
-          input.set(s, message)
-          input.set_pending(s, pending)
+        -- Nothing was committed: give the message back for another try (an Imagen prompt
+        -- stays in the command-line history instead: typed here it would go as a message).
+        if input.text(s) == "" and not errors.unsaved_text(err) and not item.imagen then
+          input.set(s, item.message)
+          input.set_pending(s, item.pending)
         end
       else
-        s.model, s.seen_turn = result.model, result.turn
+        -- An Imagen turn names its Imagen model: the next message's model stays.
+        s.model = not item.imagen and result.model or s.model
+        s.seen_turn = result.turn
+        s.cost = require("gemini_chat.usage").conversation(result.usage) or s.cost
         reply.finish(s, result)
+        structured.tell(result)
         window.refresh_winbar(s)
       end
       M.settle(s)
@@ -122,31 +128,60 @@ local function chat_handlers(s, message, pending)
   }
 end
 
----Send `message` with `pending` now (nothing else is under way).
+---The generation config of a message: thoughts when asked for; TEXT and IMAGE replies when
+---the model is one of Gemini's image models (image editing), unless the reply is JSON.
 ---@param s gemini_chat.Session
----@param message string
----@param pending gemini_chat.Pending[]
----@param draft? string[] Text to leave in the input area.
-local function send_now(s, message, pending, draft)
+---@param item gemini_chat.Queued
+---@return table?
+local function generation_config(s, item)
+  local gc = {}
+  if config.options.show_thoughts then
+    gc.thinkingConfig = { includeThoughts = true }
+  end
+  if not item.json and imagen.edits(s.model or config.options.model) then
+    gc.responseModalities = { "TEXT", "IMAGE" }
+  end
+  return next(gc) and gc or nil
+end
+
+---The method and params of the turn `item`, and the labels of its attachments.
+---@param s gemini_chat.Session
+---@param item gemini_chat.Queued
+---@return string method, table params, string[] labels
+local function turn_params(s, item)
+  if item.imagen then
+    local params =
+      vim.tbl_extend("force", { workspace = s.uri, prompt = item.message }, item.imagen)
+    return "gemini/generateImage", params, {}
+  end
   local attachments, labels = {}, {}
-  for i, p in ipairs(pending) do
+  for i, p in ipairs(item.pending) do
     attachments[i], labels[i] = p.attachment, p.label
   end
-  local params = {
-    workspace = s.uri,
-    message = message,
-    attachments = #attachments > 0 and attachments or nil,
-  }
-  if config.options.show_thoughts then
-    params.generationConfig = { thinkingConfig = { includeThoughts = true } }
-  end
-  sync.flush(s.root, pending)
-  transcript.begin_turn(s, message, labels, draft)
+  return "gemini/chat",
+    {
+      workspace = s.uri,
+      message = item.message,
+      attachments = #attachments > 0 and attachments or nil,
+      json = item.json,
+      generationConfig = generation_config(s, item),
+    },
+    labels
+end
+
+---Send the turn `item` now (nothing else is under way).
+---@param s gemini_chat.Session
+---@param item gemini_chat.Queued
+---@param draft? string[] Text to leave in the input area.
+local function send_now(s, item, draft)
+  local method, params, labels = turn_params(s, item)
+  sync.flush(s.root, item.pending)
+  transcript.begin_turn(s, item.message, labels, draft, item.imagen and imagen.note(item.imagen))
   if vim.api.nvim_get_current_buf() == s.buf then
     input.focus(s)
   end
   window.set_status(s, "replying…")
-  s.request = client.chat(s.root, params, chat_handlers(s, message, pending))
+  s.request = client.chat(s.root, params, chat_handlers(s, item), method)
 end
 
 ---When nothing is under way: reload the history if it changed meanwhile, else send the next
@@ -163,18 +198,38 @@ function M.settle(s)
   local next_up = table.remove(s.queue, 1)
   if next_up then
     input.show_queue(s)
-    send_now(s, next_up.message, next_up.pending)
+    send_now(s, next_up)
   end
   window.refresh_winbar(s)
 end
 
 history.after_load = M.settle
 
----Send `message` (or, when nil, the text of the input area) with the pending attachments; while
----a reply is still coming (ours or another editor's) it waits in the queue.
+---Send the turn `item` now, or, while a reply is still coming (ours or another editor's) or
+---the history is not in yet, put it in the queue.
+---@param s gemini_chat.Session
+---@param item gemini_chat.Queued
+---@param draft? string[]
+local function submit(s, item, draft)
+  if not s.loaded or session.busy(s) or #s.queue > 0 then
+    -- The reply must land below the history and after the turn under way: wait for them.
+    table.insert(s.queue, item)
+    input.show_queue(s)
+    window.refresh_winbar(s)
+    if not s.loaded then
+      history.load(s)
+    end
+    return
+  end
+  send_now(s, item, draft)
+end
+
+---Send `message` (or, when nil, the text of the input area) with the pending attachments, as
+---JSON in JSON mode or when `opts.json` (see structured.lua).
 ---@param s gemini_chat.Session
 ---@param message? string
-function M.send(s, message)
+---@param opts? {json?: boolean}
+function M.send(s, message, opts)
   local draft = nil ---@type string[]?
   local typed = message == nil
   if message then
@@ -187,22 +242,28 @@ function M.send(s, message)
     vim.notify("Gemini: type a message under the last '## You' first", levels.WARN)
     return
   end
-  local pending = s.pending
-  s.pending = {}
-  if not s.loaded or session.busy(s) or #s.queue > 0 then
-    -- The reply must land below the history and after the turn under way: wait for them.
-    table.insert(s.queue, { message = message, pending = pending })
-    if typed then
-      input.set(s, "")
-    end
-    input.set_pending(s, {})
-    window.refresh_winbar(s)
-    if not s.loaded then
-      history.load(s)
-    end
+  local json, err = structured.request(s, opts and opts.json)
+  if err then
+    vim.notify("Gemini: not sent: " .. err, levels.ERROR)
     return
   end
-  send_now(s, message, pending, draft)
+  local item = { message = message, pending = s.pending, json = json }
+  s.pending = {}
+  if typed then
+    input.set(s, "")
+  end
+  input.set_pending(s, {})
+  submit(s, item, draft)
+end
+
+---Ask Imagen for pictures of `prompt` as the chat's next turn (queued like a message); the
+---pending attachments stay for the next message.
+---@param s gemini_chat.Session
+---@param prompt string
+---@param opts gemini_chat.Imagen
+function M.send_image(s, prompt, opts)
+  local draft = input.text(s) ~= "" and input.lines(s) or nil
+  submit(s, { message = prompt, pending = {}, imagen = opts }, draft)
 end
 
 ---Add attachments to the ones waiting for the next message.
@@ -214,7 +275,7 @@ end
 
 ---Open the chat of the current workspace; attach lines line1..line2 of the current buffer when
 ---`range` > 0, and send `args` when it is not blank.
----@param opts {args: string, range: integer, line1: integer, line2: integer}
+---@param opts {args: string, range: integer, line1: integer, line2: integer, bang?: boolean}
 function M.open(opts)
   local source = vim.api.nvim_get_current_buf()
   local s = M.current()
@@ -229,7 +290,9 @@ function M.open(opts)
       M.add_pending(s, { item })
     end
     if message ~= "" then
-      M.send(s, message)
+      M.send(s, message, { json = opts.bang })
+    elseif opts.bang then
+      vim.notify("Gemini: :GeminiChat! {message} sends it as JSON; :GeminiChatJson for every one")
     end
   end
   if s.loaded or s.loading then

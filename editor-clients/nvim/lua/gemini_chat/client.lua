@@ -27,6 +27,7 @@ local state = {
   work = {}, ---@type table<string, fun(value: table)>
   seq = 0,
   stopping = false,
+  program = nil, ---@type string? the daemon's program as started (the LSP log names it so)
 }
 
 ---Call a client method the 0.11 way (`client:m()`) or the 0.10 way (`client.m()`).
@@ -137,7 +138,7 @@ local function on_exit(code, signal, _)
     if state.stopping or (code == 0 and signal == 0) then
       return
     end
-    local name = config.options.cmd[1]
+    local name = state.program or config.options.cmd[1]
     -- Give Neovim a moment to log the daemon's last words: they say why it stopped.
     vim.defer_fn(function()
       local msg = ("gemini_chat: the daemon '%s' exited (code %d, signal %d)"):format(
@@ -157,10 +158,13 @@ end
 ---@param root string
 ---@return table? lsp_config, string? err
 local function build_config(root)
-  local cmd = config.options.cmd
-  if vim.fn.executable(cmd[1]) ~= 1 then
-    local why = ("cannot start the daemon: '%s' was not found on PATH. "):format(cmd[1])
-    return nil, why .. require("gemini_chat.install").hint()
+  local install = require("gemini_chat.install")
+  local cmd = install.command(config.options.cmd)
+  if not cmd then
+    local why = ("cannot start the daemon: '%s' was not found on PATH. "):format(
+      config.options.cmd[1]
+    )
+    return nil, why .. install.hint()
   end
   return {
     name = M.name,
@@ -209,7 +213,7 @@ function M.ensure(root)
   if not id then
     return nil, spawn_err
   end
-  state.client_id = id
+  state.client_id, state.program = id, lsp_config.cmd[1]
   state.folders = { [folder(root).uri] = true }
   return vim.lsp.get_client_by_id(id)
 end
@@ -279,12 +283,14 @@ end
 ---@field on_progress fun(value: table)
 ---@field on_done fun(err: table?, result: table?)
 
----Send `gemini/chat` with streaming and work-done progress.
+---Send `gemini/chat` (or `method`, a turn that streams the same way: `gemini/generateImage`)
+---with streaming and work-done progress.
 ---@param root string
 ---@param params table
 ---@param handlers gemini_chat.ChatHandlers
+---@param method? string
 ---@return gemini_chat.Request
-function M.chat(root, params, handlers)
+function M.chat(root, params, handlers, method)
   state.seq = state.seq + 1
   ---@type gemini_chat.Request
   local req = {
@@ -308,7 +314,7 @@ function M.chat(root, params, handlers)
     params,
     { workDoneToken = req.work_token, partialResultToken = req.partial_token }
   )
-  req.id = M.request(root, "gemini/chat", params, function(err, result)
+  req.id = M.request(root, method or "gemini/chat", params, function(err, result)
     state.partial[req.partial_token] = nil
     state.work[req.work_token] = nil
     if req.cancelled or req.done then

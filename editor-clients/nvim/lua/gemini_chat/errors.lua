@@ -59,6 +59,9 @@ function M.note(err)
     return "error", "**Error:** " .. M.text(err) .. "\nIn Neovim, :GeminiChatModel picks another."
   elseif data.reason == "apiKeyInvalid" then
     return "error", "**Error:** " .. M.text(err) .. "\n" .. KEY_HINT
+  elseif data.reason == "rateLimited" then
+    return "error",
+      "**Error:** " .. M.text(err) .. "\nIn Neovim, :GeminiChatStatus says when it lifts."
   elseif data.reason == "storage" then
     -- The daemon names the file and the cause; a finished reply above it was not kept.
     return "error", "**Not saved:** " .. M.text(err)
@@ -80,7 +83,7 @@ end
 ---One line that fits the command line, so no "Press ENTER" prompt follows it.
 ---@param text string
 ---@return string
-local function one_line(text)
+function M.one_line(text)
   text = vim.trim((text:gsub("%s*\n%s*", " ")))
   local room = math.max(vim.v.echospace, 40)
   if vim.fn.strdisplaywidth(text) > room then
@@ -104,7 +107,7 @@ function M.notify(err, in_chat)
     msg = "the reply is shown but was not saved: " .. msg
   end
   msg = "Gemini: " .. msg
-  vim.notify(in_chat and one_line(msg) or (msg:gsub("%s*\n%s*", " ")), level)
+  vim.notify(in_chat and M.one_line(msg) or (msg:gsub("%s*\n%s*", " ")), level)
 end
 
 return M

@@ -15,31 +15,44 @@ local function check_neovim()
   return false
 end
 
+---How to get a missing daemon, as the advice of :checkhealth.
+---@return string[]
+local function install_advice()
+  local install = require("gemini_chat.install")
+  local src = vim.fn.shellescape(install.source())
+  return {
+    "Run :GeminiChatInstall: it installs the daemon with `uv tool install`, else `pipx install`, "
+      .. "else into a venv under stdpath('data') (lazy.nvim: build = \":GeminiChatInstall\")",
+    ("Or by hand: `uv tool install %s` (or `pipx install %s`), then restart Neovim"):format(
+      src,
+      src
+    ),
+    "Installed elsewhere: setup({ cmd = { '/path/to/gemini-chat-server' } })",
+  }
+end
+
 ---@param cmd string[]
 ---@return boolean
 local function check_server(cmd)
-  if vim.fn.executable(cmd[1]) ~= 1 then
-    local src = vim.fn.shellescape(require("gemini_chat.install").source())
-    health.error(("server '%s' not found on PATH"):format(cmd[1]), {
-      ("Install it: `uv tool install %s` (or `pipx install %s`), then restart Neovim"):format(
-        src,
-        src
-      ),
-      "Installed elsewhere: setup({ cmd = { '/path/to/gemini-chat-server' } })",
-    })
+  local path, on_path = require("gemini_chat.install").find(cmd[1])
+  if not path then
+    health.error(("server '%s' not found on PATH"):format(cmd[1]), install_advice())
     return false
   end
-  local argv = vim.list_extend(vim.deepcopy(cmd), { "--version" })
+  local argv = vim.list_extend({ path }, vim.list_slice(cmd, 2))
+  table.insert(argv, "--version")
   local ok, res = pcall(function()
     return vim.system(argv, { text = true, stdin = false }):wait(10000)
   end)
   if not ok or res.code ~= 0 then
-    health.error(
-      ("server '%s' found at %s but `--version` failed"):format(cmd[1], vim.fn.exepath(cmd[1]))
-    )
+    health.error(("server '%s' found at %s but `--version` failed"):format(cmd[1], path), {
+      "Reinstall it: :GeminiChatInstall",
+    })
     return false
   end
-  health.ok(("server %s: %s"):format(vim.fn.exepath(cmd[1]), vim.trim(res.stdout or "")))
+  local where = on_path and path
+    or (path .. " (not on PATH; found where :GeminiChatInstall puts it)")
+  health.ok(("server %s: %s"):format(where, vim.trim(res.stdout or "")))
   return true
 end
 
@@ -90,6 +103,9 @@ local function check_status()
   local say = status.apiKeySet and health.ok or health.warn
   say("daemon has an API key: " .. (status.apiKeySet and "yes" or "no"))
   health.info("data dir: " .. tostring(status.dataDir))
+  local limit, active = require("gemini_chat.status").rate_limit(status.rateLimit)
+  local tell = active and health.warn or (active == nil and health.info or health.ok)
+  tell("rate limit: " .. limit)
   health.info("workspace: " .. root)
   check_context_files(status.contextFiles)
 end

@@ -90,4 +90,42 @@ function M.complete_pending(lead)
   return require("gemini_chat.attach").complete_pending(lead)
 end
 
+---`:GeminiChatImage [Nx] [W:H] {prompt}`: pictures from Imagen, as a turn of the chat.
+---@param args string
+function M.image(args)
+  require("gemini_chat.imagen").command(args)
+end
+
+---Counts and ratios for `:GeminiChatImage <Tab>`.
+---@param lead string
+---@param line string
+---@return string[]
+function M.complete_image(lead, line)
+  return require("gemini_chat.imagen").complete(lead, line)
+end
+
+---`:GeminiChatJson [schema-file]`: replies as JSON from now on; `off` (`!`): JSON mode off.
+---@param schema string
+---@param off boolean
+function M.json(schema, off)
+  require("gemini_chat.structured").command(schema, off)
+end
+
+---Schema files for `:GeminiChatJson <Tab>`.
+---@param lead string
+---@return string[]
+function M.complete_schema(lead)
+  return require("gemini_chat.structured").complete(lead)
+end
+
+---`:GeminiChatStatus`: the daemon, the workspace's model and cost so far, the rate limit.
+function M.status()
+  require("gemini_chat.status").command()
+end
+
+---`:GeminiChatInstall`: install the daemon (lazy.nvim's `build` runs it).
+function M.install()
+  require("gemini_chat.install").command_install()
+end
+
 return M

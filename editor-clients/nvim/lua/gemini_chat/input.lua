@@ -82,8 +82,9 @@ local function queue_lines(s)
   for _, q in ipairs(s.queue) do
     local first = q.message:match("^[^\n]*")
     local more = #q.pending > 0 and (" + %d attached"):format(#q.pending) or ""
+    local what = q.imagen and "🎨 " or (q.json and "{ } " or "")
     lines[#lines + 1] = {
-      { "⏳ queued: ", "GeminiChatHint" },
+      { "⏳ queued: " .. what, "GeminiChatHint" },
       { first .. (first ~= q.message and " …" or ""), "GeminiChatQueued" },
       { more, "GeminiChatHint" },
     }

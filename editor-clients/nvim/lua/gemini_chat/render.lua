@@ -49,6 +49,8 @@ local function set_highlights()
     GeminiChatOther = "DiagnosticInfo",
     GeminiChatStatus = "DiagnosticInfo",
     GeminiChatQueued = "Normal",
+    GeminiChatJsonOk = "DiagnosticOk",
+    GeminiChatJsonError = "DiagnosticError",
   }
   for group, target in pairs(links) do
     vim.api.nvim_set_hl(0, group, { link = target, default = true })
@@ -83,6 +85,8 @@ local kind_hl = {
   compacted = "GeminiChatCompacted",
   image = "GeminiChatImage",
   redacted = "GeminiChatHint",
+  json_ok = "GeminiChatJsonOk",
+  json_error = "GeminiChatJsonError",
 }
 
 ---The label on the `## You` header of a question sent from another editor.
@@ -142,6 +146,9 @@ function M.put(buf, row, items, end_row)
     if item.fold_end and fold_start then
       folds.add(buf, fold_start, r)
       fold_start = nil
+    end
+    if item[2] == "image" then
+      require("gemini_chat.preview").attach(buf) -- an image plugin, if one is there
     end
   end
 end

@@ -19,9 +19,11 @@ local M = {}
 ---@field detail? string Shown after the label in the list above the input area (size, kind).
 ---@field buf? integer The buffer whose text the daemon reads (synced before sending).
 
----@class gemini_chat.Queued A question waiting for the reply in progress to end.
----@field message string
+---@class gemini_chat.Queued A turn waiting for the reply in progress to end.
+---@field message string The question, or an Imagen request's prompt.
 ---@field pending gemini_chat.Pending[]
+---@field json? table `gemini/chat`'s `json` (JSON mode), read when the message was sent.
+---@field imagen? gemini_chat.Imagen An Imagen request (`gemini/generateImage`).
 
 ---@class gemini_chat.Mirror Another editor's turn, streaming into this buffer.
 ---@field first integer Extmark on its "## You" header.
@@ -51,6 +53,8 @@ local M = {}
 ---@field waiting? fun(ok: boolean)[] Callers waiting for the history.
 ---@field request? gemini_chat.Request The reply in progress.
 ---@field model? string The model the next turn uses (from the daemon), for the winbar.
+---@field json_mode? gemini_chat.JsonMode JSON mode is on for the next messages.
+---@field cost? number The conversation's cost so far (USD), from the newest priced reply.
 
 ---Sessions by workspace folder.
 ---@type table<string, gemini_chat.Session>

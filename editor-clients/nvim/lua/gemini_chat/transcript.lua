@@ -65,6 +65,10 @@ end
 ---@param result {turns?: table[], interrupted?: table}
 function M.render_history(s, result)
   local items = blocks.history(result.turns or {}, s.foreign)
+  s.cost = nil
+  for _, turn in ipairs(result.turns or {}) do
+    s.cost = require("gemini_chat.usage").conversation(turn.usage) or s.cost
+  end
   s.interrupted = type(result.interrupted) == "table" and result.interrupted or nil
   local tail = s.interrupted and blocks.interrupted(s.interrupted, resend_hint()) or {}
   vim.list_extend(items, tail)
@@ -99,10 +103,12 @@ end
 ---@param message string
 ---@param labels string[]
 ---@param draft string[]? Text to leave in the new input area.
-function M.begin_turn(s, message, labels, draft)
+---@param note? gemini_chat.Item A line under the message (what an Imagen request asks for).
+function M.begin_turn(s, message, labels, draft, note)
   local row = input.remove(s)
   local items = { { "## You", "you" } } ---@type gemini_chat.Item[]
   vim.list_extend(items, blocks.you(message, labels))
+  items[#items + 1] = note
   local header = row + #items + 1
   vim.list_extend(items, {
     { "" },

@@ -107,6 +107,9 @@ function M.refresh_winbar(s)
   if #s.queue > 0 then
     now[#now + 1] = ("%d queued"):format(#s.queue)
   end
+  if s.json_mode then
+    now[#now + 1] = require("gemini_chat.structured").label(s)
+  end
   -- Until the daemon says which model the workspace uses, the `model` option is the best guess.
   local model = s.model or config.options.model
   local left = "%#GeminiChatGemini# ✦ Gemini %#GeminiChatStatus#"
