@@ -245,7 +245,7 @@ export class Transcript {
     const same =
       entries.length === this.stored.length &&
       entries.every((e, i) => sameEntry(e, this.stored[i] as Entry)) &&
-      interrupted.length === this.interrupted.length;
+      interrupted.map((e) => e.id).join() === this.interrupted.map((e) => e.id).join();
     if (same) {
       this.completeStored(entries);
       return false;
