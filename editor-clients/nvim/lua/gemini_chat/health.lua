@@ -21,8 +21,9 @@ local function install_advice()
   local install = require("gemini_chat.install")
   local src = vim.fn.shellescape(install.source())
   return {
-    "Run :GeminiChatInstall: it installs the daemon with `uv tool install`, else `pipx install`, "
-      .. "else into a venv under stdpath('data') (lazy.nvim: build = \":GeminiChatInstall\")",
+    "Run :GeminiChatInstall: `uv tool install`, else `pipx install`, else a venv of python3 "
+      .. "under stdpath('data')",
+    'With lazy.nvim, build = ":GeminiChatInstall" in the spec does it on install and update',
     ("Or by hand: `uv tool install %s` (or `pipx install %s`), then restart Neovim"):format(
       src,
       src
