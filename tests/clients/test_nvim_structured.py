@@ -167,7 +167,10 @@ def test_schema_files_complete_first(nvim: NvimChat, workspace: Path) -> None:
     assert found[0] == "schemas/person.schema.json"
 
 
-PRICES = {"gemini-2.5-flash": {"input": 3000.0, "output": 6000.0}}
+PRICES = {
+    "gemini-2.5-flash": {"input": 3000.0, "output": 6000.0},
+    "gemini-2.5-pro": {"input": 3000.0, "output": 6000.0},
+}
 """USD per 1M tokens: a token of prompt costs $0.003, a token of reply $0.006."""
 
 
@@ -181,7 +184,8 @@ def test_each_usage_line_adds_its_cost_and_the_conversations(
     with start_nvim(server_env, workspace, tmp_path / "nvim") as nvim:
         nvim.lua("require('gemini_chat').setup({ settings = { prices = ... } })", PRICES)
         costs: list[float] = []
-        for i, model in enumerate(["gemini-2.5-flash", "gemini-flash-latest", "gemini-2.5-flash"]):
+        # Three models, so each "model ... for" note is new and says the last setModel is done.
+        for i, model in enumerate(["gemini-2.5-flash", "gemini-flash-latest", "gemini-2.5-pro"]):
             emulator.script({"reply": f"Answer {i}."})
             nvim.cmd(f"GeminiChatModel {model}")
             nvim.wait_note(f"model {model} for")
