@@ -25,7 +25,7 @@ from .live import JournaledEvents
 from .protocol import FieldError, Json
 from .redaction import Redactions
 from .settings import Settings
-from .store import ConversationStore, Entry
+from .store import ConversationStore, Entry, History
 from .turn import Turn, TurnContext, TurnEvents, call_options
 from .workspaces import Workspace
 
@@ -112,12 +112,12 @@ class ChatService:
         if await compaction.over_threshold(ctx, history, user[0], limit):
             history, compacted = await compaction.compact(self._client, ctx, history, events)
         try:
-            return await exchange.run(self._client, ctx, _raw(history), user, events), compacted
+            return await exchange.run(self._client, ctx, _joined(history), user, events), compacted
         except BadRequestError as exc:
             if compacted or not compaction.retry_compacted(exc, ctx, history):
                 raise
         history, compacted = await compaction.compact(self._client, ctx, history, events)
-        return await exchange.run(self._client, ctx, _raw(history), user, events), compacted
+        return await exchange.run(self._client, ctx, _joined(history), user, events), compacted
 
     async def turn_context(
         self, ws: Workspace, model: str | None, generation_config: Json | None
@@ -127,7 +127,9 @@ class ChatService:
         store = self._store()
         name = model or store.model(ws.key) or settings.model
         redactions = Redactions(settings.redact_secrets)
-        context = await asyncio.to_thread(self.context.read, ws.root, settings.context_file)
+        known, context = self.context.recent(ws.root, settings.context_file)
+        if not known:
+            context = await asyncio.to_thread(self.context.read, ws.root, settings.context_file)
         if context is not None:
             context = (context[0], redactions.mask(context[1], redaction.CONTEXT_FILE))
         system = system_text(settings.system_instruction, context)
@@ -250,10 +252,13 @@ async def _reply_extras(
     return extras
 
 
-def _raw(history: list[Entry]) -> list[str]:
-    """Stored contents as they were kept: their JSON text, parts verbatim (a file Gemini no
-    longer keeps left out)."""
-    return [uploads.sendable(e) for e in history]
+def _joined(history: list[Entry]) -> tuple[bytes, ...]:
+    """The history as sent: the store's joined JSON texts (kept and extended per commit), or,
+    when it names uploads (an expired one becomes a note) or was not read from the store,
+    rebuilt from the entries."""
+    if isinstance(history, History) and not history.files:
+        return history.joined
+    return (",".join(uploads.sendable(e) for e in history).encode(),)
 
 
 def _end(ctx: TurnContext, live: InFlight, reason: str) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from . import files
 
 log = logging.getLogger(__name__)
+RECHECK = 1.0
+"""Seconds a read of the context file is reused before the file is looked at again."""
 MAX_CONTEXT_BYTES = 100_000
 """Bytes of the context file used; the rest of a larger file is left out."""
 
@@ -19,12 +22,27 @@ class ContextFiles:
     def __init__(self) -> None:
         self._cache: dict[Path, tuple[tuple[int, int], str]] = {}
         self._lock = threading.Lock()
+        self._checked: dict[tuple[Path, str], tuple[float, tuple[Path, str] | None]] = {}
+
+    def recent(self, root: Path, name: str) -> tuple[bool, tuple[Path, str] | None]:
+        """The result of a `read` of the last RECHECK seconds, if there is one: (True, it);
+        else (False, None). Lets a turn skip the thread hop of a stat when nothing can have
+        changed that it should see."""
+        hit = self._checked.get((root, name))
+        if hit is not None and time.monotonic() - hit[0] < RECHECK:
+            return True, hit[1]
+        return False, None
 
     def read(self, root: Path, name: str) -> tuple[Path, str] | None:
         """The context file of a workspace and its text, or None when there is none.
 
         Blocking (stat and read): call it off the event loop.
         """
+        found = self._read(root, name)
+        self._checked[(root, name)] = (time.monotonic(), found)
+        return found
+
+    def _read(self, root: Path, name: str) -> tuple[Path, str] | None:
         if not name:
             return None
         try:

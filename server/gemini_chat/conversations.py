@@ -199,7 +199,7 @@ def _exchanges(db: sqlite3.Connection, conv: int, upto: int | None = None) -> li
     ).fetchall()
     groups: dict[int, list[Entry]] = {}
     for seq, turn, role, content, meta, time in rows:
-        entry = Entry(seq, turn, role, json.loads(content), json.loads(meta), time, content)
+        entry = Entry(seq, turn, role, None, None, time, content, meta)
         groups.setdefault(turn, []).append(entry)
     exchanges = list(groups.values())[:upto]
     summarised: object = exchanges[0][0].meta.get("compacted") if exchanges else None

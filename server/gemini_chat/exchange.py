@@ -12,6 +12,7 @@ from typing import TypeAlias, cast
 
 from . import redaction, tools
 from .gemini import wire
+from .gemini.api import Spliced
 from .gemini.client import GeminiClient
 from .gemini.errors import UpstreamUnavailableError, blocked_error
 from .images import save_image
@@ -150,20 +151,20 @@ def add_round(ex: Exchange, rnd: Round) -> None:
 async def run(
     client: GeminiClient,
     ctx: TurnContext,
-    contents: list[str],
+    history: tuple[bytes, ...],
     user: tuple[Json, Json],
     events: TurnEvents,
 ) -> Exchange:
-    """Call Gemini with the history's JSON texts and the user content, running the tool calls
-    it asks for, until it answers; the reply's images are saved as files."""
+    """Call Gemini with the history (its stored JSON texts, joined) and the user content,
+    running the tool calls it asks for, until it answers; the reply's images are saved."""
     ex = Exchange(staged=[("user", *user)])
-    raw = [*contents, dumps(user[0])]
+    raw = [dumps(user[0])]
     calls = 0
     while True:
         fields = ctx.fields
         if calls >= ctx.settings.max_tool_calls and "tools" in fields:
             fields = {**fields, "toolConfig": NO_MORE_TOOLS}
-        rnd = await _call(client, ctx, encode(fields, raw), events)
+        rnd = await _call(client, ctx, encode(fields, history, raw), events)
         add_round(ex, rnd)
         asked = [p for p in rnd.parts if "functionCall" in p]
         if not asked or "tools" not in ctx.fields:
@@ -183,7 +184,7 @@ async def run(
 
 
 async def _call(
-    client: GeminiClient, ctx: TurnContext, request: bytes, events: TurnEvents
+    client: GeminiClient, ctx: TurnContext, request: Spliced, events: TurnEvents
 ) -> Round:
     rnd = Round()
     if not events.streaming:

@@ -10,8 +10,9 @@ import json
 import os
 import secrets
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from .db import Database, now
 from .folderlock import FolderLocks
@@ -24,24 +25,95 @@ TITLE_CHARS = 60
 Staged = list[tuple[str, Json, Json]]
 
 
-@dataclass(frozen=True)
 class Entry:
-    """One stored Gemini Content with what the clients show of it."""
+    """One stored Gemini Content with what the clients show of it.
 
-    seq: int
-    turn: int
-    role: str
-    content: Json
-    meta: Json
-    time: str
-    raw: str = ""
-    """The content's JSON text as stored, spliced into requests without re-encoding."""
+    Built from the store, it keeps the JSON texts and parses each on first use: a long
+    conversation held in memory is then a list of strings, not of nested dicts (which the
+    garbage collector would walk on every collection).
+    """
+
+    __slots__ = ("_content", "_meta", "raw", "raw_meta", "role", "seq", "time", "turn")
+
+    def __init__(
+        self,
+        seq: int,
+        turn: int,
+        role: str,
+        content: Json | None,
+        meta: Json | None,
+        time: str,
+        raw: str = "",
+        raw_meta: str = "",
+    ) -> None:
+        self.seq = seq
+        self.turn = turn
+        self.role = role
+        self.time = time
+        self.raw = raw
+        """The content's JSON text as stored, spliced into requests without re-encoding."""
+        self.raw_meta = raw_meta
+        self._content = content
+        self._meta = meta
+
+    @property
+    def content(self) -> Json:
+        """The Gemini Content (parsed from the stored text on first use)."""
+        if self._content is None:
+            self._content = cast(Json, json.loads(self.raw))
+        return self._content
+
+    @property
+    def meta(self) -> Json:
+        """What clients are shown of it (parsed on first use)."""
+        if self._meta is None:
+            self._meta = cast(Json, json.loads(self.raw_meta)) if self.raw_meta else {}
+        return self._meta
+
+    def __repr__(self) -> str:
+        return f"Entry(seq={self.seq}, turn={self.turn}, role={self.role!r})"
+
+
+class History(list[Entry]):
+    """A conversation's entries, oldest first, with their stored JSON texts joined.
+
+    `joined` is the request's history as sent (the entries' texts, comma-separated, in
+    pieces), kept per conversation and extended by each commit rather than rebuilt per turn.
+    `files`: whether an entry refers to an uploaded file (whose expiry changes what is sent)."""
+
+    def __init__(self, entries: list[Entry], joined: tuple[bytes, ...], files: bool) -> None:
+        super().__init__(entries)
+        self.joined = joined
+        self.files = files
+
+
+BLOCK = 65536
+"""Bytes of joined history sealed into one immutable block (sent as one piece)."""
 
 
 @dataclass
 class _Cached:
     conversation_id: int
     entries: list[Entry]
+    blocks: list[bytes] = field(default_factory=list[bytes])
+    """The entries' JSON texts joined with commas, in sealed blocks: the request's history,
+    grown by each commit and sent piece by piece (never copied whole)."""
+    tail: bytearray = field(default_factory=bytearray)
+    files: bool = False
+    """Whether an entry refers to an uploaded file (whose expiry changes what is sent)."""
+
+    def extend(self, text: str) -> None:
+        """Add one entry's JSON text to the joined history."""
+        if self.blocks or self.tail:
+            self.tail += b","
+        self.tail += text.encode()
+        if len(self.tail) >= BLOCK:
+            self.blocks.append(bytes(self.tail))
+            self.tail.clear()
+
+    def joined(self) -> tuple[bytes, ...]:
+        """The joined history as it is now, in pieces."""
+        return (*self.blocks, bytes(self.tail)) if self.tail else tuple(self.blocks)
 
 
 def _dumps(value: Json) -> str:
@@ -73,8 +145,9 @@ class ConversationStore:
             raise self.db.error(self.db.read_only)
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database and the folders' lock files."""
         self.db.close()
+        self.locks.close()
 
     def forget(self, workspace: str) -> None:
         """Drop the parsed copy of a folder's conversation (another one became active)."""
@@ -85,13 +158,13 @@ class ConversationStore:
         with self.db.reading() as db:
             return _active_id(db, workspace)
 
-    def history(self, workspace: str) -> list[Entry]:
+    def history(self, workspace: str) -> History:
         """The active conversation's entries, oldest first (read fresh, cached incrementally)."""
         with self.db.reading() as db:
             conv = _active_id(db, workspace)
             if conv is None:
                 self._cache.pop(workspace, None)
-                return []
+                return History([], (), False)
             cached = self._cache.pop(workspace, None)
             if cached is None or cached.conversation_id != conv:
                 cached = _Cached(conv, [])
@@ -105,10 +178,10 @@ class ConversationStore:
                 (conv, last),
             ).fetchall()
             for seq, turn, role, content, meta, time in rows:
-                cached.entries.append(
-                    Entry(seq, turn, role, json.loads(content), json.loads(meta), time, content)
-                )
-            return list(cached.entries)
+                cached.entries.append(Entry(seq, turn, role, None, None, time, content, meta))
+                cached.extend(content)
+                cached.files = cached.files or '"files":' in meta
+            return History(cached.entries, cached.joined(), cached.files)
 
     def commit(self, workspace: str, entries: Staged) -> int:
         """Store one exchange's contents (user, tool rounds, reply) atomically; return its turn.

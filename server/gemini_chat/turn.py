@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .attachments import Prepared
+from .gemini.api import Spliced
 from .gemini.client import CallOptions, RetryNotice
 from .jsonmode import JsonMode
 from .protocol import Json
@@ -82,11 +83,14 @@ def dumps(value: Json) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def encode(fields: Json, contents: list[str]) -> bytes:
-    """A request body: the contents' JSON texts spliced in, then the other fields.
+def encode(fields: Json, history: tuple[bytes, ...], contents: list[str]) -> Spliced:
+    """A request body: the history's stored JSON texts (in pieces, never copied) and this
+    turn's contents spliced in, then the other fields.
 
     `fields` must not hold "contents" (JSON's last duplicate key would win).
     """
     rest = dumps(fields)
-    tail = "," + rest[1:] if fields else "}"
-    return f'{{"contents":[{",".join(contents)}]{tail}'.encode()
+    tail = ("," + rest[1:] if fields else "}").encode()
+    turn = ",".join(contents).encode()
+    joint = b"," if any(history) and turn else b""
+    return Spliced((b'{"contents":[', *history, joint + turn + b"]" + tail))

@@ -65,16 +65,22 @@ class Workspace:
             raise WorkspaceError(str(exc), field) from None
 
 
+MAX_URIS = 256
+"""URIs remembered per daemon with the folder they resolved to."""
+
+
 class Workspaces:
     """The folders a daemon knows, in the order the client gave them."""
 
     def __init__(self, cwd: Path | None = None) -> None:
         self._folders: dict[str, Workspace] = {}
+        self._by_uri: dict[str, Workspace] = {}
         self._cwd = (cwd or Path.cwd()).resolve()
 
     def set_folders(self, uris: list[str]) -> None:
         """Replace the known folders (from `initialize`)."""
         self._folders.clear()
+        self._by_uri.clear()
         self.add(uris)
 
     def add(self, uris: list[str]) -> None:
@@ -88,6 +94,7 @@ class Workspaces:
 
     def remove(self, uris: list[str]) -> None:
         """Forget folders."""
+        self._by_uri.clear()
         for uri in uris:
             try:
                 self._folders.pop(workspace_key(uri), None)
@@ -112,8 +119,13 @@ class Workspaces:
             if self._folders:
                 return next(iter(self._folders.values()))
             return Workspace(str(self._cwd), path_to_uri(self._cwd))
+        known = self._by_uri.get(uri)
+        if known is not None:
+            return known
         key = workspace_key(uri)
         if key in self._folders:
+            if len(self._by_uri) < MAX_URIS:  # a realpath per request is the costly part
+                self._by_uri[uri] = self._folders[key]
             return self._folders[key]
         if not self._folders and key == str(self._cwd):
             return Workspace(key, path_to_uri(self._cwd))

@@ -85,14 +85,23 @@ async def test_inline_data_is_not_touched(rig: Rig) -> None:
 
 
 def test_encode_splices_contents_before_the_other_fields() -> None:
-    """The body is valid JSON: the stored contents' texts verbatim, then the fields."""
-    contents = ['{"role":"user","parts":[{"text":"é"}]}']
-    body = encode({"generationConfig": {"temperature": 0.5}}, contents)
+    """The body is valid JSON: the stored history's joined texts verbatim, this turn's
+    contents after them, then the fields; any of them may be empty."""
+    history = ('{"role":"user","parts":'.encode(), '[{"text":"é"}]}'.encode())
+    turn = ['{"role":"model","parts":[{"text":"ok"}]}']
+    body = b"".join(encode({"generationConfig": {"temperature": 0.5}}, history, turn))
     assert json.loads(body) == {
-        "contents": [{"role": "user", "parts": [{"text": "é"}]}],
+        "contents": [
+            {"role": "user", "parts": [{"text": "é"}]},
+            {"role": "model", "parts": [{"text": "ok"}]},
+        ],
         "generationConfig": {"temperature": 0.5},
     }
-    assert json.loads(encode({}, [])) == {"contents": []}
+    assert json.loads(b"".join(encode({}, (), []))) == {"contents": []}
+    assert json.loads(b"".join(encode({}, history, []))) == {
+        "contents": [{"role": "user", "parts": [{"text": "é"}]}]
+    }
+    assert json.loads(b"".join(encode({}, (), turn)))["contents"][0]["role"] == "model"
 
 
 def test_call_options_follow_the_settings(tmp_path: Path) -> None:

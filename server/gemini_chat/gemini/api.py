@@ -10,7 +10,7 @@ import asyncio
 import json
 import math
 import platform
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -73,7 +73,16 @@ class RetryNotice:
         return f"{what}: retrying in {seconds} s"
 
 
-RequestBody = Mapping[str, object] | bytes
+class Spliced(tuple[bytes | bytearray, ...]):
+    """One request body in pieces, sent one after another without joining them (the daemon's
+    long history is one piece: joining would copy it for every turn)."""
+
+    def size(self) -> int:
+        """The body's length in bytes."""
+        return sum(len(piece) for piece in self)
+
+
+RequestBody = Mapping[str, object] | bytes | Spliced
 """A request already in wire JSON, as a mapping or encoded (the daemon splices stored history)."""
 RetryCallback = Callable[[RetryNotice], Awaitable[None]]
 
@@ -132,11 +141,12 @@ class ApiCore:
         url: str,
         *,
         headers: Mapping[str, str],
-        content: bytes | AsyncIterable[bytes] | None = None,
+        content: bytes | Spliced | AsyncIterable[bytes] | None = None,
         params: Mapping[str, str] | None = None,
         model: str | None = None,
     ) -> httpx.Response:
         """One request, read whole within ``opts.timeout``; a non-200 answer raises."""
+        content, headers = sendable(content, headers)
         try:
             async with asyncio.timeout(opts.timeout):
                 response = await self.http.request(
@@ -271,7 +281,21 @@ def request_body(request: GenerateContentRequest | RequestBody) -> RequestBody:
     return dump(request) if isinstance(request, GenerateContentRequest) else request
 
 
-def encode_body(request: GenerateContentRequest | RequestBody) -> bytes:
+def encode_body(request: GenerateContentRequest | RequestBody) -> bytes | Spliced:
     """The request as the bytes sent; already-encoded bodies pass through untouched."""
     body = request_body(request)
-    return body if isinstance(body, bytes) else json.dumps(body).encode()
+    return body if isinstance(body, bytes | Spliced) else json.dumps(body).encode()
+
+
+def sendable(
+    content: bytes | Spliced | AsyncIterable[bytes] | None, headers: Mapping[str, str]
+) -> tuple[bytes | AsyncIterable[bytes] | None, Mapping[str, str]]:
+    """What httpx takes for one attempt: pieces become a fresh stream of known length."""
+    if not isinstance(content, Spliced):
+        return content, headers
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for piece in content:
+            yield piece if isinstance(piece, bytes) else bytes(piece)
+
+    return pieces(), {**headers, "content-length": str(content.size())}

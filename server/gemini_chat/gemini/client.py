@@ -26,9 +26,11 @@ from gemini_chat.gemini.api import (
     RequestBody,
     RetryCallback,
     RetryNotice,
+    Spliced,
     encode_body,
     host,
     request_body,
+    sendable,
     status_error,
     transport_error,
 )
@@ -284,7 +286,12 @@ class GeminiClient:
                 await self._api.pause(RetryNotice(attempt, delay, error), on_retry)
 
     async def _stream_once(
-        self, url: str, content: bytes, model: str, opts: CallOptions, progress: StreamProgress
+        self,
+        url: str,
+        content: bytes | Spliced,
+        model: str,
+        opts: CallOptions,
+        progress: StreamProgress,
     ) -> AsyncGenerator[GenerateContentResponse, None]:
         """One streamed request: open it, then parse and check each event."""
         deadline = asyncio.get_running_loop().time() + opts.timeout
@@ -305,15 +312,17 @@ class GeminiClient:
             )
 
     async def _open_stream(
-        self, url: str, content: bytes, opts: CallOptions, deadline: float
+        self, url: str, content: bytes | Spliced, opts: CallOptions, deadline: float
     ) -> httpx.Response:
         """Send the request and wait for the status line and headers."""
+        headers = self._api.headers(opts, json_body=True) | {"accept": "text/event-stream"}
+        body, headers = sendable(content, headers)
         request = self._api.http.build_request(
             "POST",
             url,
             params={"alt": "sse"},
-            content=content,
-            headers=self._api.headers(opts, json_body=True) | {"accept": "text/event-stream"},
+            content=body,
+            headers=headers,
             timeout=self._api.timeouts(opts, read=min(opts.stream_idle_timeout, opts.timeout)),
         )
         try:
