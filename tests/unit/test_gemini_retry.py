@@ -76,3 +76,14 @@ def test_gives_up_after_max_retries() -> None:
         retry_delay(RateLimitedError("x", retry_after=1.0), 3, max_retries=3, max_retry_delay=60)
         is None
     )
+
+
+def test_a_used_up_daily_quota_is_not_retried() -> None:
+    """A 429 naming the per-day quota, without a retry delay, is given up at once; a per-minute
+    one without a delay backs off as usual."""
+    day = RateLimitedError("quota")
+    day.quota = "day"
+    assert retry_delay(day, 0, max_retries=4, max_retry_delay=60, rng=lambda: 0.0) is None
+    minute = RateLimitedError("quota")
+    minute.quota = "minute"
+    assert retry_delay(minute, 0, max_retries=4, max_retry_delay=60, rng=lambda: 0.0) == 1.0

@@ -28,11 +28,14 @@ def retry_delay(
 
     ``attempt`` counts the retries already made (0 after the first failure). 429 waits the
     server's RetryInfo delay when it gives one (and gives up at once if that is longer than
-    ``max_retry_delay``); 429 without it, 5xx and connection failures back off 1, 2, 4, 8 s...
+    ``max_retry_delay``; a per-day quota without it is not retried); 429 without it, 5xx and
+    connection failures back off 1, 2, 4, 8 s...
     capped at ``max_retry_delay``, plus up to 1 s of jitter so clients do not retry in step.
     """
     if attempt >= max_retries or not is_retryable(error):
         return None
+    if isinstance(error, RateLimitedError) and error.quota == "day" and error.retry_after is None:
+        return None  # a day's quota used up does not come back within a retry's wait
     if isinstance(error, RateLimitedError) and error.retry_after is not None:
         return error.retry_after if error.retry_after <= max_retry_delay else None
     return backoff(attempt, max_retry_delay=max_retry_delay, rng=rng)
