@@ -6,6 +6,7 @@ import io
 import itertools
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -118,6 +119,17 @@ def test_thoughts_are_dim_and_come_first():
     lines = rich_renderer(60, colour=True)("gemini>", "Thinking it over.", "Hi there.")
     assert plain(lines) == ["gemini> Thinking it over.", "Hi there."]
     assert "\x1b[2mThinking" in lines[0]
+
+
+@pytest.mark.parametrize("colour", [True, False], ids=["colour", "NO_COLOR"])
+def test_the_label_counts_in_the_first_lines_width(colour: bool):
+    """A first paragraph wrapped after its `gemini>` label: no line is wider than the screen
+    (a wider line wraps in the terminal, and the in-place redraw would miscount its lines)."""
+    text = " ".join(["word"] * 40)
+    lines = rich_renderer(40, colour=colour)("gemini>", "", text)
+    assert plain(lines)[0].startswith("gemini> word")
+    assert max(len(line) for line in plain(lines)) <= 40
+    assert " ".join(plain(lines)).split()[1:] == text.split()
 
 
 def test_without_colour_the_reply_is_plain_wrapped_text():

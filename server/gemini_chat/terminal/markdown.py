@@ -28,6 +28,7 @@ THEME = {  # the terminal's own colours, nothing that needs a dark background
     "markdown.table.header": "bold",
     "markdown.block_quote": "italic",
 }
+ANSI_SGR = re.compile(r"\x1b\[[0-9;]*m")
 TRAILING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")
 Render: TypeAlias = Callable[[str, str, str], list[str]]
 """`render(label, thoughts, text)` -> the lines a terminal shows."""
@@ -66,8 +67,11 @@ def _render_one(console: Console, label: str, source: str, dim: bool, colour: bo
     from rich.text import Text
 
     inline = bool(label) and _first_block(source) == "paragraph_open"
-    marker = "\u2063" * 3  # invisible, never in a reply: where the label goes
-    body = marker + source if inline else source
+    # Where the label goes: private-use characters, never in a reply, one column each like the
+    # label's, so rich wraps the first line as it will show (an invisible marker would let it
+    # run wider than the terminal, and the redraw in place would then miscount the lines).
+    marker = "\ue000" * len(ANSI_SGR.sub("", label))
+    body = marker + " " + source if inline else source
     plain = Text(body, style=_dim(dim))
     with console.capture() as capture:
         try:
@@ -78,11 +82,19 @@ def _render_one(console: Console, label: str, source: str, dim: bool, colour: bo
     while lines and not lines[-1]:
         lines.pop()
     if inline:  # the label keeps its own style; the paragraph's (dim) goes on after it
-        styled = f"\x1b[0m{label} \x1b[{'2' if dim else '0'}m" if colour else f"{label} "
-        lines = [line.replace(marker, styled, 1) for line in lines]
+        reset, resume = ("\x1b[0m", f"\x1b[{'2' if dim else '0'}m") if colour else ("", "")
+        lines = [_labelled(line, marker, reset + label, resume) for line in lines]
     elif label:
         lines.insert(0, label)
     return lines
+
+
+def _labelled(line: str, marker: str, label: str, resume: str) -> str:
+    """`line` with `label` in the marker's place; the space after it in the label's style, so
+    the paragraph's style starts at its first word."""
+    if marker + " " in line:
+        return line.replace(marker + " ", f"{label} {resume}", 1)
+    return line.replace(marker, label + resume, 1)
 
 
 def _strip(line: str) -> str:
