@@ -18,14 +18,22 @@ from polling import wait_until
 GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
 DEADLINE = 30.0
 EXITED = "[gemini-chat exited "
+COST = r"\$[\d.]+ reply, \$[\d.]+ conversation"
+"""The cost part of a usage line (the shipped price table prices gemini-2.5-flash)."""
+SEP = r"(?: · |\n  )"
+"""Between two parts of a usage line: it breaks between them to fit 80 columns."""
+TURN_END = re.compile(r"(?: · |^  )turn \d+$", re.M)
+"""The end of a usage line, on its first line or broken onto the next one."""
 
 
 class Tmux:
-    """One tmux server on a private socket running `gemini-chat` in an 80x40 pane."""
+    """One tmux server on a private socket running `gemini-chat` in a pane 80 (or `width`)
+    columns wide and 40 lines tall."""
 
-    def __init__(self, socket: Path) -> None:
+    def __init__(self, socket: Path, width: int = 80) -> None:
         self.binary = tool("tmux", "apt-get install tmux")
         self.socket = socket
+        self.width = width
 
     def cmd(self, *args: str) -> str:
         """Run a tmux command against our server; its stdout."""
@@ -43,7 +51,8 @@ class Tmux:
         # The shell must outlive the Ctrl-Cs meant for the client (`trap :`, reset in the child),
         # and `exec cat` keeps the pane and its last screen open after the exit line.
         shell = f'trap : INT; {command}; echo "{EXITED}$?]"; exec cat'
-        session = ["new-session", "-d", "-s", "chat", "-x", "80", "-y", "40", "-c", str(cwd)]
+        session = ["new-session", "-d", "-s", "chat", "-x", str(self.width), "-y", "40"]
+        session += ["-c", str(cwd)]
         subprocess.run(
             [self.binary, "-S", str(self.socket), *session, "sh", "-c", shell],
             env={**env, "TERM": "xterm-256color"},
@@ -124,12 +133,14 @@ def test_banner_names_the_model_given_with_the_option(
 
 
 def test_reply_then_usage_line_then_a_fresh_prompt(repl: Tmux, emulator: Emulator):
-    """A question shows the labelled reply, a usage line with the turn, and a new prompt."""
+    """A question shows the labelled reply, a usage line (tokens, the reply's cost and the
+    conversation's, broken between its parts to fit 80 columns) with the turn, and a new
+    prompt."""
     emulator.script({"reply": "Two dogs, so 8 paws."})
     repl.type("How many paws?")
     screen = repl.wait_for(lambda s: "turn 1" in s and s.rstrip().endswith("you>"), "turn 1")
     assert "gemini> Two dogs, so 8 paws." in screen
-    assert re.search(r"gemini-2\.5-flash · \d+ in · \d+ out · turn 1", screen)
+    assert re.search(f"gemini-2\\.5-flash · \\d+ in · \\d+ out{SEP}{COST}{SEP}turn 1", screen)
     assert EMULATOR_KEY not in screen
 
 
@@ -365,9 +376,7 @@ def test_compaction_is_announced_and_shown_in_history(
     )
     for i in range(6):
         tmux.type(f"{i}: {LONG}")
-        screen = tmux.wait_for(
-            lambda s, n=i + 1: len(re.findall(r" out · turn \d+", s)) == n, f"reply {i + 1}"
-        )
+        screen = tmux.wait_for(lambda s, n=i + 1: len(TURN_END.findall(s)) == n, f"reply {i + 1}")
         if line.search(screen):
             break
     else:
@@ -382,13 +391,14 @@ def test_compaction_is_announced_and_shown_in_history(
 def test_thoughts_are_dimmed_in_history_and_counted_in_usage(
     tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
 ):
-    """--thoughts: the usage line counts thinking tokens; /history shows the thoughts dimmed."""
+    """--thoughts: the usage line counts thinking tokens (and the cost); /history shows the
+    thoughts dimmed."""
     emulator.script({"thought": "They want a greeting.", "chunks": ["Hi ", "there."]})
     tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} --thoughts", server_env, workspace)
     tmux.wait_for(lambda s: s.rstrip().endswith("you>"), "the first prompt")
     tmux.type("greet me")
     screen = tmux.wait_for("turn 1")
-    assert re.search(r"\d+ in · \d+ thinking · \d+ out · turn 1", screen)
+    assert re.search(f"\\d+ in · \\d+ thinking · \\d+ out{SEP}{COST}{SEP}turn 1", screen)
     tmux.type("/history")
     screen = tmux.wait_for(lambda s: s.count("Hi there.") == 2, "the turn in /history")
     assert "gemini> They want a greeting.\nHi there.\n" in screen.split("/history", 1)[1]

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from gemini_chat.terminal.screen import Screen, compacted_line, usage_line
+from gemini_chat.terminal.screen import Screen, compacted_line
 
 
 class _Pipe(io.StringIO):
@@ -14,19 +14,6 @@ class _Pipe(io.StringIO):
 
     def isatty(self) -> bool:
         return False
-
-
-def test_usage_line_names_model_tokens_and_turn():
-    """The usage line: model, prompt/thinking/reply tokens, turn, and an unusual finish reason."""
-    line = usage_line(
-        {
-            "model": "gemini-2.5-pro",
-            "turn": 3,
-            "finishReason": "MAX_TOKENS",
-            "usage": {"promptTokens": 1200, "replyTokens": 9, "thoughtsTokens": 0},
-        }
-    )
-    assert line.strip() == "gemini-2.5-pro · 1,200 in · 9 out · turn 3 · finish MAX_TOKENS"
 
 
 def test_without_a_terminal_notes_and_usage_go_to_stderr_on_their_own_lines():

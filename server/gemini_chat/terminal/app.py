@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from gemini_chat import __version__
 
-from . import attach
+from . import attach, imaging
 from .repl import Repl
 from .rpc import (
     JsonObject,
@@ -27,9 +27,11 @@ from .rpc import (
     RpcClient,
     RpcError,
     ServerExited,
+    as_object,
 )
 from .screen import Screen
 from .session import Session
+from .structured import read_schema
 
 if TYPE_CHECKING:
     from gemini_chat.emulator import Emulator
@@ -39,6 +41,7 @@ EMULATOR_NOTICE = (
     "Set GEMINI_API_KEY to talk to Gemini."
 )
 START_TIMEOUT = 30.0
+JSON_MISMATCH = 3  # one-shot exit status: the reply is not JSON, or not the schema's
 SECRET_SETTINGS = ("apiKey",)  # an argv is visible to every user of the machine (ps)
 
 
@@ -56,6 +59,10 @@ class Options:
     settings: JsonObject = field(default_factory=lambda: {})
     new: bool = False  # one-shot: start a fresh conversation first
     piped: str = ""  # one-shot: what came on stdin besides the question
+    image: JsonObject | None = None  # one-shot --image: gemini/generateImage's options
+    json_mode: bool = False  # one-shot --json (or --schema)
+    schema: Path | None = None
+    inline_images: bool = True
 
 
 def server_command(option: str | None) -> list[str]:
@@ -161,6 +168,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=JSON",
         help="advanced: a daemon setting for this session (docs/protocol.md), repeatable",
     )
+    pictures = parser.add_argument_group("images and JSON (with a question)")
+    pictures.add_argument("--image", action="store_true", help="draw the question with Imagen")
+    pictures.add_argument("-n", "--count", choices=imaging.COUNTS, help="--image: how many")
+    pictures.add_argument("--aspect", choices=imaging.RATIOS, help="--image: aspect ratio")
+    pictures.add_argument("--json", action="store_true", help="ask for the reply as JSON")
+    pictures.add_argument("--schema", type=Path, help="... matching this JSON Schema file")
+    parser.add_argument(
+        "--no-inline-images",
+        action="store_true",
+        help="only name image files, even in a terminal that can draw them (kitty, iTerm2)",
+    )
     parser.add_argument("--version", action="version", version=f"gemini-chat {__version__}")
     return parser
 
@@ -176,6 +194,19 @@ def parse_args(argv: list[str] | None) -> Options:
         settings: JsonObject = dict(parse_setting(text) for text in ns.setting)
     except ValueError as exc:
         parser.error(f"--setting {exc}")
+    if (ns.image or ns.json or ns.schema) and question is None:
+        parser.error("--image, --json and --schema go with a question")
+    if ns.image and (ns.json or ns.schema):
+        parser.error("--image draws a picture: it has no JSON reply")
+    if (ns.count or ns.aspect) and not ns.image:
+        parser.error("--count and --aspect go with --image")
+    image: JsonObject = {}
+    if ns.count:
+        image["numberOfImages"] = int(ns.count)
+    if ns.aspect:
+        image["aspectRatio"] = ns.aspect
+    if ns.image and ns.model:  # the model that draws: an Imagen one
+        image["model"], ns.model = ns.model, None
     return Options(
         question,
         ns.workspace,
@@ -186,6 +217,10 @@ def parse_args(argv: list[str] | None) -> Options:
         ns.thoughts,
         settings,
         ns.new,
+        image=image if ns.image else None,
+        json_mode=bool(ns.json or ns.schema),
+        schema=ns.schema,
+        inline_images=not ns.no_inline_images,
     )
 
 
@@ -223,6 +258,10 @@ def run(opts: Options, env: dict[str, str], screen: Screen, redact: list[str]) -
     argv = server_command(opts.server)
     session = Session(loop, screen, opts.workspace, opts.model)
     session.stream, session.thoughts = opts.stream, opts.thoughts
+    config = as_object(opts.settings.get("generationConfig"))
+    session.ask_for_images = "responseModalities" not in config  # the setting's choice wins
+    if not opts.inline_images:
+        screen.inline = None
     root = opts.workspace.resolve()
     session.start(start_client(argv, env, root, redact, opts.settings))
     try:
@@ -267,11 +306,32 @@ def one_shot(session: Session, screen: Screen, opts: Options) -> int:
         except RpcError as exc:
             screen.error(f"error: {exc.message}")
             return 1
+    if opts.image is not None:
+        return draw(session, screen, opts.question, opts.image)
     items, notes = attach.mentions(opts.question, opts.workspace.resolve())
     for note in notes:
         screen.error(note, warn=True)
     if opts.piped:
         items.insert(0, {"name": "stdin", "text": opts.piped})
-    if session.ask(opts.question, items):
-        return 0
-    return 130 if session.stopped else 1
+    json_mode: JsonObject | None = None
+    if opts.json_mode:
+        try:
+            json_mode = {"schema": read_schema(opts.schema)} if opts.schema else {}
+        except ValueError as exc:
+            screen.error(f"gemini-chat: --schema {exc}")
+            return 2
+    schema = str(opts.schema) if opts.schema else ""
+    if not session.ask(opts.question, items, json_mode=json_mode, schema=schema):
+        return 130 if session.stopped else 1
+    check = as_object(session.last.get("json"))
+    return JSON_MISMATCH if check and check.get("valid") is not True else 0
+
+
+def draw(session: Session, screen: Screen, prompt: str, options: JsonObject) -> int:
+    """`--image`: the images' paths (on stdout alone when it is not a terminal)."""
+    if not session.draw(prompt, options):
+        return 130 if session.stopped else 1
+    if not screen.tty:  # `open $(gemini-chat --image "a cat")`
+        screen.out.write("".join(f"{path}\n" for path, _mime in imaging.images(session.last)))
+        screen.out.flush()
+    return 0

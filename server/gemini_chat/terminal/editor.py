@@ -14,34 +14,18 @@ import os
 import sys
 import termios
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .completion import complete, completer
+
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import CompleteEvent, Completion
-    from prompt_toolkit.document import Document
     from prompt_toolkit.formatted_text import AnyFormattedText
     from prompt_toolkit.key_binding import KeyPressEvent
 
-COMMANDS = {
-    "/help": "the commands",
-    "/history": "this conversation",
-    "/chats": "this folder's conversations",
-    "/open": "open conversation N of /chats",
-    "/rename": "rename this conversation",
-    "/delete": "delete conversation N of /chats",
-    "/export": "this conversation as Markdown",
-    "/reset": "start a fresh conversation",
-    "/model": "list or pick the model",
-    "/attach": "attach a file to the next question",
-    "/detach": "drop the attachments not sent yet",
-    "/retry": "send the interrupted question again",
-    "/quit": "leave",
-}
 WAITING = "another editor's turn waits: it shows when this line is sent or cleared"
-SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv"}
 
 
 class Woken(Exception):
@@ -66,6 +50,7 @@ class LineEditor:
     ) -> None:
         self.prompt, self.more = prompt, more
         self.workspace, self.models = workspace, models
+        self.image_models: Callable[[bool], list[str]] = lambda _wait: []  # for /image --model
         self.pending: Callable[[], bool] = lambda: False  # whether output waits to be shown
         self._lock = threading.Lock()
         self._session: PromptSession[str] | None = None
@@ -81,11 +66,11 @@ class LineEditor:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)  # questions may hold things worth keeping private
         session: PromptSession[str] = PromptSession(
-            ANSI(self.prompt),
+            lambda: ANSI(self.prompt),  # read each time: /json changes it
             multiline=True,
             prompt_continuation=lambda _width, _line, _soft: ANSI(self.more),
             history=FileHistory(str(path)),
-            completer=_completer(self),
+            completer=completer(self),
             complete_while_typing=True,
             key_bindings=self._bindings(),
             erase_when_done=True,  # the REPL prints the question itself, after what came first
@@ -216,62 +201,3 @@ def quiet_keys() -> Generator[None]:
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSANOW, saved)
-
-
-def _completer(editor: LineEditor) -> Any:
-    from prompt_toolkit.completion import Completer
-
-    class Completions(Completer):
-        def get_completions(
-            self, document: Document, complete_event: CompleteEvent
-        ) -> Iterable[Completion]:
-            return complete(editor, document.text_before_cursor)
-
-    return Completions()
-
-
-def complete(editor: LineEditor, before: str, *, wait: bool = False) -> Iterator[Completion]:
-    """Slash commands, model names after `/model `, paths after `@` and `/attach `.
-
-    `wait`: Tab was pressed, so the model list may be fetched now if it is not yet known."""
-    from prompt_toolkit.completion import Completion
-
-    word = before.rsplit(maxsplit=1)[-1] if before and not before[-1].isspace() else ""
-    if before.startswith("/") and " " not in before:
-        for name, meta in COMMANDS.items():
-            if name.startswith(before):
-                yield Completion(name, -len(before), display_meta=meta)
-    elif before.startswith("/model "):
-        typed = before[len("/model ") :]
-        for name in ["all", "default", *editor.models(wait)]:
-            if name.startswith(typed):
-                yield Completion(name, -len(typed))
-    elif before.startswith("/attach "):
-        typed = before[len("/attach ") :]
-        yield from _paths(editor.workspace, typed, "")
-    elif word.startswith("@"):
-        yield from _paths(editor.workspace, word[1:], "@")
-
-
-def _paths(root: Path, typed: str, mark: str) -> Iterator[Completion]:
-    """Files and folders under `root` (or as typed, `~` and absolute) starting with `typed`."""
-    from prompt_toolkit.completion import Completion
-
-    name_part = typed.rpartition("/")[2]
-    typed_folder = typed[: len(typed) - len(name_part)]  # up to its last "/", as typed
-    folder = Path(os.path.expanduser(typed_folder or "."))
-    folder = folder if folder.is_absolute() else root / folder
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if not entry.name.startswith(name_part) or entry.name in SKIP_DIRS:
-            continue
-        if entry.name.startswith(".") and not name_part.startswith("."):
-            continue
-        slash = "/" if entry.is_dir() else ""
-        text = typed_folder + entry.name + slash
-        yield Completion(
-            mark + text.replace(" ", "\\ "), -len(mark + typed), display=entry.name + slash
-        )

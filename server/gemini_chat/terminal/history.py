@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .imaging import filtered_lines, imagen_note, images
 from .rpc import JsonObject, as_list, as_object
-from .screen import Screen, compacted_line, usage_line
+from .screen import Screen, compacted_line
 from .session import TOOL_MARK, Session
+from .structured import reply_source, verdict
+from .usage import usage_line
 
 
 def show_history(session: Session, screen: Screen) -> JsonObject:
@@ -40,6 +43,8 @@ def _user(screen: Screen, turn: JsonObject) -> bool:
         screen.line("  " + style.dim(compacted_line(count)))
         return True
     screen.wrapped(f"{style.you('you>')} {turn.get('text') or ''}")
+    if imagen := as_object(turn.get("imagen")):
+        screen.line(style.dim(f"  {imagen_note(imagen)}"))
     _attached(screen, turn)
     return False
 
@@ -54,14 +59,22 @@ def _model(screen: Screen, turn: JsonObject) -> None:
     style = screen.style
     for call in (as_object(c) for c in as_list(turn.get("toolCalls"))):
         screen.line("  " + style.dim(f"{TOOL_MARK} {call.get('summary') or '?'}"))
-    _reply(screen, str(turn.get("thoughts") or ""), str(turn.get("text") or ""))
-    for image in (as_object(i) for i in as_list(turn.get("images"))):
-        screen.line(f"  image saved: {image.get('path')}")
+    text = str(turn.get("text") or "")
+    if "json" in turn:  # a JSON-mode turn: pretty, with what the check found
+        text = reply_source(turn, terminal=screen.tty)
+    if text or turn.get("thoughts"):
+        _reply(screen, str(turn.get("thoughts") or ""), text)
+    for path, _mime in images(turn):
+        screen.line(f"  image saved: {path}")
+    for line in filtered_lines(turn):
+        screen.line("  " + style.warn(line))
+    for line, warn in verdict(turn, ""):
+        screen.line("  " + (style.warn(line) if warn else style.dim(line)))
     when = str(turn.get("time") or "")[:19].replace("T", " ")
     usage = usage_line({"model": turn.get("model"), "usage": turn.get("usage")}).strip()
     meta = " · ".join(p for p in (when, usage if turn.get("usage") else "") if p)
     if meta:
-        screen.line(style.dim(f"  {meta}"))
+        screen.parts(f"  {meta}")
 
 
 def _reply(screen: Screen, thoughts: str, text: str) -> None:

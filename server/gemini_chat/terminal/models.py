@@ -20,6 +20,7 @@ class Models:
     def __init__(self, session: Session, screen: Screen, feed: Feed) -> None:
         self.session, self.screen, self.feed = session, screen, feed
         self._names: list[str] = []
+        self._images: list[str] = []  # Imagen models, for /image --model
         self._lock = threading.Lock()
 
     def names(self, wait: bool = False) -> list[str]:
@@ -32,6 +33,13 @@ class Models:
                 names = [str(m.get("name") or "") for m in self.fetch()]
         return names
 
+    def image_names(self, wait: bool = False) -> list[str]:
+        """The Imagen models (`kind: image`) for `/image --model`, as `names` lists them."""
+        if wait:
+            self.names(wait)
+        with self._lock:
+            return list(self._images)
+
     def fetch(self) -> list[JsonObject]:
         """`gemini/models`'s models, chat ones first, never an image model (they cannot chat)."""
         return self.remember(self.session.call("gemini/models", {}))
@@ -39,11 +47,13 @@ class Models:
     def remember(self, result: JsonObject) -> list[JsonObject]:
         """Keep a `gemini/models` result's names for completion; its models, ordered."""
         models = [as_object(m) for m in as_list(result.get("models"))]
+        images = [str(m.get("name") or "") for m in models if m.get("kind") == "image"]
         models = [m for m in models if m.get("kind") != "image"]
         chat = [m for m in models if m.get("kind", "chat") == "chat"]
         ordered = chat + [m for m in models if m not in chat]
         with self._lock:
             self._names = [str(m.get("name") or "") for m in ordered]
+            self._images = images
         return ordered
 
     def show(self, everything: bool) -> None:
@@ -94,6 +104,7 @@ class Models:
             )
         model = str(result.get("model") or name)
         overridden, self.session.model = self.session.model, None  # the user chose: no --model
+        self.session.folder_model = model
         style = self.screen.style
         if forget:
             self.screen.line(f"This folder uses the default model again: {model}")

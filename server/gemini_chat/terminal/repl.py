@@ -9,19 +9,23 @@ from __future__ import annotations
 import concurrent.futures
 from pathlib import Path
 
-from . import attach
+from . import attach, imaging
 from .chats import Chats
 from .editor import LineEditor, Woken, quiet_keys
 from .history import show_history
 from .mirror import Feed, Mirror
 from .models import Models, reset
-from .rpc import JsonObject, RpcClient, RpcError, as_object
+from .rpc import JsonObject, RpcClient, RpcError, as_list, as_object
 from .screen import Screen
 from .session import Session
+from .status import show_status
+from .structured import JsonMode
 
 HELP = """\
 Type a question and press Enter; Alt-Enter or Ctrl-J (or a line ending in \\) starts a new line.
 @path in a question attaches that file (text, image, PDF, audio, video); Tab completes.
+With an image model (/model gemini-2.5-flash-image), "@photo.png make it blue" edits the photo
+and later questions edit the latest image.
   /history         this folder's conversation
   /chats           this folder's conversations, numbered
   /open N          continue conversation N (the current one is archived)
@@ -31,6 +35,9 @@ Type a question and press Enter; Alt-Enter or Ctrl-J (or a line ending in \\) st
   /reset           start a fresh conversation (the old one is archived)
   /attach PATH     attach a file to the next question (/attach lists, /detach drops them)
   /retry           send the question of an interrupted turn again
+  /image PROMPT    draw it with Imagen: [-n 1-4] [--aspect 16:9] [--model imagen-…] PROMPT
+  /json [SCHEMA]   ask for JSON (matching SCHEMA, a *.schema.json) from now on; /json off
+  /status          the daemon, the model, the rate limit last met
   /model           the chat models; * marks the one in use (/model all: every model)
   /model NAME      use NAME in this folder from now on (remembered, in every editor)
   /model default   forget the folder's model (back to the gemini.model setting)
@@ -45,17 +52,27 @@ class Repl:
     def __init__(self, session: Session, screen: Screen, folder: Path) -> None:
         self.session, self.screen, self.folder = session, screen, folder
         style = screen.style
-        self.you, self.more = style.you("you>") + " ", style.dim("...>") + " "
+        self.more = style.dim("...>") + " "
         self.feed = Feed()
         self.mirror = Mirror(self.feed, screen)
+        self.mirror.history = self._turns
         self.models = Models(session, screen, self.feed)
         self.chats = Chats(session, screen, self.feed, self._confirm)
+        self.json = JsonMode(folder)
         self.editor = LineEditor(self.you, self.more, folder, self.models.names)
+        self.editor.image_models = self.models.image_names
         self.editor.pending = lambda: self.feed.pending() or bool(screen.pending)
         self.feed.on_push = self.editor.wake
         session.listeners.append(self.feed.push)
         self.attached: list[JsonObject] = []  # /attach: for the next question
         self.retry: JsonObject = {}  # the interrupted turn /history showed last
+
+    @property
+    def you(self) -> str:
+        """The prompt: `you>`, or `you [json: person]>` while JSON mode is on."""
+        label = self.json.label()
+        mode = " " + self.screen.style.warn(f"[{label}]") if label else ""
+        return self.screen.style.you("you") + mode + self.screen.style.you(">") + " "
 
     def watch(self, started: concurrent.futures.Future[RpcClient]) -> None:
         """When the daemon is up, list the models (for completion); if it failed, say why at
@@ -156,8 +173,13 @@ class Repl:
             names = ", ".join(attach.shown_name(a, self.folder) for a in items)
             self.screen.line(self.screen.style.dim(f"  attached: {names}"))
         self.attached = []
+        try:
+            json_mode = self.json.request()
+        except ValueError as exc:  # the schema file went away or broke since /json
+            self.screen.error(f"error: {exc} (/json off sends questions without it)")
+            return
         with quiet_keys():
-            self.session.ask(text, items)
+            self.session.ask(text, items, json_mode=json_mode, schema=self.json.shown())
 
     def command(self, name: str, arg: str) -> None:
         """A slash command; errors from the daemon are shown, not raised."""
@@ -184,6 +206,9 @@ class Repl:
             "/detach": self._detach,
             "/retry": self._retry,
             "/model": lambda: self._model(arg),
+            "/image": lambda: self._image(arg),
+            "/json": lambda: self._json(arg),
+            "/status": lambda: show_status(self.session, self.screen),
         }
         action = simple.get(name)
         if action is None:
@@ -191,11 +216,28 @@ class Repl:
             return
         action()
 
+    def _image(self, arg: str) -> None:
+        prompt, options = imaging.parse(arg)  # ValueError: says how it goes
+        with quiet_keys():
+            self.session.draw(prompt, options)
+
+    def _json(self, arg: str) -> None:
+        self.screen.line(self.json.set(arg))
+        self.editor.prompt = self.you
+
     def _model(self, arg: str) -> None:
         if arg in ("", "all"):
             self.models.show(everything=arg == "all")
         else:
             self.models.choose(arg)
+
+    def _turns(self) -> list[JsonObject]:
+        """The folder's stored turns (for another editor's images), none if the daemon fails."""
+        try:
+            result = self.session.call("gemini/history", {"workspace": self.session.workspace})
+        except RpcError:
+            return []
+        return [as_object(t) for t in as_list(result.get("turns"))]
 
     def _history(self) -> None:
         self.retry = as_object(show_history(self.session, self.screen).get("interrupted"))

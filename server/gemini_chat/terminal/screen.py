@@ -13,10 +13,11 @@ import re
 import shutil
 import textwrap
 import threading
+from pathlib import Path
 from typing import TextIO
 
+from .imaging import inline_from_env, inline_image
 from .markdown import LiveReply, rich_renderer
-from .rpc import JsonObject, as_object
 
 
 class Style:
@@ -68,6 +69,7 @@ class Screen:
         self.err_open = False  # thoughts on stderr left a line unfinished
         self.pending: list[str] = []  # notices held while the prompt owns the terminal
         self.prompting = False
+        self.inline = inline_from_env() if self.tty else None  # how images are drawn, if at all
         self.live: LiveReply | None = None
         self.thoughts = self.text_so_far = ""
         self._cut = (0, 0)  # where the current live segment starts in (thoughts, text)
@@ -110,6 +112,17 @@ class Screen:
             lines = render(label, text, "") if dim else render(label, "", text)
             self.out.write("".join(line + "\n" for line in lines))
             self.out.flush()
+
+    def parts(self, text: str) -> None:
+        """A dim line of ` · `-separated parts (a usage line), broken between them to fit."""
+        with self.lock:
+            self.clear_status()
+            self.out.write(self._fitted(text) if self.tty else text + "\n")
+            self.out.flush()
+
+    def _fitted(self, text: str) -> str:
+        lines = fit_parts(text, self.width or 80)
+        return "".join(self.style.dim(line) + "\n" for line in lines)
 
     def error(self, text: str, *, warn: bool = False) -> None:
         """An error (or warning) on stderr, on a line of its own (wrapped on a terminal)."""
@@ -228,8 +241,12 @@ class Screen:
             self.live.label = ""  # the label leads the reply once
             self._cut = (len(self.thoughts), len(self.text_so_far))
 
-    def note(self, text: str, *, dim: bool = True) -> None:
-        """A line of our own inside a reply (a tool call, a compaction, an image), indented."""
+    def note(
+        self, text: str, *, dim: bool = True, warn: bool = False, wrap: bool = True, after: str = ""
+    ) -> None:
+        """A line of our own inside a reply (a tool call, a compaction, an image), indented and
+        wrapped (unless `wrap` is off: a path stays on its line, whole, to be copied);
+        `after`: what the terminal draws under it (an image)."""
         with self.lock:
             if not self.tty:
                 self._err_line("  " + text)
@@ -237,10 +254,31 @@ class Screen:
             status = self.status_text
             self.clear_status()
             self._finish_live()
-            self.out.write("  " + (self.style.dim(text) if dim else text) + "\n")
+            paint = self.style.warn if warn else self.style.dim if dim else str
+            shown = self._indented(text) if wrap else ["  " + text]
+            lines = "".join(_indent(line) + paint(line.lstrip()) + "\n" for line in shown)
+            self.out.write(lines + (f"  {after}\n" if after else ""))
             self.out.flush()
             if status and not self.started:
                 self.status(status, transient=True)  # still waiting: say so again
+
+    def _indented(self, text: str) -> list[str]:
+        """A note's lines: indented by two, wrapped to the screen (a long path is not cut)."""
+        indent = "  " + text[: len(text) - len(text.lstrip())]
+        fill = textwrap.TextWrapper(
+            (self.width or 80) - 1,
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        return fill.wrap(text.lstrip()) or [indent]
+
+    def image(self, path: str, mime: str) -> None:
+        """`image saved: PATH` inside a reply, and the image itself on a terminal that draws
+        them (kitty's or iTerm2's protocol; see imaging.inline_protocol)."""
+        drawn = inline_image(self.inline, Path(path), mime) if self.tty else ""
+        self.note(f"image saved: {path}", dim=False, wrap=False, after=drawn)
 
     def end_reply(self, usage: str | None) -> None:
         """End the reply, then the dim usage line (to stderr when stdout is not a terminal)."""
@@ -254,10 +292,29 @@ class Screen:
             self.started = False
             if usage is not None:
                 if self.tty:
-                    self.out.write(self.style.dim(usage) + "\n")
+                    self.out.write(self._fitted(usage))
                 else:
                     self._err_line(usage)
             self.out.flush()
+
+
+def _indent(line: str) -> str:
+    """The blanks `line` starts with (they stay unstyled)."""
+    return line[: len(line) - len(line.lstrip())]
+
+
+def fit_parts(line: str, width: int, sep: str = " · ") -> list[str]:
+    """`line` (`  a · b · c`) in lines under `width` columns, broken between its parts; the
+    lines after the first indented like it, so a usage line never wraps mid-number."""
+    indent = line[: len(line) - len(line.lstrip())]
+    parts = line.strip().split(sep)
+    lines = [indent + parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(sep) + len(part) < width:
+            lines[-1] += sep + part
+        else:
+            lines.append(indent + part)
+    return lines
 
 
 def _digitless(text: str) -> str:
@@ -268,23 +325,3 @@ def compacted_line(turns: int) -> str:
     """What a compaction looks like: `(3 earlier exchanges summarised to fit ...)`."""
     what = "exchange" if turns == 1 else "exchanges"
     return f"({turns} earlier {what} summarised to fit the context window)"
-
-
-def usage_line(result: JsonObject) -> str:
-    """`gemini-2.5-flash · 41 in · 9 out · turn 3` from a gemini/chat result."""
-    usage = as_object(result.get("usage"))
-    parts = [str(result.get("model") or "?")]
-    for key, label in (
-        ("promptTokens", "in"),
-        ("thoughtsTokens", "thinking"),
-        ("replyTokens", "out"),
-    ):
-        value = usage.get(key)
-        if isinstance(value, int) and (value or key != "thoughtsTokens"):
-            parts.append(f"{value:,} {label}")
-    if result.get("turn") is not None:
-        parts.append(f"turn {result.get('turn')}")
-    reason = result.get("finishReason")
-    if reason not in (None, "STOP"):
-        parts.append(f"finish {reason}")
-    return "  " + " · ".join(parts)

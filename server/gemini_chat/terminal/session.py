@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 
+from .imaging import edits_images, filtered_lines, images
 from .rpc import (
     INTERNAL_ERROR,
     REQUEST_CANCELLED,
@@ -19,13 +20,21 @@ from .rpc import (
     as_list,
     as_object,
 )
-from .screen import Screen, compacted_line, usage_line
+from .screen import Screen, compacted_line
+from .structured import reply_source, verdict
+from .usage import usage_line
 
 CANCEL_GRACE = 5.0
 LOG_TAIL_LINES = 12
 TOOL_MARK = "↳"
 SHOW_MESSAGE_TYPES = {1: "error", 2: "warning", 3: "info", 4: "log"}
 Listener = Callable[[str, JsonObject], None]
+IMAGE_MODALITIES = ("TEXT", "IMAGE")
+HINTS = {  # a dim line after an error of this reason, in the REPL
+    "modelNotFound": "/model lists the models you can use.",
+    "rateLimited": "/status says which quota ran out and when it lifts.",
+    "schema": "The schema file is read again for each question: fix it, or /json off.",
+}
 
 
 class Session:
@@ -40,6 +49,11 @@ class Session:
         self.stream = True
         self.thoughts = False
         self.stopped = False  # the last turn was cancelled with Ctrl-C
+        self.last: JsonObject = {}  # the last turn's result
+        self.folder_model: str | None = None  # the folder's model as last known (None: ask)
+        self.ask_for_images = True  # False when the generationConfig setting picks modalities
+        self._json: str | None = None  # JSON mode: the schema's name ("": none); None: off
+        self._json_chars = 0
         self.started: concurrent.futures.Future[RpcClient] | None = None
         self.listeners: list[Listener] = []  # the live feed (turnProgress, conversationChanged)
         self._tokens: dict[str, str] = {}  # progress token -> "partial" | "work"
@@ -91,6 +105,8 @@ class Session:
 
     def _on_live(self, method: str, params: JsonObject) -> None:
         if params.get("workspace") == self.workspace:
+            if params.get("reason") == "model":
+                self.folder_model = None  # someone chose another: ask again when it matters
             for listener in self.listeners:
                 listener(method, params)
 
@@ -110,7 +126,7 @@ class Session:
         if isinstance(thought := value.get("thought"), str):
             self.screen.thought(thought)
         if isinstance(text := value.get("text"), str):
-            self.screen.text(text)
+            self._text(text)
         if tool := as_object(value.get("tool")):
             self._remember("tools", str(tool.get("summary") or tool.get("name") or "?"))
             self.screen.note(f"{TOOL_MARK} {tool.get('summary') or tool.get('name')}")
@@ -119,23 +135,62 @@ class Session:
             self.screen.note(compacted_line(_int(compacted.get("turns"))))
         if image := as_object(value.get("image")):
             self._remember("images", str(image.get("path") or ""))
-            self.screen.note(f"image saved: {image.get('path')}", dim=False)
+            self.screen.image(str(image.get("path") or ""), str(image.get("mimeType") or ""))
         if upload := as_object(value.get("upload")):
             self.screen.status(upload_line(upload))
         if redacted := as_list(value.get("redacted")):
             self._remember("redacted", "yes")
             self.screen.note(redacted_line(redacted))
 
+    def _text(self, piece: str) -> None:
+        """A piece of the reply: shown as it comes, except JSON (shown pretty once whole)."""
+        if self._json is None:
+            self.screen.text(piece)
+            return
+        with self._lock:
+            self._json_chars += len(piece)
+            count = self._json_chars
+        self.screen.status(f"receiving JSON… {count:,} characters", transient=True)
+
     def _remember(self, what: str, item: str) -> None:
         with self._lock:
             self._shown.setdefault(what, []).append(item)
 
-    def ask(self, message: str, attachments: list[JsonObject] | None = None) -> bool:
-        """One turn: stream the reply; Ctrl-C cancels it. True when the reply completed."""
-        self.stopped = False
+    def ask(
+        self,
+        message: str,
+        attachments: list[JsonObject] | None = None,
+        *,
+        json_mode: JsonObject | None = None,
+        schema: str = "",
+    ) -> bool:
+        """One turn: stream the reply; Ctrl-C cancels it. True when the reply completed.
+
+        `json_mode` (`{}` or `{"schema": ...}`): ask for JSON, shown pretty once whole and
+        checked against the schema named `schema`."""
+        self._json = None if json_mode is None else schema
+        done = self._run(
+            "gemini/chat",
+            lambda: self._chat_params(message, attachments or [], json_mode),
+            "thinking…",
+        )
+        if done and not self.model and isinstance(model := self.last.get("model"), str):
+            self.folder_model = model  # the turn used the folder's model: now it is known
+        return done
+
+    def draw(self, prompt: str, options: JsonObject) -> bool:
+        """An Imagen request (`gemini/generateImage`): the images' paths; True when made."""
+        self._json = None
+        params: JsonObject = {"workspace": self.workspace, "prompt": prompt, **options}
+        return self._run("gemini/generateImage", lambda: params, "drawing…")
+
+    def _run(self, method: str, build: Callable[[], JsonObject], waiting: str) -> bool:
+        """Send a turn's request (params built once the daemon is up); show what comes."""
+        self.stopped, self.last = False, {}
         self.screen.begin_reply()
         try:
             client = self.client()
+            params = build()
         except KeyboardInterrupt:
             self.screen.end_reply(None)
             self.screen.line(self.screen.style.dim("(stopped)"))
@@ -145,12 +200,14 @@ class Session:
         partial, work = f"gc-p-{msg_id}", f"gc-w-{msg_id}"
         with self._lock:
             self._tokens = {partial: "partial", work: "work"}
-            self._shown = {}
-        self.screen.status("thinking…", transient=True)
-        params = self._chat_params(message, attachments or [], partial, work)
-        future = self.loop.submit(client.request("gemini/chat", params, msg_id=msg_id))
+            self._shown, self._json_chars = {}, 0
+        params["workDoneToken"] = work
+        if self.stream:
+            params["partialResultToken"] = partial
+        self.screen.status(waiting, transient=True)
+        future = self.loop.submit(client.request(method, params, msg_id=msg_id))
         try:
-            result = as_object(future.result())
+            self.last = as_object(future.result())
         except KeyboardInterrupt:
             return self._stop(client, future, msg_id)
         except RpcError as exc:
@@ -158,25 +215,39 @@ class Session:
             return False
         finally:
             self._drop_tokens()
-        self._finish(result)
+        self._finish(self.last)
         return True
 
+    def turn_model(self) -> str:
+        """The model the next turn uses: --model, else the folder's (asked once, then kept
+        up to date); "" when the daemon cannot say."""
+        if self.model:
+            return self.model
+        if self.folder_model is None:
+            try:
+                history = self.call("gemini/history", {"workspace": self.workspace})
+            except RpcError:
+                return ""
+            self.folder_model = str(history.get("model") or "")
+        return self.folder_model
+
     def _chat_params(
-        self, message: str, attachments: list[JsonObject], partial: str, work: str
+        self, message: str, attachments: list[JsonObject], json_mode: JsonObject | None
     ) -> JsonObject:
-        params: JsonObject = {
-            "workspace": self.workspace,
-            "message": message,
-            "workDoneToken": work,
-        }
+        params: JsonObject = {"workspace": self.workspace, "message": message}
         if attachments:
             params["attachments"] = list[JsonValue](attachments)
-        if self.stream:
-            params["partialResultToken"] = partial
         if self.model:
             params["model"] = self.model
+        config: JsonObject = {}
         if self.thoughts:
-            params["generationConfig"] = {"thinkingConfig": {"includeThoughts": True}}
+            config["thinkingConfig"] = {"includeThoughts": True}
+        if json_mode is not None:
+            params["json"] = json_mode
+        elif self.ask_for_images and edits_images(self.turn_model()):
+            config["responseModalities"] = list[JsonValue](IMAGE_MODALITIES)
+        if config:
+            params["generationConfig"] = config
         return params
 
     def _failed(self, client: RpcClient, exc: RpcError) -> None:
@@ -193,8 +264,10 @@ class Session:
         if exc.code == INTERNAL_ERROR:  # "see its log": its log is our pipe, so show the end
             tail = client.stderr_tail().splitlines()[-LOG_TAIL_LINES:]
             self.screen.error("\n".join(["the daemon's log ends with:", *tail]))
-        if exc.reason == "modelNotFound" and self.screen.label:
-            self.screen.line(self.screen.style.dim("/model lists the models you can use."))
+        field = str(as_object(exc.data).get("field") or "")
+        hint = HINTS.get("schema" if field.startswith("json.schema") else exc.reason or "")
+        if hint and self.screen.label:
+            self.screen.line(self.screen.style.dim(hint))
         text = as_object(exc.data).get("text")
         if exc.reason == "storage" and isinstance(text, str) and text:
             self._unsaved(text, streamed)
@@ -237,8 +310,7 @@ class Session:
             self.stopped = True
             return False
         # The reply won the race: it is in the history, so show all of it, not what streamed.
-        text = result.get("text")
-        self.screen.show(self.screen.thoughts, text if isinstance(text, str) else "")
+        self.screen.show(self.screen.thoughts, self._reply_text(result))
         self.screen.end_reply(None)
         usage = usage_line(result).strip()
         self.screen.line(
@@ -257,16 +329,25 @@ class Session:
         calls = [as_object(c) for c in as_list(result.get("toolCalls"))]
         for call in calls[len(shown.get("tools", [])) :]:
             self.screen.note(f"{TOOL_MARK} {call.get('summary') or call.get('name')}")
-        text = result.get("text")
         thoughts = result.get("thoughts")
-        if not self.screen.started or not self.stream:
-            self.screen.show(
-                thoughts if isinstance(thoughts, str) else "", text if isinstance(text, str) else ""
-            )
-        for image in (as_object(i) for i in as_list(result.get("images"))):
-            if str(image.get("path") or "") not in shown.get("images", []):
-                self.screen.note(f"image saved: {image.get('path')}", dim=False)
+        thoughts = thoughts if isinstance(thoughts, str) else ""
+        if not self.screen.started or not self.stream or self._json is not None:
+            self.screen.show(thoughts, self._reply_text(result))
+        for path, mime in images(result):
+            if path not in shown.get("images", []):
+                self.screen.image(path, mime)
+        for line in filtered_lines(result):
+            self.screen.note(line, warn=True)
+        for line, warn in verdict(result, self._json or ""):
+            self.screen.note(line, warn=warn)
         self.screen.end_reply(usage_line(result))
+
+    def _reply_text(self, result: JsonObject) -> str:
+        """The reply as shown: JSON pretty-printed in JSON mode (on a terminal), else as it came."""
+        if self._json is not None:
+            return reply_source(result, terminal=self.screen.tty)
+        text = result.get("text")
+        return text if isinstance(text, str) else ""
 
 
 def redacted_line(items: list[JsonValue]) -> str:
