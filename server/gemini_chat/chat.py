@@ -180,7 +180,13 @@ class ChatService:
         store = self._store()
         entries = await asyncio.to_thread(store.history, ws.key)
         turns = [transcript.shown(e) for e in entries if not e.meta.get("hidden")]
-        result: Json = {"workspace": ws.uri, "turns": turns, "model": self.model_for(ws)}
+        active = await asyncio.to_thread(store.active, ws.key)
+        result: Json = {
+            "workspace": ws.uri,
+            "conversation": None if active is None else str(active),
+            "turns": turns,
+            "model": self.model_for(ws),
+        }
         interrupted = await asyncio.to_thread(_interrupted, store, ws.key)
         if interrupted is not None:
             result["interrupted"] = interrupted.interrupted()

@@ -128,6 +128,7 @@ async def test_a_cancelled_turn_leaves_nothing(daemons: StartDaemon, emulator: E
     for d in (a, b):
         assert await d.request("gemini/history", {}) == {
             "workspace": d.folders[0],
+            "conversation": None,
             "turns": [],
             "model": "gemini-2.5-flash",
         }
