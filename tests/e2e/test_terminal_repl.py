@@ -13,6 +13,7 @@ import pytest
 
 from conftest import EMULATOR_KEY, REPO, tool
 from gemini_chat.emulator import Emulator
+from gemini_chat.terminal.completion import COMMANDS
 from polling import wait_until
 
 GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
@@ -292,11 +293,14 @@ def test_quit_command(repl: Tmux):
 
 
 def test_help_lists_the_commands(repl: Tmux):
-    """/help names every command."""
+    """/help names every command (each one Tab completes), in lines that fit the 80-column
+    pane (none wrapped by the terminal: the text before the next prompt has no line of 80)."""
     repl.type("/help")
-    screen = repl.wait_for("/quit")
-    for name in ("/history", "/reset", "/model", "/help"):
-        assert name in screen
+    screen = repl.wait_for(lambda s: "(or Ctrl-D)" in s and s.rstrip().endswith("you>"))
+    for name in COMMANDS:
+        assert f"  {name} " in screen
+    shown = screen.split("you> /help", 1)[1].rsplit("you>", 1)[0]
+    assert max(len(line) for line in shown.splitlines()) < 80
 
 
 def gated_server(tmp_path: Path, then: str) -> tuple[str, Path]:

@@ -22,10 +22,8 @@ from .status import show_status
 from .structured import JsonMode
 
 HELP = """\
-Type a question and press Enter; Alt-Enter or Ctrl-J (or a line ending in \\) starts a new line.
-@path in a question attaches that file (text, image, PDF, audio, video); Tab completes.
-With an image model (/model gemini-2.5-flash-image), "@photo.png make it blue" edits the photo
-and later questions edit the latest image.
+Enter sends; Alt-Enter or Ctrl-J (or a line ending in \\) starts a new line.
+@path attaches a file (text, image, PDF, audio, video); Tab completes.
   /history         this folder's conversation
   /chats           this folder's conversations, numbered
   /open N          continue conversation N (the current one is archived)
@@ -33,17 +31,22 @@ and later questions edit the latest image.
   /delete N        delete conversation N for good
   /export [FILE]   the conversation as Markdown, to FILE or here
   /reset           start a fresh conversation (the old one is archived)
-  /attach PATH     attach a file to the next question (/attach lists, /detach drops them)
+  /attach PATH     attach a file to the next question (/attach lists them)
+  /detach          drop the attachments not sent yet
   /retry           send the question of an interrupted turn again
-  /image PROMPT    draw it with Imagen: [-n 1-4] [--aspect 16:9] [--model imagen-…] PROMPT
-  /json [SCHEMA]   ask for JSON (matching SCHEMA, a *.schema.json) from now on; /json off
+  /image PROMPT    draw PROMPT with Imagen; before it: -n 1-4, --aspect 16:9,
+                   --model imagen-…
+  /json [SCHEMA]   replies as JSON (matching SCHEMA, a *.schema.json) until
+                   /json off
   /status          the daemon, the model, the rate limit last met
-  /model           the chat models; * marks the one in use (/model all: every model)
-  /model NAME      use NAME in this folder from now on (remembered, in every editor)
-  /model default   forget the folder's model (back to the gemini.model setting)
+  /model           the chat models; * marks the one in use (/model all: all)
+  /model NAME      use NAME in this folder from now on (in every editor)
+  /model default   forget the folder's model (back to the model setting)
   /help            this text
   /quit            leave (or Ctrl-D)
-Ctrl-C stops a reply that is streaming; at the prompt it clears the line."""
+An image model (/model gemini-2.5-flash-image) edits an @image, then the
+latest one. Ctrl-C stops a reply that is streaming; at the prompt it clears
+the line."""
 
 
 class Repl:
