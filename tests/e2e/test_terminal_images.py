@@ -206,7 +206,8 @@ def test_images_are_drawn_only_where_the_terminal_says_it_can(
 async def test_editing_an_attached_photo_then_the_latest_edit(
     tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
 ):
-    """With a chat model no image output is asked for. After `/model gemini-2.5-flash-image`,
+    """With a chat model no image output is asked for. `/model gemini-2.5-flash-image` says it
+    is an image model (questions ask for text and images back); then
     `@photo.png make it blue` sends the photo as inline data with TEXT+IMAGE modalities and
     prints the edited image's path (the file holds the emulator's image); `now make it round`
     sends the blue image back as the model's inlineData and prints the next edit's path."""
@@ -218,7 +219,7 @@ async def test_editing_an_attached_photo_then_the_latest_edit(
     await shows(tmux, prompt_after("turn 1"), "a plain turn")
     assert "responseModalities" not in json.dumps(upstream_bodies(emulator)[-1])
     tmux.type(f"/model {EDITOR}")
-    await shows(tmux, prompt_after(f"Model for this folder: {EDITOR}"), "the image model")
+    await shows(tmux, prompt_after("@photo.png edits it)"), "the image model, said so")
     emulator.script(
         {"reply": "Here it is in blue.", "image": {"mimeType": "image/png", "data": b64[1]}},
         {"reply": "Now round.", "image": {"mimeType": "image/png", "data": b64[2]}},

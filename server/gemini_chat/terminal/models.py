@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import threading
 
+from .imaging import edits_images
 from .mirror import Feed
 from .rpc import JsonObject, as_list, as_object
 from .screen import Screen
 from .session import Session
 
 FORGET = ("default", "-")  # `/model default` forgets the folder's choice
+IMAGE_MODEL = "an image model: questions ask for text and images back; @photo.png edits it"
 KINDS = {"special": "not for chat about code", "image": "images only"}
 
 
@@ -117,6 +119,8 @@ class Models:
             )
         if overridden:
             self.screen.line(style.dim(f"  (--model {overridden} no longer applies)"))
+        if edits_images(model):
+            self.screen.line(style.dim(f"  ({IMAGE_MODEL})"))
 
 
 def reset(session: Session, screen: Screen, feed: Feed) -> None:
