@@ -15,14 +15,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from . import pricing, redaction
 from .chat import ChatService
 from .exchange import USAGE_KEYS
 from .gemini.client import GeminiClient
 from .gemini.errors import GeminiError, StorageError
-from .gemini.imagen import GeneratedImage, GeneratedImages
 from .images import save_image
 from .journal import InFlight
 from .models import Models
@@ -32,6 +31,10 @@ from .settings import Settings
 from .store import ConversationStore, Entry
 from .turn import TurnEvents, call_options
 from .workspaces import Workspace
+
+if TYPE_CHECKING:  # loaded with the first call that needs it
+    from .gemini.imagen import GeneratedImage, GeneratedImages
+
 
 log = logging.getLogger(__name__)
 IMAGE_KIND = "image"

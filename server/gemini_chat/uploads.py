@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from .attachments import Prepared, Upload
 from .gemini import wire
 from .gemini.client import GeminiClient
-from .gemini.files import UploadProgress
 from .protocol import Json
 from .store import Entry
 from .turn import TurnContext, TurnEvents, dumps
+
+if TYPE_CHECKING:  # loaded with the first call that needs it
+    from .gemini.files import UploadProgress
 
 
 async def upload_all(

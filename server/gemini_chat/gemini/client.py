@@ -15,11 +15,10 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
-from gemini_chat.gemini import files, imagen
 from gemini_chat.gemini.api import (
     ApiCore,
     CallOptions,
@@ -42,9 +41,6 @@ from gemini_chat.gemini.errors import (
     idle_timeout_error,
     request_timeout_error,
 )
-from gemini_chat.gemini.files import ProgressCallback
-from gemini_chat.gemini.imagen import GeneratedImages
-from gemini_chat.gemini.media_wire import File
 from gemini_chat.gemini.sse import StreamProgress, iter_event_data, parse_body, parse_chunk
 from gemini_chat.gemini.wire import (
     Content,
@@ -56,6 +52,11 @@ from gemini_chat.gemini.wire import (
     Model,
     dump,
 )
+
+if TYPE_CHECKING:  # the Files API and Imagen load on first use (a daemon may never need them)
+    from gemini_chat.gemini.files import ProgressCallback
+    from gemini_chat.gemini.imagen import GeneratedImages
+    from gemini_chat.gemini.media_wire import File
 
 __all__ = [
     "CallOptions",
@@ -201,7 +202,7 @@ class GeminiClient:
         on_progress: ProgressCallback | None = None,
         *,
         on_retry: RetryCallback | None = None,
-        chunk_size: int = files.UPLOAD_CHUNK,
+        chunk_size: int | None = None,
         poll_interval: float = 1.0,
         processing_timeout: float = 600.0,
     ) -> File:
@@ -214,6 +215,9 @@ class GeminiClient:
         where the server says it stopped). A FAILED file raises BadRequestError. Cancel the task
         to stop at once. Use ``file.part()`` in a turn.
         """
+        from gemini_chat.gemini import files
+
+        chunk_size = chunk_size or files.UPLOAD_CHUNK
         return await files.upload_file(
             self._api,
             source,
@@ -229,10 +233,14 @@ class GeminiClient:
 
     async def get_file(self, name: str, opts: CallOptions) -> File:
         """An uploaded file (``files/abc``); FileUnavailableError once Gemini dropped it."""
+        from gemini_chat.gemini import files
+
         return await files.get_file(self._api, name, opts)
 
     async def delete_file(self, name: str, opts: CallOptions) -> None:
         """Delete an uploaded file before its 48 hours are up."""
+        from gemini_chat.gemini import files
+
         await files.delete_file(self._api, name, opts)
 
     async def generate_images(
@@ -249,6 +257,8 @@ class GeminiClient:
         BadRequestError for a count or ratio Imagen does not take (before any I/O); BlockedError
         when the prompt is refused or every image was filtered out.
         """
+        from gemini_chat.gemini import imagen
+
         return await imagen.generate_images(
             self._api, model, prompt, count, aspect_ratio, opts, on_retry
         )
