@@ -118,6 +118,8 @@ class Watcher:
                 self.poll()
             except StorageError as exc:
                 log.debug("Change feed unreadable: %s", exc)
+            except Exception:  # a bad poll must not end the feed for the daemon's life
+                log.exception("Reading the change feed failed; trying again")
 
     def poll(self) -> None:
         """Read the feed once and notify the client of what changed on its folders."""
