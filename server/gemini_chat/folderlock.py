@@ -67,9 +67,7 @@ class FolderLocks:
         return fd
 
     @asynccontextmanager
-    async def hold(
-        self, key: str, on_wait: Callable[[], Awaitable[None]]
-    ) -> AsyncGenerator[None]:
+    async def hold(self, key: str, on_wait: Callable[[], Awaitable[None]]) -> AsyncGenerator[None]:
         """Hold the folder's lock; `on_wait` is called once if another daemon has it first.
 
         Within one daemon the caller serialises turns on a folder first (an asyncio lock): the

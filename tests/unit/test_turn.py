@@ -87,7 +87,7 @@ async def test_inline_data_is_not_touched(rig: Rig) -> None:
 def test_encode_splices_contents_before_the_other_fields() -> None:
     """The body is valid JSON: the stored history's joined texts verbatim, this turn's
     contents after them, then the fields; any of them may be empty."""
-    history = ('{"role":"user","parts":'.encode(), '[{"text":"é"}]}'.encode())
+    history = (b'{"role":"user","parts":', '[{"text":"é"}]}'.encode())
     turn = ['{"role":"model","parts":[{"text":"ok"}]}']
     body = b"".join(encode({"generationConfig": {"temperature": 0.5}}, history, turn))
     assert json.loads(body) == {
