@@ -225,4 +225,6 @@ def _finished(store: ConversationStore, change: Change, uri: str) -> Json:
     reply = next((e for e in reversed(store.history(change.workspace)) if e.role == "model"), None)
     if reply is not None:
         params.update(text=reply.meta.get("text", ""), thoughts=reply.meta.get("thoughts", ""))
+        if reply.meta.get("images"):
+            params["images"] = reply.meta["images"]
     return params

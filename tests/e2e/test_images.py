@@ -104,7 +104,7 @@ async def test_another_daemon_sees_the_request_live(
     daemons: StartDaemon, emulator: Emulator
 ) -> None:
     """A second daemon on the folder gets turnProgress started (the prompt as the message) and
-    finished for turn 1, and conversationChanged (reason turn, turn 1); the requesting
+    finished for turn 1 (with the image), and conversationChanged (reason turn, turn 1); the requesting
     daemon's client gets no turnProgress of its own request."""
     a, b = await daemons(), await daemons()
     emulator.script({"delay": 0.3})
@@ -115,6 +115,7 @@ async def test_another_daemon_sees_the_request_live(
     )
     assert [(m["state"], m["turn"]) for m in seen] == [("started", 1), ("finished", 1)]
     assert seen[0]["message"] == "a quiet harbour"
+    assert [i["mimeType"] for i in seen[1]["images"]] == ["image/png"]
     change = await until(lambda: b.changes(), "conversationChanged")
     assert [(c["reason"], c["turn"]) for c in change] == [("turn", 1)]
     assert a.mirrored() == []
