@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,9 @@ ARTIFACTS = REPO / "test-artifacts" / "vscode"
 SETUP_HINT = "run `make setup-clients` (scripts/setup-vscode-tests.sh)"
 CODE_SERVER_VERSION = "4.100.3"
 VSCE_FLAGS = ["--no-dependencies", "--allow-missing-repository", "--no-rewrite-relative-links"]
+PYTHON = Path(sys.base_prefix) / "bin" / "python3"
+"""The Python these tests run on, outside any venv: the "user's Python" of the venv install."""
+UV_HINT = "run scripts/ensure-uv.sh (make setup does)"
 
 
 def _code_server() -> str:
@@ -68,6 +73,8 @@ def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) ->
         GEMINI_CHAT_TEST_TMP=str(tmp_path),
         GEMINI_CHAT_ARTIFACTS=str(ARTIFACTS),
         GEMINI_CHAT_SCREENSHOTS=str(EXT / "media" / "screenshots"),
+        GEMINI_CHAT_UV=tool("uv", UV_HINT),
+        GEMINI_CHAT_PYTHON=str(PYTHON),
     )
     return env
 
@@ -75,8 +82,15 @@ def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) ->
 def test_host_logic_units(built: str) -> None:
     """Without VS Code or a daemon: Insert's re-indenting (a method at a blank line of a class
     body takes the body's indent; tabs; text after the cursor), replaced lines keeping indent and
-    line breaks, the whole-file test, the changed span, attachment names, a storage error's text."""
-    _run(_node_test(built, "test/units.test.mjs"), dict(os.environ), timeout=60)
+    line breaks, the whole-file test, the changed span, attachment names, a storage error's text;
+    `/image`'s options and refusals, which models edit images, the Imagen label; money (two
+    decimals from a cent, else two significant digits), the usage line (cached tokens, images, no
+    cost for an unpriced model); the rate limit in words (per-minute, daily, lifted, unknown);
+    which conversation change replaces the one shown (by id); where the server is found (the
+    setting alone when set, else PATH, the private venv, uv's bin folder) and how it is installed
+    (uv, else pipx, else a venv with Python 3.11+, else what to do)."""
+    files = ("test/units.test.mjs", "test/units-more.test.mjs")
+    _run(_node_test(built, *files), dict(os.environ), timeout=60)
 
 
 def test_protocol_layer_against_real_daemon(
@@ -86,7 +100,10 @@ def test_protocol_layer_against_real_daemon(
     thoughts, images, setModel (null: package.json's default model); with a second daemon on the
     folder: turnProgress started/streaming (whole text)/finished then conversationChanged, no
     mirror of a daemon's own turn; conversations listed, opened, renamed, exported, deleted (an
-    unknown id: -32602 naming id); countTokens of a draft in one call; redacted secrets."""
+    unknown id: -32602 naming id); countTokens of a draft in one call; redacted secrets;
+    generateImage (images as progress and in the result, :predict's parameters, the per-image
+    cost, history's imagen marker and conversation id); a JSON turn (responseMimeType and the
+    converted schema sent, the check in the result and history)."""
     env = _node_env(server_env, emulator, tmp_path)
     files = ("test/protocol.test.mjs", "test/protocol-live.test.mjs")
     _run(_node_test(built, *files), env, timeout=150)
@@ -102,7 +119,11 @@ def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
     compaction, inert HTML; another editor's turn (marked, whole text replacing), an interrupted
     turn's Send again, Enter queueing while busy, masked secrets, Not saved, the retry countdown,
     chips (size, thumbnail, remove), the active file, paste, drop, `#`, no band behind code lines
-    and sideways scrolling, All models…, the draft told after a pause, the meter's click."""
+    and sideways scrolling, All models…, the draft told after a pause, the meter's click; an
+    Imagen request (its label, images, filtered reason, cost) and "drawing"; a JSON reply
+    pretty-printed and highlighted with its mismatches listed (or valid, or not JSON), streaming
+    into a json block; JSON mode's toggle and schema chip; /image's hint and refused text put
+    back; tokens only for an unpriced model."""
     env = dict(os.environ)
     env.update(
         GEMINI_CHAT_CHROMIUM=_chromium(),
@@ -110,19 +131,29 @@ def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
         GEMINI_CHAT_SCREENSHOTS=str(EXT / "media" / "screenshots"),
     )
     files = ("test/webview.test.mjs", "test/webview-features.test.mjs")
+    files += ("test/webview-structured.test.mjs",)
     _run(_node_test(built, *files), env, timeout=150)
 
 
 @pytest.fixture(scope="module")
-def vscode_env(built: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The extension packaged with vsce (as `make vsix` builds it) and installed once into an
-    extensions folder every real VS Code of the module loads."""
+def wheel(built: str) -> Path:
+    """The daemon's wheel built by the package step (scripts/wheel.mjs) into wheel/."""
+    _run([built, "scripts/wheel.mjs"], dict(os.environ), timeout=120)
+    return next((EXT / "wheel").glob("*.whl"))
+
+
+@pytest.fixture(scope="module")
+def vscode_env(built: str, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The extension packaged with vsce (as `make vsix` builds it, the daemon's wheel inside) and
+    installed once into an extensions folder every real VS Code of the module loads."""
     out = tmp_path_factory.mktemp("vsix")
     vsix = out / "gemini-chat.vsix"
     env = dict(os.environ)
     _run([built, "scripts/build.mjs", "--production"], env, timeout=120)
     vsce = str(EXT / "node_modules" / "@vscode" / "vsce" / "vsce")
     _run([built, vsce, "package", *VSCE_FLAGS, "--out", str(vsix)], env, timeout=120)
+    with zipfile.ZipFile(vsix) as z:
+        assert f"extension/wheel/{wheel.name}" in z.namelist(), "the .vsix carries the wheel"
     # Leave a development build behind for the other suites.
     _run([built, "scripts/build.mjs"], env, timeout=120)
     extensions = out / "extensions"
@@ -227,3 +258,55 @@ def test_conversation_history_in_code_server(
     one picked; its row buttons rename and delete (confirmed); Export Chat… writes the Markdown
     through the save dialog and opens it."""
     _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-history.test.mjs", 180)
+
+
+@pytest.mark.timeout(300)
+def test_images_json_cost_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code, one window: `/image -n 2 --aspect 16:9 PROMPT` reaches the emulator's
+    :predict with those parameters and shows both images (Imagen's size for 16:9) with the
+    prompt's Imagen line and "2 images · $0.08 reply, $0.08 conversation"; Gemini: Generate
+    Image… (prompt, then 3:4) adds one more; another daemon's generateImage shows marked as
+    another editor's, with its image. With gemini-2.5-flash-image: a pasted picture and "make
+    the sky blue" send the picture, responseModalities TEXT+IMAGE and no thinkingConfig, and
+    the edited image shows; the next turn sends that image back in the history and shows the
+    new one. JSON mode: the toggle, the chip's picker choosing schemas/person.schema.json, the
+    request's responseMimeType and converted responseSchema, the reply pretty-printed and
+    highlighted with "Does not match …: 1 problem" and the place; a valid one says so; off
+    again, text. Two replies' cost lines equal the daemon's costs (money format), the second
+    total adding both. A used-up daily quota: the status bar says "daily quota · lifts at"."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-structured.test.mjs", 280)
+
+
+@pytest.mark.timeout(300)
+def test_install_offer_in_code_server(
+    built: str,
+    vscode_env: dict[str, str],
+    server_env: dict[str, str],
+    emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    """Real VS Code with the packaged .vsix, PATH holding only uv and the system's /usr/bin and
+    /bin, a fresh HOME, no serverPath set: the "was not found" notification offers "Install it
+    now (uv tool install)?"; taking it shows "Installing gemini-chat-server" progress, installs
+    the bundled wheel into the temporary UV_TOOL_DIR / UV_TOOL_BIN_DIR (nothing there before),
+    says it is installed; a message is then answered by the daemon running from that bin
+    folder."""
+    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-install.test.mjs", 280)
+
+
+@pytest.mark.timeout(300)
+def test_server_install_into_a_private_venv(
+    built: str, wheel: Path, server_env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    """Without VS Code, for real: with only Python 3.11+ on PATH the extension's installer
+    plans a private venv, makes it and pip-installs the bundled wheel, telling pip's lines; the
+    server is then found in the venv and answers --version. A failing step is reported with its
+    program, exit code and last line."""
+    env = _node_env(server_env, emulator, tmp_path)
+    _run(_node_test(built, "test/install.test.mjs"), env, timeout=280)

@@ -32,7 +32,16 @@ await Promise.all([
   esbuild.build({
     bundle: true,
     logLevel: "warning",
-    entryPoints: [join(root, "src/api.ts"), join(root, "src/webviewHtml.ts"), join(root, "src/codeEdit.ts")],
+    entryPoints: [
+      "api",
+      "webviewHtml",
+      "codeEdit",
+      "imageAsk",
+      "usageText",
+      "live",
+      "serverLocation",
+      "serverInstall",
+    ].map((name) => join(root, `src/${name}.ts`)),
     outdir: join(root, "out"),
     platform: "node",
     format: "cjs",

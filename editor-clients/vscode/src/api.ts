@@ -16,6 +16,8 @@ import {
   ErrorCode,
   type ExportResult,
   type FailureData,
+  type GenerateImageParams,
+  type GenerateImageResult,
   type HistoryResult,
   Method,
   type ModelsResult,
@@ -57,11 +59,30 @@ export class GeminiApi {
   constructor(private readonly rpc: RpcConnection) {}
 
   /** Send one chat turn, streaming the reply's pieces to `callbacks.onDelta`. */
-  async chat(
+  chat(
     params: Omit<ChatParams, "partialResultToken" | "workDoneToken">,
     callbacks: ChatCallbacks = {},
     token?: CancellationToken,
   ): Promise<ChatResult> {
+    return this.streamed<ChatResult>(Method.chat, params, callbacks, token);
+  }
+
+  /** Imagen draws `prompt`; the request and its images become the folder's next exchange. */
+  generateImage(
+    params: Omit<GenerateImageParams, "partialResultToken" | "workDoneToken">,
+    callbacks: ChatCallbacks = {},
+    token?: CancellationToken,
+  ): Promise<GenerateImageResult> {
+    return this.streamed<GenerateImageResult>(Method.generateImage, params, callbacks, token);
+  }
+
+  /** A request whose pieces arrive as `$/progress` (partial results, work done) until it answers. */
+  private async streamed<R>(
+    method: string,
+    params: object,
+    callbacks: ChatCallbacks,
+    token?: CancellationToken,
+  ): Promise<R> {
     const partialResultToken = nextToken("p");
     const workDoneToken = nextToken("w");
     const subscriptions = [
@@ -73,11 +94,7 @@ export class GeminiApi {
       }),
     ];
     try {
-      return await this.request<ChatResult>(
-        Method.chat,
-        { ...params, partialResultToken, workDoneToken },
-        token,
-      );
+      return await this.request<R>(method, { ...params, partialResultToken, workDoneToken }, token);
     } finally {
       for (const s of subscriptions) s.dispose();
     }
@@ -175,6 +192,7 @@ export type ErrorAction =
   | "retry"
   | "showLog"
   | "openSettings"
+  | "installServer"
   | "openSafetySettings"
   | "none";
 

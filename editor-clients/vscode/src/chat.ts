@@ -2,18 +2,21 @@
 
 import * as vscode from "vscode";
 import { describeError, type GeminiApi } from "./api";
+import { codeBlockAction } from "./blockActions";
 import type { DaemonClient } from "./client";
-import { CodeOut } from "./codeOut";
+import { type ApplyTarget, CodeOut } from "./codeOut";
 import { Composer } from "./composer";
 import { ContextMeter, type Draft } from "./contextMeter";
 import { type ErrorActionHandlers, runErrorAction } from "./errors";
 import { FolderInfo } from "./folderInfo";
 import { FolderFollower, type FolderListener } from "./folders";
 import { ConversationHistory } from "./history";
+import type { TurnResult } from "./historyEntries";
+import { askForImage } from "./imagePrompt";
 import { LiveFollower, type LiveHost } from "./live";
 import type { HeaderState, HostMessage, ViewMessage, ViewState } from "./messages";
 import { ModelPicker } from "./models";
-import type { ChatResult } from "./protocol";
+import { RateLimitWatch } from "./rateLimit";
 import { resendQuestion, targetFromHistory } from "./resend";
 import { type Question, Sender, type SenderHost } from "./sender";
 import { ReplyStatus } from "./status";
@@ -40,6 +43,8 @@ export class ChatController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Whether a reply is being written, rate limited or waiting. */
   readonly status = new ReplyStatus();
+  /** The rate limit last met, while it holds (the status bar shows it). */
+  readonly rateLimit = new RateLimitWatch();
   /** Fires when the model of the shown folder changes (picked here, elsewhere, or the setting). */
   readonly onDidChangeModel: vscode.Event<string | undefined>;
 
@@ -53,7 +58,7 @@ export class ChatController implements vscode.Disposable {
       () => this.postHeader(),
     );
     this.models = new ModelPicker(daemon, this.folders, this.info, async () => this.postHeader());
-    this.history = new ConversationHistory(daemon, this.folders, (reason) => this.switchedHere(reason));
+    this.history = new ConversationHistory(daemon, this.folders, (id) => this.switchedHere(id));
     this.composer = new Composer({
       folder: () => this.folders.folder,
       post: (m) => this.post(m),
@@ -64,10 +69,11 @@ export class ChatController implements vscode.Disposable {
     this.actions = {
       setApiKey: (id) => this.setApiKeyAndResend(id),
       selectModel: () => this.models.pick(),
-      retry: async (id) => this.resendFailed(id),
+      retry: (id) => this.sender.retry(id),
       showLog: () => this.daemon.output.show(true),
     };
-    this.disposables.push(this.folders, this.composer, this.code, this.info, this.status, this.meter);
+    this.disposables.push(this.folders, this.composer, this.code, this.info, this.status);
+    this.disposables.push(this.meter, this.rateLimit);
     this.disposables.push(
       daemon.onDidChangeState((state) => {
         if (state === "running") void this.refresh();
@@ -90,15 +96,18 @@ export class ChatController implements vscode.Disposable {
   /** Handle one message from the webview. */
   async handle(message: ViewMessage): Promise<void> {
     if (await this.composer.handle(message)) return;
+    if (await codeBlockAction(message, this.code, (id) => this.applyTarget(id))) return;
     switch (message.type) {
       case "ready":
         // A view shown again: everything that happened while it was hidden is in the transcript.
         this.postSnapshot();
         await this.refresh();
         break;
-      case "send":
-        await this.sender.send({ text: message.text, attachments: this.composer.take() });
+      case "send": {
+        const question = await this.composer.question(message.text);
+        if (question !== undefined) await this.sender.send(question);
         break;
+      }
       case "stop":
         this.stop();
         break;
@@ -132,7 +141,7 @@ export class ChatController implements vscode.Disposable {
       this.postSnapshot();
       return;
     }
-    await Promise.all([this.models.load(api), this.info.loadContextFiles(api)]);
+    await Promise.all([this.models.load(api), this.info.loadContextFiles(api), this.rateLimit.refresh(api)]);
     await this.reload(api);
     this.postSnapshot();
   }
@@ -151,11 +160,18 @@ export class ChatController implements vscode.Disposable {
   async newChat(): Promise<void> {
     this.stop();
     const api = await this.daemon.ready();
-    this.live.expect("reset");
     if (api !== undefined) await api.reset(this.folders.uri());
     this.replaced();
     this.meter.setUsage(undefined, true);
     this.postSnapshot();
+  }
+
+  /** Gemini: Generate Image…: Imagen draws, as the conversation's next exchange (like `/image`). */
+  async generateImage(): Promise<void> {
+    const ask = await askForImage();
+    if (ask === undefined) return;
+    await vscode.commands.executeCommand("geminiChat.chatView.focus");
+    await this.sender.send({ text: ask.prompt, attachments: [], image: ask });
   }
 
   /** Show the chat with its input focused (a keyboard shortcut). */
@@ -185,6 +201,7 @@ export class ChatController implements vscode.Disposable {
       switched: async () => {
         this.live.forget();
         this.composer.pending.clear();
+        this.composer.jsonMode.folderChanged();
         this.replaced();
         await this.refresh();
       },
@@ -199,6 +216,7 @@ export class ChatController implements vscode.Disposable {
       status: this.status,
       api: () => this.daemon.require(),
       workspace: () => this.folders.uri(),
+      model: () => this.models.currentInfo(),
       turnEnded: (result, api) => this.turnEnded(result, api),
       postBusy: (busy) => this.post({ type: "busy", busy }),
     };
@@ -222,16 +240,6 @@ export class ChatController implements vscode.Disposable {
       case "countTokens":
         await this.countDraft(undefined);
         break;
-      case "copy":
-        await vscode.env.clipboard.writeText(message.text);
-        void vscode.window.setStatusBarMessage("Copied to clipboard", 2000);
-        break;
-      case "insert":
-        await this.code.insert(message.text);
-        break;
-      case "apply":
-        await this.apply(message.text, message.id);
-        break;
       case "openFile":
         // Only what the daemon reported: the webview does not get to open arbitrary files.
         if (this.info.isContextFile(message.path)) {
@@ -246,23 +254,20 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  /** Apply a reply's code block (by the reply's id) where its question pointed, through a diff. */
-  private async apply(block: string, replyId: string): Promise<void> {
+  /** Where a reply's code (by the reply's id) applies: the lines its question pointed at. */
+  private applyTarget(replyId: string): ApplyTarget | undefined {
     const question = this.transcript.questionOf(replyId);
-    const target =
-      (question === undefined ? undefined : this.sender.targetOf(question.id)) ??
-      targetFromHistory(this.folders.folder, question);
-    try {
-      await this.code.apply(block, target);
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Could not apply the code: ${describeError(err).message}`);
-    }
+    const own = question === undefined ? undefined : this.sender.targetOf(question.id);
+    return own ?? targetFromHistory(this.folders.folder, question);
   }
 
-  /** A conversation was opened or the open one deleted from the History picker: shown at once. */
-  private async switchedHere(reason: "open" | "deleted"): Promise<void> {
-    this.live.expect(reason);
+  /**
+   * A conversation was opened (`id`) or the open one deleted from the History picker: shown at
+   * once, named as the one shown, so its notification changes nothing more.
+   */
+  private async switchedHere(id: string | undefined): Promise<void> {
     this.replaced();
+    if (id !== undefined) this.transcript.conversation = id;
     this.postSnapshot();
     await this.reloadNow();
   }
@@ -290,7 +295,10 @@ export class ChatController implements vscode.Disposable {
       // Read before a turn here was stored: read again.
       if (changed === undefined) return this.reload(api);
       if (changed) this.postSnapshot();
-      const last = [...history.turns].reverse().find((t) => t.role === "model" && t.usage !== undefined);
+      // Imagen's exchanges count images, not tokens: the last chat reply measures the conversation.
+      const last = [...history.turns]
+        .reverse()
+        .find((t) => t.role === "model" && t.usage !== undefined && t.usage.images === undefined);
       this.meter.setUsage(last?.usage, history.turns.length === 0);
     } catch (err) {
       this.transcript.showError(describeError(err));
@@ -298,13 +306,16 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private async turnEnded(result: ChatResult | null | undefined, api: GeminiApi | undefined): Promise<void> {
-    // Another editor may have picked the model for this folder since: this turn says which it is.
-    if (result?.model !== undefined) this.info.setModel(result.model);
-    if (result?.usage !== undefined) this.meter.setUsage(result.usage, false);
+  private async turnEnded(result: TurnResult | null | undefined, api: GeminiApi | undefined): Promise<void> {
+    if (result !== undefined && result !== null && "text" in result) {
+      // Another editor may have picked the model for this folder since: this turn says which it is.
+      this.info.setModel(result.model);
+      if (result.usage !== undefined) this.meter.setUsage(result.usage, false);
+    }
+    if (result !== undefined && result !== null) this.rateLimit.replied(result.model);
     this.live.turnEnded();
     if (api !== undefined) {
-      await this.info.loadContextFiles(api);
+      await Promise.all([this.info.loadContextFiles(api), this.rateLimit.refresh(api)]);
       this.postHeader();
     }
   }
@@ -320,12 +331,7 @@ export class ChatController implements vscode.Disposable {
   private async setApiKeyAndResend(errorId: string | undefined): Promise<void> {
     const set = await vscode.commands.executeCommand<boolean>("geminiChat.setApiKey");
     // The question that met the missing (or wrong) key goes again, once the new key is in.
-    if (set === true && this.daemon.state === "running") await this.resendFailed(errorId);
-  }
-
-  private async resendFailed(errorId: string | undefined): Promise<void> {
-    const question = errorId === undefined ? undefined : this.sender.takeFailed(errorId);
-    if (question !== undefined) await this.sender.send(question);
+    if (set === true && this.daemon.state === "running") await this.sender.retry(errorId);
   }
 
   private async resendInterrupted(replyId: string): Promise<void> {
@@ -357,14 +363,14 @@ export class ChatController implements vscode.Disposable {
   private snapshot(): ViewState {
     const state: ViewState = {
       ...this.header(),
+      ...this.composer.state,
       entries: this.transcript.entries,
       busy: this.busy,
-      attachments: this.composer.pending.views,
     };
-    const active = this.composer.activeFile();
-    if (active !== undefined) state.activeFile = active;
     const failure = this.daemon.state === "failed" ? this.daemon.error : undefined;
-    if (failure !== undefined) state.notice = { message: failure, action: "openSettings" };
+    if (failure !== undefined) {
+      state.notice = { message: failure, action: this.daemon.canInstall ? "installServer" : "openSettings" };
+    }
     return state;
   }
 

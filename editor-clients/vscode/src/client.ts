@@ -1,9 +1,6 @@
 /** Starts, stops and restarts the daemon through vscode-languageclient over stdio. */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as vscode from "vscode";
 import {
   LanguageClient,
@@ -13,6 +10,7 @@ import {
 } from "vscode-languageclient/node";
 import { GeminiApi } from "./api";
 import { type ConversationChanged, type DaemonSettings, Notification, type TurnProgress } from "./protocol";
+import { locateServer, SERVER } from "./serverLocation";
 import { readSettings } from "./settings";
 
 export const SECRET_KEY = "geminiChat.apiKey";
@@ -24,30 +22,18 @@ export class DaemonStartError extends Error {
   override name = "DaemonStartError";
 }
 
-function expandHome(p: string): string {
-  return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
-}
-
-/** The executable `command` names (a path, or a bare name looked up on `PATH`), if any. */
-function findExecutable(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  const runnable = (file: string): boolean => {
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return fs.statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (command.includes(path.sep)) return runnable(command) ? command : undefined;
-  const dirs = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
-  return dirs.map((d) => path.join(d, command)).find(runnable);
-}
-
-function missingServerMessage(command: string): string {
+/** Why the server was not found, and what to do: install it (the default), or fix the setting. */
+function missingServerMessage(configured: string | undefined): string {
+  if (configured !== undefined) {
+    return (
+      `The Gemini chat server "${configured}" (geminiChat.serverPath) was not found. Fix the setting, ` +
+      "or clear it: the extension then finds gemini-chat-server, or installs it (uv tool install, " +
+      "pipx install or a private venv)."
+    );
+  }
   return (
-    `The Gemini chat server "${command}" was not found. Install it (from the gemini-chat ` +
-    'repository: "uv tool install ." or "pipx install .") or set "geminiChat.serverPath" ' +
-    "to the full path of gemini-chat-server."
+    `The Gemini chat server, ${SERVER}, was not found (on PATH, nor where the extension installs it). ` +
+    "Install it: the extension carries it (uv tool install, else pipx, else a private venv)."
   );
 }
 
@@ -59,7 +45,7 @@ function spawnDaemon(command: string, args: string[], env: NodeJS.ProcessEnv): P
     child.once("error", (err: NodeJS.ErrnoException) => {
       const message =
         err.code === "ENOENT"
-          ? missingServerMessage(command)
+          ? `The Gemini chat server "${command}" is gone.`
           : `The Gemini chat server "${command}" failed to start (${err.code ?? err.message}).`;
       reject(new DaemonStartError(message));
     });
@@ -71,6 +57,7 @@ export class DaemonClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private currentState: DaemonState = "stopped";
   private lastError: string | undefined;
+  private missing = false;
   private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
   /** Fires when the daemon starts, stops or fails. */
   readonly onDidChangeState = this.stateEmitter.event;
@@ -85,13 +72,21 @@ export class DaemonClient implements vscode.Disposable {
   // Only compared, never logged: tells whether a secret change needs a restart.
   private keyInUse: string | undefined;
 
+  /** `extensionDir` carries the server's wheel; `venv`: the private venv an install may have put the server in. */
   constructor(
     private readonly secrets: vscode.SecretStorage,
     readonly output: vscode.OutputChannel,
+    readonly extensionDir: string,
+    readonly venv: string,
   ) {}
 
   get state(): DaemonState {
     return this.currentState;
+  }
+
+  /** The last start failed because the server is nowhere and the setting names none: it can be installed. */
+  get canInstall(): boolean {
+    return this.currentState === "failed" && this.missing;
   }
 
   /** Why the last start failed, if it did. */
@@ -192,17 +187,25 @@ export class DaemonClient implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     this.lastError = undefined;
+    this.missing = false;
     this.setState("starting");
     const settings = readSettings();
     const env = await this.daemonEnv();
-    const command = expandHome(settings.serverPath);
-    // Checked first so a missing server gives one clear error, not the client's generic one.
-    if (findExecutable(command, env) === undefined) {
-      this.lastError = missingServerMessage(command);
+    // A bare "gemini-chat-server" (the default) is looked for; anything else is used as is.
+    const configured = settings.serverPath === SERVER ? undefined : settings.serverPath;
+    // Found first so a missing server gives one clear error, not the client's generic one.
+    const found = await locateServer(configured, env, this.venv);
+    if (found === undefined) {
+      this.lastError = missingServerMessage(configured);
+      this.missing = configured === undefined;
       this.output.appendLine(`[client] ${this.lastError}`);
       this.setState("failed");
       return;
     }
+    const command = found.path;
+    this.output.appendLine(
+      `[client] starting ${command}${found.how === "installed" ? " (installed by the extension)" : ""}`,
+    );
     const options: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       initializationOptions: settings.daemon,

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { ChatController } from "./chat";
 import { type DaemonClient, SECRET_KEY } from "./client";
 import { reportStartFailure } from "./errors";
+import { installServer } from "./installOffer";
 import { affects, DAEMON_KEYS, RESTART_KEYS, readSettings } from "./settings";
 
 /** Register every `geminiChat.*` command. */
@@ -25,8 +26,11 @@ export function registerCommands(
     command("geminiChat.history", () => chat.history.show()),
     command("geminiChat.exportChat", () => chat.history.exportActive()),
     command("geminiChat.attachFile", () => chat.handle({ type: "attachFiles" })),
+    command("geminiChat.generateImage", () => chat.generateImage()),
+    command("geminiChat.replyAsJson", () => chat.handle({ type: "pickSchema" })),
     command("geminiChat.acceptChange", () => chat.code.accept()),
     command("geminiChat.discardChange", () => chat.code.discard()),
+    command("geminiChat.installServer", () => installServer(client)),
     command("geminiChat.restartServer", () => client.restart().then(() => reportStartFailure(client))),
     command("geminiChat.showLog", () => client.output.show(true)),
   ];

@@ -5,7 +5,6 @@ import * as vscode from "vscode";
 import {
   dataAttachment,
   fileAttachment,
-  type PendingAttachment,
   PendingAttachments,
   pickFiles,
   relativeIn,
@@ -13,7 +12,10 @@ import {
 } from "./attachments";
 import type { Draft } from "./contextMeter";
 import { WorkspaceFiles } from "./fileSearch";
-import type { HostMessage, ViewMessage } from "./messages";
+import { isImageCommand, parseImageCommand } from "./imageAsk";
+import { JsonModeChoice } from "./jsonMode";
+import type { AttachmentView, HostMessage, JsonMode, ViewMessage } from "./messages";
+import type { Question } from "./sender";
 
 /** What the composer needs from the chat. */
 export interface ComposerHost {
@@ -23,9 +25,10 @@ export interface ComposerHost {
   draftChanged(draft: Draft): void;
 }
 
-/** Attachments waiting for the next message and the draft they go with. */
+/** Attachments waiting for the next message, the draft they go with, and JSON mode. */
 export class Composer implements vscode.Disposable {
   readonly pending: PendingAttachments;
+  readonly jsonMode: JsonModeChoice;
   private readonly files = new WorkspaceFiles();
   private draft = "";
   private active: vscode.Uri | undefined;
@@ -33,6 +36,10 @@ export class Composer implements vscode.Disposable {
 
   constructor(private readonly host: ComposerHost) {
     this.pending = new PendingAttachments(() => this.changed());
+    this.jsonMode = new JsonModeChoice(
+      () => this.host.folder(),
+      () => this.postComposer(),
+    );
     this.active = fileOf(vscode.window.activeTextEditor);
     this.subscription = vscode.window.onDidChangeActiveTextEditor((editor) => {
       const file = fileOf(editor);
@@ -78,6 +85,13 @@ export class Composer implements vscode.Disposable {
         this.draft = message.text;
         this.host.draftChanged(this.current());
         return true;
+      case "jsonMode":
+        this.jsonMode.set(message.on);
+        return true;
+      case "pickSchema":
+        await this.jsonMode.pick();
+        this.host.post({ type: "focusInput" });
+        return true;
       default:
         return false;
     }
@@ -88,10 +102,40 @@ export class Composer implements vscode.Disposable {
     this.pending.add(selectionAttachment(editor, this.host.folder()));
   }
 
-  /** The attachments for the message being sent (the draft is empty again). */
-  take(): PendingAttachment[] {
+  /**
+   * The message being sent as a question: `/image …` for Imagen (the attachments stay for the
+   * next message), else the text with the attachments and JSON mode. A mistyped `/image` or an
+   * unreadable schema is said, the text goes back into the input, and nothing is sent.
+   */
+  async question(text: string): Promise<Question | undefined> {
+    if (isImageCommand(text)) {
+      const ask = parseImageCommand(text);
+      if ("error" in ask) return this.refuse(text, ask.error);
+      this.draft = "";
+      return { text, attachments: [], image: ask };
+    }
+    let json: Question["json"];
+    try {
+      json = await this.jsonMode.request();
+    } catch (err) {
+      return this.refuse(text, `Not sent: ${err instanceof Error ? err.message : String(err)}.`);
+    }
     this.draft = "";
-    return this.pending.take();
+    const question: Question = { text, attachments: this.pending.take() };
+    if (json !== undefined) question.json = json;
+    return question;
+  }
+
+  /** The view's part of the state: the chips, the active file, JSON mode. */
+  get state(): { attachments: AttachmentView[]; activeFile?: string; jsonMode?: JsonMode } {
+    const state: { attachments: AttachmentView[]; activeFile?: string; jsonMode?: JsonMode } = {
+      attachments: this.pending.views,
+    };
+    const active = this.activeFile();
+    if (active !== undefined) state.activeFile = active;
+    const json = this.jsonMode.view;
+    if (json !== undefined) state.jsonMode = json;
+    return state;
   }
 
   dispose(): void {
@@ -108,10 +152,13 @@ export class Composer implements vscode.Disposable {
   }
 
   private postComposer(): void {
-    const message: HostMessage = { type: "composer", attachments: this.pending.views };
-    const active = this.activeFile();
-    if (active !== undefined) message.activeFile = active;
-    this.host.post(message);
+    this.host.post({ type: "composer", ...this.state });
+  }
+
+  private refuse(text: string, why: string): undefined {
+    void vscode.window.showWarningMessage(why);
+    this.host.post({ type: "restoreInput", text });
+    return undefined;
   }
 
   private async attachPicked(): Promise<void> {

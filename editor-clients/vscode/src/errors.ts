@@ -3,6 +3,11 @@
 import * as vscode from "vscode";
 import { describeError, type ErrorAction, type ErrorView } from "./api";
 import type { DaemonClient } from "./client";
+import { installWay } from "./installOffer";
+
+function openServerSetting(): Thenable<unknown> {
+  return vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.serverPath");
+}
 
 /** What an error entry's button does beyond opening a setting (`id`: the error entry). */
 export interface ErrorActionHandlers {
@@ -57,7 +62,10 @@ export async function runErrorAction(
       handlers.showLog();
       break;
     case "openSettings":
-      await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.serverPath");
+      await openServerSetting();
+      break;
+    case "installServer":
+      await vscode.commands.executeCommand("geminiChat.installServer");
       break;
     case "openSafetySettings":
       await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.safetySettings");
@@ -67,9 +75,22 @@ export async function runErrorAction(
   }
 }
 
-/** If the daemon failed to start, say why in a notification that opens the settings or the log. */
+/**
+ * If the daemon failed to start, say why in a notification: a server that is nowhere (and no
+ * setting naming one) is offered for install (it comes with the extension); else the settings or
+ * the log.
+ */
 export async function reportStartFailure(client: DaemonClient): Promise<void> {
   if (client.state !== "failed" || client.error === undefined) return;
+  if (client.canInstall) {
+    const way = installWay(client.extensionDir, client.venv);
+    const offer = way === undefined ? [] : ["Install"];
+    const how = way === undefined ? "" : ` Install it now (${way})?`;
+    const choice = await vscode.window.showErrorMessage(`${client.error}${how}`, ...offer, "Open Settings");
+    if (choice === "Install") await vscode.commands.executeCommand("geminiChat.installServer");
+    else if (choice === "Open Settings") await openServerSetting();
+    return;
+  }
   const choice = await vscode.window.showErrorMessage(client.error, "Open Settings", "Show Log");
   if (choice === "Open Settings") {
     await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.serverPath");

@@ -13,7 +13,8 @@ let daemon: DaemonClient | undefined;
 /** Start the daemon and register everything the extension contributes. */
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel("Gemini Chat");
-  const client = new DaemonClient(context.secrets, output);
+  const venv = vscode.Uri.joinPath(context.globalStorageUri, "server-venv").fsPath;
+  const client = new DaemonClient(context.secrets, output, context.extensionUri.fsPath, venv);
   daemon = client;
   const chat = new ChatController(client);
   context.subscriptions.push(

@@ -45,8 +45,8 @@ export class ConversationHistory {
   constructor(
     private readonly daemon: DaemonClient,
     private readonly folders: FolderFollower,
-    /** Another conversation is the folder's now (opened, or the open one deleted): show it at once. */
-    private readonly changed: (reason: "open" | "deleted") => Promise<void>,
+    /** Another conversation is the folder's now: `id` opened, or (undefined) the open one deleted. Show it at once. */
+    private readonly changed: (id: string | undefined) => Promise<void>,
   ) {}
 
   /** List the folder's conversations; pick one to open it; its buttons rename, export, delete. */
@@ -113,7 +113,7 @@ export class ConversationHistory {
   private async open(api: GeminiApi, c: ConversationInfo): Promise<void> {
     if (c.active) return;
     if (await this.attempt("open the conversation", () => api.openConversation(this.folders.uri(), c.id))) {
-      await this.changed("open");
+      await this.changed(c.id);
     }
   }
 
@@ -140,7 +140,7 @@ export class ConversationHistory {
     const done = await this.attempt("delete the conversation", () =>
       api.deleteConversation(this.folders.uri(), c.id),
     );
-    if (done && c.active) await this.changed("deleted");
+    if (done && c.active) await this.changed(undefined);
     return done;
   }
 

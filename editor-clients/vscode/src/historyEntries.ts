@@ -2,7 +2,10 @@
 
 import type { ImageCache } from "./images";
 import type { AttachmentView, Entry } from "./messages";
-import type { HistoryTurn, InterruptedTurn } from "./protocol";
+import type { ChatResult, GenerateImageResult, HistoryTurn, InterruptedTurn } from "./protocol";
+
+/** What a finished turn of this window answered: a chat reply, or Imagen's images. */
+export type TurnResult = ChatResult | GenerateImageResult;
 
 function attachmentViews(attachments: { name: string; mimeType?: string }[] | undefined): AttachmentView[] {
   return (attachments ?? []).map((a) =>
@@ -19,7 +22,30 @@ function turnEntry(turn: HistoryTurn, id: string): Entry {
   if (turn.model !== undefined && turn.role === "model") entry.model = turn.model;
   if (turn.thoughts !== undefined && turn.thoughts !== "") entry.thoughts = turn.thoughts;
   if (turn.toolCalls !== undefined && turn.toolCalls.length > 0) entry.tools = turn.toolCalls;
+  if (turn.imagen !== undefined) entry.imagen = turn.imagen;
+  if (turn.filtered !== undefined && turn.filtered.length > 0) entry.filtered = turn.filtered;
+  if (turn.json !== undefined) entry.json = turn.json;
   return entry;
+}
+
+/** A finished turn's result into its reply entry (the images read from the daemon's files). */
+export async function finishEntry(reply: Entry, result: TurnResult, images: ImageCache): Promise<void> {
+  reply.model = result.model;
+  if (result.usage !== undefined) reply.usage = result.usage;
+  if (result.redacted !== undefined && result.redacted.length > 0) reply.redacted = result.redacted;
+  if (result.images !== undefined && result.images.length > 0)
+    reply.images = await images.views(result.images);
+  if ("filtered" in result && result.filtered !== undefined && result.filtered.length > 0) {
+    reply.filtered = result.filtered;
+  }
+  if (!("text" in result)) {
+    reply.text = "";
+    return;
+  }
+  reply.text = result.text;
+  if (result.thoughts !== "") reply.thoughts = result.thoughts;
+  if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
+  if (result.json !== undefined) reply.json = result.json;
 }
 
 /** History turns as entries; a compaction (user turn marked `compacted` + summary) becomes one divider. */

@@ -16,11 +16,27 @@ export interface LiveHost {
   replaced(): void;
 }
 
-/** How long this window's own change waits for its notification (the feed takes about 100 ms). */
-const ECHO_MS = 3000;
-
-/** Reasons after which the shown conversation is another one. */
-const REPLACING: readonly ChangeReason[] = ["reset", "open", "deleted"];
+/**
+ * Whether a change replaces the conversation shown (`shown`: its id, undefined when not known):
+ * the shown one archived or deleted, or another one opened. This window's own New Chat, open or
+ * delete shows at once and names what it shows, so its notification, arriving later, changes
+ * nothing (a question asked right after New Chat stays).
+ */
+export function replacesShown(
+  reason: ChangeReason,
+  changed: string | null,
+  shown: string | null | undefined,
+): boolean {
+  switch (reason) {
+    case "reset":
+    case "deleted":
+      return shown !== undefined && changed === shown;
+    case "open":
+      return changed !== shown;
+    default:
+      return false;
+  }
+}
 
 /** Two spellings of one folder URI (the daemon echoes what it was given; encodings may differ). */
 export function sameFolder(a: string | undefined, b: string | undefined): boolean {
@@ -38,19 +54,8 @@ export class LiveFollower {
   private reloading: Promise<void> | undefined;
   private again = false;
   private deferred = false;
-  /** Replacing changes this window made itself, until their notification comes back (or a while passes). */
-  private echoes: { reason: ChangeReason; until: number }[] = [];
 
   constructor(private readonly host: LiveHost) {}
-
-  /**
-   * This window is about to make a replacing change (New Chat, open, delete) and shows it at once:
-   * its notification, arriving later, must not clear what was shown since (a question asked
-   * right after New Chat).
-   */
-  expect(reason: ChangeReason): void {
-    this.echoes.push({ reason, until: Date.now() + ECHO_MS });
-  }
 
   /** Whether another editor's reply is streaming into the view. */
   get mirroring(): boolean {
@@ -90,16 +95,8 @@ export class LiveFollower {
   /** The store changed for some folder (any daemon's doing, this one's included). */
   conversationChanged(p: ConversationChanged): void {
     if (!sameFolder(p.workspace, this.host.shown())) return;
-    if (REPLACING.includes(p.reason) && !this.isEcho(p.reason)) this.host.replaced();
+    if (replacesShown(p.reason, p.conversation, this.host.transcript.conversation)) this.host.replaced();
     this.requestReload();
-  }
-
-  private isEcho(reason: ChangeReason): boolean {
-    const now = Date.now();
-    this.echoes = this.echoes.filter((e) => e.until > now);
-    const echo = this.echoes.find((e) => e.reason === reason);
-    if (echo !== undefined) this.echoes = this.echoes.filter((e) => e !== echo);
-    return echo !== undefined;
   }
 
   /** Another folder is shown: a turn mirrored from the old one is not its. */

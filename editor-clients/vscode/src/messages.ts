@@ -1,7 +1,7 @@
 /** Messages between the extension host and the chat webview (both directions, switched on `type`). */
 
 import type { ErrorAction } from "./api";
-import type { Redaction, ToolCall, Usage } from "./protocol";
+import type { ImagenAsk, JsonCheck, Redaction, ToolCall, Usage } from "./protocol";
 
 /** An image of a reply: `src` is a data: URI the host read from `path`; absent when unreadable. */
 export interface ImageView {
@@ -51,6 +51,20 @@ export interface Entry {
   redacted?: Redaction[];
   /** While a reply waits: "rate limited: retrying in 12 s", "waiting for another editor's turn". */
   status?: string;
+  /** user: a request to Imagen (`/image`), what it asked for. */
+  imagen?: ImagenAsk;
+  /** model: why Imagen dropped images, one reason per missing image. */
+  filtered?: string[];
+  /** Asked as JSON (user: the badge; model: drawn as JSON while it streams), with its schema's name. */
+  asJson?: JsonMode;
+  /** model: the daemon's check of a JSON reply (its value pretty-printed, its errors told). */
+  json?: JsonCheck;
+}
+
+/** JSON mode of the composer (present: on): replies as JSON, checked against the schema file picked. */
+export interface JsonMode {
+  /** The schema file, relative to the folder; absent: any JSON. */
+  schema?: string;
 }
 
 export interface ModelChoice {
@@ -92,6 +106,8 @@ export interface ViewState extends HeaderState {
   attachments: AttachmentView[];
   /** The active editor's file, offered as a one-click attachment. */
   activeFile?: string;
+  /** JSON mode, when on. */
+  jsonMode?: JsonMode;
   notice?: { message: string; action: ErrorAction };
 }
 
@@ -111,8 +127,10 @@ export type HostMessage =
   | { type: "image"; id: string; image: ImageView }
   | { type: "entry"; entry: Entry }
   | { type: "busy"; busy: boolean }
-  | { type: "composer"; attachments: AttachmentView[]; activeFile?: string }
+  | { type: "composer"; attachments: AttachmentView[]; activeFile?: string; jsonMode?: JsonMode }
   | { type: "files"; query: string; files: FileChoice[] }
+  /** Put `text` back into the input (a command that could not run, e.g. a mistyped `/image`). */
+  | { type: "restoreInput"; text: string }
   | { type: "focusInput" };
 
 export type ViewMessage =
@@ -132,6 +150,8 @@ export type ViewMessage =
   | { type: "searchFiles"; query: string }
   | { type: "draft"; text: string }
   | { type: "countTokens" }
+  | { type: "jsonMode"; on: boolean }
+  | { type: "pickSchema" }
   | { type: "unqueue"; id: string }
   | { type: "resend"; id: string }
   | { type: "copy"; text: string }

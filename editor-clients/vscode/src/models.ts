@@ -40,6 +40,12 @@ export class ModelPicker {
     return this.info.model ?? configuredModel();
   }
 
+  /** The model the next turn uses, with what the daemon's list says of it (only its name when unlisted). */
+  currentInfo(): ModelInfo {
+    const model = this.current();
+    return this.list.find((m) => m.name === model) ?? { name: model };
+  }
+
   /** The input token limit of the current model, when the daemon listed it. */
   limit(): number | undefined {
     const model = this.current();

@@ -15,6 +15,7 @@ export const Method = {
   renameConversation: "gemini/renameConversation",
   deleteConversation: "gemini/deleteConversation",
   export: "gemini/export",
+  generateImage: "gemini/generateImage",
 } as const;
 
 /** Notifications the daemon sends (Additions: one live conversation per folder). */
@@ -54,11 +55,35 @@ export interface TextAttachment {
 
 export type Attachment = UriAttachment | DataAttachment | TextAttachment;
 
+/** What a reply cost (a priced model only): this reply, and the conversation's priced replies so far. */
+export interface Cost {
+  reply: number;
+  conversation: number;
+  currency: string;
+}
+
 export interface Usage {
   promptTokens: number;
   replyTokens: number;
   thoughtsTokens: number;
   totalTokens: number;
+  /** Prompt tokens served from the context cache (part of promptTokens). */
+  cachedTokens?: number;
+  /** Imagen: how many images were made (the token counts are 0). */
+  images?: number;
+  cost?: Cost;
+}
+
+/** JSON mode for one turn: the reply is JSON, checked against `schema` when given. */
+export interface JsonRequest {
+  schema?: Record<string, unknown>;
+}
+
+/** The daemon's check of a JSON reply against the schema (`value`: the parsed reply, when it parsed). */
+export interface JsonCheck {
+  valid: boolean;
+  errors: string[];
+  value?: unknown;
 }
 
 export interface ChatParams {
@@ -67,8 +92,38 @@ export interface ChatParams {
   attachments?: Attachment[];
   model?: string;
   generationConfig?: Record<string, unknown>;
+  json?: JsonRequest;
   workDoneToken?: string;
   partialResultToken?: string;
+}
+
+/** Imagen's `gemini/generateImage`: the prompt, recorded as the folder's next exchange. */
+export interface GenerateImageParams {
+  workspace?: string;
+  prompt: string;
+  model?: string;
+  numberOfImages?: number;
+  aspectRatio?: string;
+  workDoneToken?: string;
+  partialResultToken?: string;
+}
+
+export interface GenerateImageResult {
+  workspace: string;
+  turn: number;
+  model: string;
+  images: ImageRef[];
+  usage?: Usage;
+  /** Why images were dropped after drawing, one reason per missing image. */
+  filtered?: string[];
+  redacted?: Redaction[];
+}
+
+/** A user turn made by gemini/generateImage (history). */
+export interface ImagenAsk {
+  model: string;
+  numberOfImages: number;
+  aspectRatio?: string;
 }
 
 /** A workspace tool the daemon ran for the model (section 6, tools). */
@@ -106,6 +161,7 @@ export interface ChatResult {
   images?: ImageRef[];
   compacted?: Compacted;
   redacted?: Redaction[];
+  json?: JsonCheck;
 }
 
 /** One `$/progress` value for a `partialResultToken`: exactly one of these keys is set. */
@@ -131,6 +187,10 @@ export interface HistoryTurn {
   images?: ImageRef[];
   /** On the user turn of a compaction summary: how many exchanges it stands for. */
   compacted?: number;
+  /** On the user turn of an Imagen request: what was asked of it. */
+  imagen?: ImagenAsk;
+  filtered?: string[];
+  json?: JsonCheck;
 }
 
 /** A turn whose daemon died while it streamed: never stored, shown so it can be sent again. */
@@ -144,6 +204,8 @@ export interface InterruptedTurn {
 
 export interface HistoryResult {
   workspace: string;
+  /** The active conversation's id; null when the folder has none. */
+  conversation?: string | null;
   turns: HistoryTurn[];
   /** The model the next turn will use (the workspace's sticky choice, else the setting). */
   model?: string;
@@ -237,6 +299,17 @@ export interface StatusResult {
   workspaces: string[];
   /** Absolute paths of the context files (GEMINI.md) used for the asked workspace. */
   contextFiles?: string[];
+  /** The newest 429 the daemon met (absent: none since it started). */
+  rateLimit?: RateLimit;
+}
+
+/** `gemini/status` rateLimit: the newest 429 as far as the API's error said (times in UTC). */
+export interface RateLimit {
+  model: string;
+  quota: "minute" | "day" | null;
+  retryAfterSeconds: number | null;
+  at: string;
+  resetsAt: string | null;
 }
 
 /** The daemon's settings section `gemini` (PROTOCOL.md, Settings). */
@@ -247,6 +320,8 @@ export interface DaemonSettings {
   generationConfig?: Record<string, unknown>;
   safetySettings?: { category: string; threshold: string }[];
   requestTimeout?: number;
+  imageModel?: string;
+  prices?: Record<string, unknown>;
 }
 
 export const ErrorCode = {
@@ -276,6 +351,8 @@ export interface FailureData {
   httpStatus?: number;
   status?: string;
   retryAfterSeconds?: number;
+  /** rateLimited: which quota ran out, when the API named it. */
+  quota?: "minute" | "day";
   blockReason?: string;
   /** The harm categories Gemini flagged for a blocked turn, e.g. HARM_CATEGORY_DANGEROUS_CONTENT. */
   categories?: string[];

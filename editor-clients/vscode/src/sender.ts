@@ -1,12 +1,14 @@
 /** This window's turns: one at a time (questions asked meanwhile are queued), each streamed into the transcript. */
 
 import * as vscode from "vscode";
-import type { GeminiApi } from "./api";
+import type { GeminiApi, WorkDoneValue } from "./api";
 import type { PendingAttachment } from "./attachments";
 import type { ApplyTarget } from "./codeOut";
 import { shownError } from "./errors";
-import type { Entry } from "./messages";
-import type { ChatParams, ChatResult } from "./protocol";
+import type { TurnResult } from "./historyEntries";
+import type { ImageAsk } from "./imageAsk";
+import type { Entry, JsonMode } from "./messages";
+import type { ChatDelta, ChatParams, JsonRequest, ModelInfo } from "./protocol";
 import { readSettings, turnGenerationConfig } from "./settings";
 import type { ReplyStatus } from "./status";
 import { newId, type Transcript, type Turn } from "./transcript";
@@ -19,8 +21,10 @@ export interface SenderHost {
   api(): Promise<GeminiApi>;
   /** The shown folder's URI. */
   workspace(): string | undefined;
+  /** The model the next turn uses, with what the daemon's list says of it. */
+  model(): ModelInfo;
   /** A turn ended (result undefined: it failed; null: stopped). */
-  turnEnded(result: ChatResult | null | undefined, api: GeminiApi | undefined): Promise<void>;
+  turnEnded(result: TurnResult | null | undefined, api: GeminiApi | undefined): Promise<void>;
   postBusy(busy: boolean): void;
 }
 
@@ -28,11 +32,18 @@ export interface SenderHost {
 export interface Question {
   text: string;
   attachments: PendingAttachment[];
+  /** `/image`: Imagen draws instead (text: the prompt as typed; no attachments). */
+  image?: ImageAsk;
+  /** JSON mode: what the daemon gets, and what the view says (the schema's name). */
+  json?: { request: JsonRequest; shown: JsonMode };
 }
 
 interface Pending extends Question {
   user: Entry;
 }
+
+/** What an Imagen request's reply says until its images come (Imagen streams nothing). */
+const DRAWING = "Imagen is drawing…";
 
 export class Sender {
   private cancel: vscode.CancellationTokenSource | undefined;
@@ -51,13 +62,12 @@ export class Sender {
 
   /** Send now, or after the reply in progress (queued: never refused, never dropped). */
   async send(question: Question): Promise<void> {
-    const views = question.attachments.map((a) => a.view);
+    const user = userEntry(question);
     if (this.busy) {
-      this.queue.push({ ...question, user: this.host.transcript.queue(question.text, views) });
+      user.queued = true;
+      this.queue.push({ ...question, user: this.host.transcript.queue(user) });
       return;
     }
-    const user: Entry = { id: newId("u"), role: "user", text: question.text };
-    if (views.length > 0) user.attachments = views;
     await this.run({ ...question, user });
   }
 
@@ -74,14 +84,14 @@ export class Sender {
     this.host.transcript.unqueue(item.user);
   }
 
-  /** The question of a failed turn (by its error entry), removed from the view to be sent again. */
-  takeFailed(errorId: string): Question | undefined {
-    const question = this.failed.get(errorId);
-    const entry = this.host.transcript.find(errorId);
-    if (question === undefined || entry === undefined) return undefined;
+  /** Send a failed turn's question (by its error entry) again; the failed turn leaves the view. */
+  async retry(errorId: string | undefined): Promise<void> {
+    const question = errorId === undefined ? undefined : this.failed.get(errorId);
+    const entry = errorId === undefined ? undefined : this.host.transcript.find(errorId);
+    if (errorId === undefined || question === undefined || entry === undefined) return;
     this.failed.delete(errorId);
     this.host.transcript.dropLocal(entry);
-    return question;
+    await this.send(question);
   }
 
   /** Where a reply's code applies: the lines its question attached (this window's turns). */
@@ -94,11 +104,13 @@ export class Sender {
       item.attachments.find((a) => a.target?.lines !== undefined) ?? item.attachments.find((a) => a.target);
     if (target?.target !== undefined) this.targets.set(item.user.id, target.target);
     const turn = this.host.transcript.begin(item.user);
+    if (item.json !== undefined) turn.reply.asJson = item.json.shown;
+    if (item.image !== undefined) this.host.transcript.status(turn, DRAWING);
     this.cancel = new vscode.CancellationTokenSource();
     this.host.status.set("thinking");
     this.host.postBusy(true);
     let api: GeminiApi | undefined;
-    let result: ChatResult | null | undefined;
+    let result: TurnResult | null | undefined;
     try {
       api = await this.host.api();
       result = await this.chat(api, turn, item, this.cancel.token);
@@ -122,27 +134,30 @@ export class Sender {
     turn: Turn,
     q: Question,
     token: vscode.CancellationToken,
-  ): Promise<ChatResult | null> {
+  ): Promise<TurnResult> {
+    const callbacks = {
+      onDelta: (delta: ChatDelta) => {
+        // The reply flows again after a wait (a retry, another editor's turn).
+        if (this.host.status.value !== "thinking") this.host.status.set("thinking");
+        this.host.transcript.delta(turn, delta);
+      },
+      onWorkDone: (value: WorkDoneValue) => {
+        const waiting = this.host.status.progress(value);
+        this.host.transcript.status(turn, waiting ?? (q.image === undefined ? undefined : DRAWING));
+      },
+    };
+    const workspace = this.host.workspace();
+    const where = workspace === undefined ? {} : { workspace };
+    if (q.image !== undefined) return api.generateImage({ ...where, ...q.image }, callbacks, token);
     const params: Omit<ChatParams, "partialResultToken" | "workDoneToken"> = {
+      ...where,
       message: q.text,
       attachments: q.attachments.map((a) => a.attachment),
     };
-    const workspace = this.host.workspace();
-    if (workspace !== undefined) params.workspace = workspace;
-    const generationConfig = turnGenerationConfig(readSettings());
+    const generationConfig = turnGenerationConfig(readSettings(), this.host.model());
     if (generationConfig !== undefined) params.generationConfig = generationConfig;
-    return api.chat(
-      params,
-      {
-        onDelta: (delta) => {
-          // The reply flows again after a wait (a retry, another editor's turn).
-          if (this.host.status.value !== "thinking") this.host.status.set("thinking");
-          this.host.transcript.delta(turn, delta);
-        },
-        onWorkDone: (value) => this.host.transcript.status(turn, this.host.status.progress(value)),
-      },
-      token,
-    );
+    if (q.json !== undefined) params.json = q.json.request;
+    return api.chat(params, callbacks, token);
   }
 
   private fail(turn: Turn, question: Question, err: unknown): void {
@@ -151,4 +166,18 @@ export class Sender {
     if (entry !== undefined) this.failed.set(entry.id, question);
     this.host.status.set(error.reason === "rateLimited" ? "rateLimited" : "idle");
   }
+}
+
+/** The question as the transcript shows it: its chips, an Imagen request's marker, JSON mode's badge. */
+function userEntry(question: Question): Entry {
+  const user: Entry = { id: newId("u"), role: "user", text: question.image?.prompt ?? question.text };
+  const views = question.attachments.map((a) => a.view);
+  if (views.length > 0) user.attachments = views;
+  if (question.image !== undefined) {
+    const { model = "", numberOfImages = 1, aspectRatio } = question.image;
+    user.imagen =
+      aspectRatio === undefined ? { model, numberOfImages } : { model, numberOfImages, aspectRatio };
+  }
+  if (question.json !== undefined) user.asJson = question.json.shown;
+  return user;
 }

@@ -1,7 +1,8 @@
 /** Typed reader for the `geminiChat.*` settings and their mapping to the daemon's `gemini` section. */
 
 import * as vscode from "vscode";
-import type { DaemonSettings } from "./protocol";
+import { editsImages } from "./imageAsk";
+import type { DaemonSettings, ModelInfo } from "./protocol";
 
 export const SECTION = "geminiChat";
 
@@ -16,6 +17,8 @@ export const DAEMON_KEYS = [
   "generationConfig",
   "safetySettings",
   "requestTimeout",
+  "imageModel",
+  "prices",
 ] as const;
 
 export interface ExtensionSettings {
@@ -40,6 +43,8 @@ export function readSettings(): ExtensionSettings {
     generationConfig: c.get<Record<string, unknown>>("generationConfig") ?? {},
     safetySettings: c.get<{ category: string; threshold: string }[]>("safetySettings") ?? [],
     requestTimeout: c.get<number>("requestTimeout"),
+    imageModel: nonEmpty(c.get<string>("imageModel")),
+    prices: c.get<Record<string, unknown>>("prices") ?? {},
   };
   // Unset keys are left out, so the daemon keeps its own default or environment value.
   for (const key of Object.keys(daemon) as (keyof DaemonSettings)[]) {
@@ -68,11 +73,29 @@ export function affects(event: vscode.ConfigurationChangeEvent, keys: readonly s
   return keys.some((k) => event.affectsConfiguration(`${SECTION}.${k}`));
 }
 
-/** The per-turn `generationConfig` for `settings`: thought summaries on top of the configured thinking. */
-export function turnGenerationConfig(settings: ExtensionSettings): Record<string, unknown> | undefined {
-  if (!settings.showThoughts) return undefined;
-  // The daemon merges a per-turn generationConfig key by key: keep the configured budget or level.
-  const configured = settings.daemon.generationConfig?.thinkingConfig;
-  const thinking = typeof configured === "object" && configured !== null ? configured : {};
-  return { thinkingConfig: { ...thinking, includeThoughts: true } };
+/**
+ * The per-turn `generationConfig` for `settings` and the turn's model: thought summaries on top of
+ * the configured thinking (for a model the daemon lists as thinking, or does not list); with one
+ * of Gemini's image models, replies with images too, so an attached picture comes back edited,
+ * unless the setting chooses `responseModalities` itself.
+ */
+export function turnGenerationConfig(
+  settings: ExtensionSettings,
+  model: ModelInfo,
+): Record<string, unknown> | undefined {
+  const config: Record<string, unknown> = {};
+  const configured = settings.daemon.generationConfig ?? {};
+  if (settings.showThoughts && model.thinking !== false) {
+    // The daemon merges a per-turn generationConfig key by key: keep the configured budget or level.
+    const thinking = configured.thinkingConfig;
+    const base = typeof thinking === "object" && thinking !== null ? thinking : {};
+    config.thinkingConfig = { ...base, includeThoughts: true };
+  }
+  if (editsImages(model.name) && configured.responseModalities === undefined) {
+    config.responseModalities = [...IMAGE_MODALITIES];
+  }
+  return Object.keys(config).length === 0 ? undefined : config;
 }
+
+/** What an image model is asked to answer with. */
+export const IMAGE_MODALITIES = ["TEXT", "IMAGE"] as const;

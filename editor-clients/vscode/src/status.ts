@@ -1,9 +1,13 @@
-/** The status bar item: the model and the state (starting, idle, thinking, rate limited, failed). */
+/**
+ * The status bar item: the model and the state (starting, idle, thinking, a retry counting down,
+ * failed), and the rate limit last met while it holds (which quota, when it lifts).
+ */
 
 import * as vscode from "vscode";
 import type { WorkDoneValue } from "./api";
 import type { ChatController } from "./chat";
 import type { DaemonClient } from "./client";
+import { rateLimitShort, rateLimitText } from "./usageText";
 
 export type ChatStatus = "idle" | "thinking" | "rateLimited" | "waiting";
 
@@ -62,6 +66,7 @@ export class StatusItem implements vscode.Disposable {
       daemon.onDidChangeState(() => this.update()),
       chat.status.onDidChange(() => this.update()),
       chat.onDidChangeModel(() => this.update()),
+      chat.rateLimit.onDidChange(() => this.update()),
     ];
     this.update();
     this.item.show();
@@ -74,10 +79,11 @@ export class StatusItem implements vscode.Disposable {
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.command = command;
+    const limited = this.chat.status.value === "rateLimited" || this.chat.rateLimit.holds();
     this.item.backgroundColor =
       this.daemon.state === "failed"
         ? new vscode.ThemeColor("statusBarItem.errorBackground")
-        : this.chat.status.value === "rateLimited"
+        : limited
           ? new vscode.ThemeColor("statusBarItem.warningBackground")
           : undefined;
   }
@@ -98,8 +104,10 @@ export class StatusItem implements vscode.Disposable {
       case "thinking":
         return [`$(loading~spin) ${model}`, `Gemini (${model}) is replying…`, "geminiChat.stop"];
       case "rateLimited":
+        // A retry counting down; else the turn failed on it: what the daemon knows of the limit.
+        if (this.chat.status.message === undefined) return this.idle(model);
         return [
-          `$(watch) ${model}: ${this.chat.status.message ?? "rate limited"}`,
+          `$(watch) ${model}: ${this.chat.status.message}`,
           "Gemini is rate limited; click to stop",
           "geminiChat.stop",
         ];
@@ -110,7 +118,26 @@ export class StatusItem implements vscode.Disposable {
           "geminiChat.stop",
         ];
       default:
-        return [`$(sparkle) ${model}`, `Gemini chat: ${model} (click to change)`, "geminiChat.selectModel"];
+        return this.idle(model);
     }
+  }
+
+  /** Between replies: the model, or the rate limit while it holds; the last one met in the tooltip. */
+  private idle(model: string): [string, string, string] {
+    const now = new Date();
+    const limit = this.chat.rateLimit.limit;
+    const met = limit === undefined ? "" : `\n\nRate limit: ${rateLimitText(limit, now)}`;
+    if (limit !== undefined && this.chat.rateLimit.holds(now)) {
+      const text = `$(watch) ${limit.model}: ${rateLimitShort(limit, now)}`;
+      return [text, `${rateLimitText(limit, now)}\nClick to pick another model.`, "geminiChat.selectModel"];
+    }
+    if (this.chat.status.value === "rateLimited") {
+      return [
+        `$(watch) ${model}: rate limited`,
+        `The last turn was rate limited.${met}`,
+        "geminiChat.selectModel",
+      ];
+    }
+    return [`$(sparkle) ${model}`, `Gemini chat: ${model} (click to change)${met}`, "geminiChat.selectModel"];
   }
 }

@@ -5,10 +5,16 @@
  */
 
 import type { ErrorView } from "./api";
-import { historyEntries, interruptedEntries, sameEntry } from "./historyEntries";
+import {
+  finishEntry,
+  historyEntries,
+  interruptedEntries,
+  sameEntry,
+  type TurnResult,
+} from "./historyEntries";
 import { ImageCache } from "./images";
-import type { AttachmentView, Entry, HostMessage } from "./messages";
-import type { ChatDelta, ChatResult, HistoryResult, ImageRef } from "./protocol";
+import type { Entry, HostMessage } from "./messages";
+import type { ChatDelta, HistoryResult, ImageRef } from "./protocol";
 
 let entryCounter = 0;
 
@@ -29,6 +35,9 @@ export interface TranscriptView {
   redraw(): void;
 }
 
+/** What a reloaded entry may know that the entry shown (streamed or mirrored) did not. */
+const STORED_ONLY = ["usage", "model", "images", "json", "filtered", "imagen", "tools"] as const;
+
 /** Entries the store does not hold, shown after the first `after` stored entries. */
 interface LocalGroup {
   after: number;
@@ -46,6 +55,11 @@ export class Transcript {
   /** The time of an interrupted turn the user sent again: not shown again. */
   private resent: string | undefined;
   private readonly images = new ImageCache();
+  /**
+   * The id of the conversation shown (as the last history read said, or as opened here);
+   * undefined when not known: a new chat not yet stored, or nothing read yet.
+   */
+  conversation: string | null | undefined;
 
   constructor(private readonly view: TranscriptView) {}
 
@@ -80,9 +94,7 @@ export class Transcript {
   }
 
   /** A question waiting for the reply in progress (shown dimmed, sent when that ends). */
-  queue(text: string, attachments: AttachmentView[]): Entry {
-    const user: Entry = { id: newId("u"), role: "user", text, queued: true };
-    if (attachments.length > 0) user.attachments = attachments;
+  queue(user: Entry): Entry {
     this.live.push(user);
     this.view.redraw();
     return user;
@@ -139,7 +151,7 @@ export class Transcript {
   }
 
   /** The reply is complete (`null`: stopped, kept as it was but not stored). */
-  async finish(turn: Turn, result: ChatResult | null): Promise<void> {
+  async finish(turn: Turn, result: TurnResult | null): Promise<void> {
     const { reply } = turn;
     delete reply.status;
     reply.streaming = false;
@@ -148,16 +160,11 @@ export class Transcript {
       this.keepLocal(turn, []);
       return;
     }
-    reply.text = result.text;
-    reply.model = result.model;
-    if (result.usage !== undefined) reply.usage = result.usage;
-    if (result.thoughts !== "") reply.thoughts = result.thoughts;
-    if (result.toolCalls !== undefined && result.toolCalls.length > 0) reply.tools = result.toolCalls;
-    if (result.redacted !== undefined && result.redacted.length > 0) reply.redacted = result.redacted;
-    if (result.images !== undefined && result.images.length > 0) {
-      reply.images = await this.images.views(result.images);
-    }
-    if (result.compacted !== undefined) this.markCompacted(turn.user, result.compacted.turns);
+    await finishEntry(reply, result, this.images);
+    // The Imagen model the daemon chose, when the request named none.
+    if (turn.user.imagen !== undefined) turn.user.imagen = { ...turn.user.imagen, model: result.model };
+    if ("compacted" in result && result.compacted !== undefined)
+      this.markCompacted(turn.user, result.compacted.turns);
     // Committed: the store holds it now (the history reload that follows finds it there).
     this.interrupted = [];
     this.moveToStored([`c${turn.user.id}`, turn.user.id, reply.id]);
@@ -246,6 +253,7 @@ export class Transcript {
       entries.length === this.stored.length &&
       entries.every((e, i) => sameEntry(e, this.stored[i] as Entry)) &&
       interrupted.map((e) => e.id).join() === this.interrupted.map((e) => e.id).join();
+    this.conversation = history.conversation;
     if (same) {
       this.completeStored(entries);
       return false;
@@ -256,6 +264,7 @@ export class Transcript {
       if (old === undefined || !sameEntry(e, old)) return;
       if (old.fromOther === true) e.fromOther = true;
       if (old.redacted !== undefined) e.redacted = old.redacted;
+      if (old.asJson !== undefined) e.asJson = old.asJson;
     });
     this.stored = entries;
     this.interrupted = interrupted;
@@ -281,21 +290,24 @@ export class Transcript {
   /** Another conversation (a new chat, one opened, another folder): nothing of the old one stays. */
   clear(): void {
     this.changes += 1;
+    this.conversation = undefined;
     this.stored = [];
     this.local = [];
     this.interrupted = [];
     this.images.clear();
   }
 
-  /** A reloaded history equal to what is shown: fill in what only the store knows (usage, model). */
+  /**
+   * A reloaded history equal to what is shown: fill in what only the store knows (usage, model;
+   * for another editor's turn, mirrored as text only: its images, JSON check, Imagen marker).
+   */
   private completeStored(entries: Entry[]): void {
     entries.forEach((e, i) => {
       const old = this.stored[i] as Entry;
-      if (old.usage === undefined && e.usage !== undefined) {
-        old.usage = e.usage;
-        if (e.model !== undefined) old.model = e.model;
-        this.view.post({ type: "entry", entry: old });
-      }
+      const missing = STORED_ONLY.filter((key) => old[key] === undefined && e[key] !== undefined);
+      if (missing.length === 0) return;
+      for (const key of missing) Object.assign(old, { [key]: e[key] });
+      this.view.post({ type: "entry", entry: old });
     });
   }
 

@@ -55,10 +55,15 @@ export function webviewHtml(r: WebviewResources): string {
     <div id="chips" class="composer-chips" hidden>
       <ul id="attachments" class="attachments" aria-label="Attachments"></ul>
       <button id="active-file" class="chip suggest" type="button" hidden></button>
+      <button id="json-mode" class="chip json-mode" type="button" title="Replies come as JSON. Click to pick the schema they must match" hidden></button>
     </div>
+    <div id="hint" class="hint" hidden></div>
     <div class="input-row">
       <button id="attach" class="icon-button" type="button" title="Attach files of the folder (or drop them here holding Shift, paste an image, type # for a file)" aria-label="Attach files">
         <span class="codicon codicon-attach" aria-hidden="true"></span>
+      </button>
+      <button id="json-toggle" class="icon-button toggle" type="button" title="Reply as JSON (with a schema from the folder's *.schema.json files)" aria-label="Reply as JSON" aria-pressed="false">
+        <span class="codicon codicon-json" aria-hidden="true"></span>
       </button>
       <textarea id="input" rows="1" placeholder="Ask Gemini… (# for a file)" title="Enter to send, Shift+Enter for a new line" aria-label="Message"></textarea>
       <button id="send" class="icon-button primary" type="button" title="Send (Enter)" aria-label="Send">

@@ -249,6 +249,42 @@ describe("GeminiApi against the real daemon", () => {
     assert.ok(count.inputTokenLimit > count.totalTokens);
   });
 
+  test("generateImage: Imagen's images stream as progress, the result and history hold the exchange, with its cost", async () => {
+    const images = [];
+    const result = await api.generateImage(
+      { workspace, prompt: "a red lighthouse", numberOfImages: 2, aspectRatio: "16:9" },
+      { onDelta: (d) => d.image && images.push(d.image) },
+    );
+    assert.equal(result.images.length, 2);
+    assert.deepEqual(images, result.images, "each image told as it was saved");
+    assert.ok(result.images.every((i) => existsSync(i.path)));
+    assert.equal(result.usage.images, 2);
+    assert.equal(result.usage.cost.reply, 0.08, "imagen-4.0-generate-001 at $0.04 an image");
+    const [predict] = await requests(":predict");
+    assert.deepEqual([predict.body.parameters.sampleCount, predict.body.parameters.aspectRatio], [2, "16:9"]);
+    const history = await api.history(workspace);
+    assert.deepEqual(history.turns[0].imagen, {
+      model: result.model,
+      numberOfImages: 2,
+      aspectRatio: "16:9",
+    });
+    assert.deepEqual(history.turns[1].images, result.images);
+    assert.equal(typeof history.conversation, "string", "history names the conversation");
+  });
+
+  test("a JSON turn sends the schema and comes back checked against it", async () => {
+    await script({ reply: '{"name": "Ada", "age": "old"}' });
+    const schema = { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } } };
+    const result = await api.chat({ workspace, message: "Ada?", json: { schema } });
+    assert.equal(result.json.valid, false);
+    assert.deepEqual(result.json.value, { name: "Ada", age: "old" });
+    assert.match(result.json.errors[0], /\$\.age: 'old' is not of type 'integer'/);
+    const [req] = await requests("enerateContent");
+    assert.equal(req.body.generationConfig.responseMimeType, "application/json");
+    assert.equal(req.body.generationConfig.responseSchema.properties.age.type, "INTEGER");
+    assert.deepEqual((await api.history(workspace)).turns[1].json, result.json);
+  });
+
   test("new chat (reset) clears the conversation", async () => {
     await script({ reply: "one" });
     await api.chat({ workspace, message: "1" });

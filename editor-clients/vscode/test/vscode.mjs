@@ -45,8 +45,6 @@ function freePort() {
 function writeSettings(dataDir, serverPath) {
   mkdirSync(join(dataDir, "User"), { recursive: true });
   const settings = {
-    // code-server takes the extension host's PATH from a login shell: name the daemon exactly.
-    "geminiChat.serverPath": serverPath,
     "geminiChat.showThoughts": true,
     "workbench.colorTheme": "Default Dark Modern",
     "workbench.startupEditor": "none",
@@ -59,6 +57,9 @@ function writeSettings(dataDir, serverPath) {
     "window.commandCenter": false,
     "editor.minimap.enabled": false,
   };
+  // code-server takes the extension host's PATH from a login shell: name the daemon exactly
+  // (null: the setting left out, as a new user has it).
+  if (serverPath !== null) settings["geminiChat.serverPath"] = serverPath;
   writeFileSync(join(dataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
 
@@ -130,7 +131,7 @@ async function stopCodeServer(server) {
 /**
  * A fresh VS Code: its own profile (settings, secret storage), workspace folder (so its own
  * conversation and sticky model in the daemon's store) and daemon. `serverPath`: where the
- * settings say the daemon is; `env`: changes to the environment (undefined removes a variable);
+ * settings say the daemon is (null: not set); `env`: changes to the environment (undefined removes a variable);
  * `files`: more files of the folder ({relative path: content}).
  */
 export async function openVsCode({

@@ -1,5 +1,6 @@
 /** The input area: the message, its attachments (chips, the active file), Send, Stop, the notice. */
 
+import { IMAGE_USAGE } from "../../src/imageAsk";
 import { chip } from "./chips";
 import { el, icon } from "./dom";
 import { actionButton } from "./entries";
@@ -17,6 +18,9 @@ const attachButton = byId<HTMLButtonElement>("attach");
 const chips = byId<HTMLElement>("chips");
 const attachmentList = byId<HTMLUListElement>("attachments");
 const activeFile = byId<HTMLButtonElement>("active-file");
+const jsonToggle = byId<HTMLButtonElement>("json-toggle");
+const jsonChip = byId<HTMLButtonElement>("json-mode");
+const hint = byId<HTMLElement>("hint");
 const notice = byId<HTMLElement>("notice");
 
 /** The draft is counted by the host (gemini/countTokens) once typing pauses this long. */
@@ -46,7 +50,37 @@ export function renderAttachments(): void {
     activeFile.replaceChildren(icon("add"), el("span", "chip-name", active.split("/").pop() ?? active));
     activeFile.title = `Attach the current file, ${active}`;
   }
-  chips.hidden = attachments.length === 0 && active === undefined;
+  renderJsonMode();
+  chips.hidden = attachments.length === 0 && active === undefined && store.view.jsonMode === undefined;
+}
+
+/** The JSON toggle, pressed while replies come as JSON, and the chip naming the schema (a click picks another). */
+function renderJsonMode(): void {
+  const mode = store.view.jsonMode;
+  jsonToggle.setAttribute("aria-pressed", String(mode !== undefined));
+  jsonToggle.classList.toggle("on", mode !== undefined);
+  jsonChip.hidden = mode === undefined;
+  if (mode === undefined) return;
+  const schema = mode.schema === undefined ? "any JSON" : (mode.schema.split("/").pop() ?? mode.schema);
+  jsonChip.replaceChildren(icon("json"), el("span", "chip-name", `JSON · ${schema}`), icon("chevron-down"));
+  jsonChip.title = `Replies come as JSON${mode.schema === undefined ? "" : ` matching ${mode.schema}`}. Click to pick the schema.`;
+}
+
+/** Typing a slash command: what it takes. */
+function renderHint(): void {
+  const text = input.value.trimStart();
+  const show = text.startsWith("/") && "/image".startsWith(text.split(/\s/)[0] ?? "");
+  hint.hidden = !show;
+  if (show) hint.textContent = `${IMAGE_USAGE}: Imagen draws it, into the conversation`;
+}
+
+/** Put back text the host could not send (a mistyped /image). */
+export function restoreInput(text: string): void {
+  input.value = text;
+  autoresize();
+  saveDraft();
+  renderHint();
+  input.focus();
 }
 
 export function renderNotice(): void {
@@ -90,6 +124,7 @@ function send(): void {
   input.value = "";
   autoresize();
   saveDraft();
+  renderHint();
 }
 
 input.addEventListener("keydown", (event) => {
@@ -103,6 +138,7 @@ input.addEventListener("keydown", (event) => {
 });
 input.addEventListener("input", () => {
   autoresize();
+  renderHint();
   saveDraft();
   mentionInput();
   clearTimeout(draftTimer);
@@ -112,6 +148,8 @@ sendButton.addEventListener("click", send);
 stopButton.addEventListener("click", () => post({ type: "stop" }));
 attachButton.addEventListener("click", () => post({ type: "attachFiles" }));
 activeFile.addEventListener("click", () => post({ type: "attachActive" }));
+jsonToggle.addEventListener("click", () => post({ type: "jsonMode", on: store.view.jsonMode === undefined }));
+jsonChip.addEventListener("click", () => post({ type: "pickSchema" }));
 
 const saved = vscode.getState() as SavedState | undefined;
 if (saved !== undefined && typeof saved.draft === "string") input.value = saved.draft;

@@ -1,11 +1,14 @@
 /** One transcript entry as DOM: header, thoughts, tool calls, the Markdown body, images, footer. */
 
 import type { ErrorAction } from "../../src/api";
+import { imagenLabel } from "../../src/imageAsk";
 import type { Entry, ImageView, ViewMessage } from "../../src/messages";
-import type { ToolCall, Usage } from "../../src/protocol";
+import type { ToolCall } from "../../src/protocol";
+import { costText, usageAmount } from "../../src/usageText";
 import { chipRow } from "./chips";
 import { el, icon, iconButton } from "./dom";
 import { compactedLabel, redactionLine, toolIcon } from "./format";
+import { jsonBadgeText, jsonVerdict, replyMarkdown } from "./jsonReply";
 import { renderMarkdown } from "./render";
 
 /** Sends a message to the extension host. */
@@ -17,6 +20,7 @@ export const ACTION_LABELS: Record<ErrorAction, string> = {
   retry: "Retry",
   showLog: "Show Log",
   openSettings: "Open Settings",
+  installServer: "Install the Server",
   openSafetySettings: "Open Safety Settings",
   none: "",
 };
@@ -29,12 +33,6 @@ export function actionButton(action: ErrorAction, post: Post, id?: string): HTML
     post(id === undefined ? { type: "action", action } : { type: "action", action, id }),
   );
   return button;
-}
-
-function formatUsage(usage: Usage): string {
-  const parts = [`${usage.promptTokens.toLocaleString()} in`, `${usage.replyTokens.toLocaleString()} out`];
-  if (usage.thoughtsTokens > 0) parts.push(`${usage.thoughtsTokens.toLocaleString()} thinking`);
-  return `${parts.join(" · ")} tokens`;
 }
 
 /** Give every code block Copy, Insert (at the cursor, re-indented) and Apply (a diff to accept). */
@@ -76,7 +74,7 @@ function cursorHost(body: HTMLElement): HTMLElement {
 export function renderBody(entry: Entry, body: HTMLElement, post: Post): void {
   if (entry.role === "model") {
     // Sanitized by renderMarkdown (markdown-it without raw HTML, then DOMPurify).
-    body.innerHTML = renderMarkdown(entry.text);
+    body.innerHTML = renderMarkdown(replyMarkdown(entry));
     decorateCodeBlocks(body, entry, post);
     if (entry.streaming === true) cursorHost(body).append(el("span", "cursor"));
   } else {
@@ -146,6 +144,16 @@ function entryHeader(entry: Entry, post: Post): HTMLElement {
     const title = "Sent from another editor on this folder (Neovim, the terminal, another window)";
     header.append(badge("remote", "another editor", title));
   }
+  const json = jsonBadgeText(entry);
+  if (entry.role === "user" && json !== undefined) {
+    header.append(
+      badge(
+        "json",
+        json,
+        `Asked to reply as JSON${entry.asJson?.schema ? ` matching ${entry.asJson.schema}` : ""}`,
+      ),
+    );
+  }
   if (entry.queued === true) {
     header.append(badge("clock", "queued", "Sent when the reply in progress ends"));
     const cancel = el("button", "chip-remove");
@@ -166,21 +174,31 @@ function noteLine(iconName: string, text: string, className: string): HTMLElemen
   return line;
 }
 
+/** Under a reply: Stopped / Not saved, what it used and cost (and the conversation so far), the model. */
 function entryFooter(entry: Entry): HTMLElement | undefined {
-  const bits: string[] = [];
-  if (entry.stopped === true) bits.push("Stopped");
-  if (entry.notSaved === true) bits.push("Not saved");
-  if (entry.usage !== undefined) bits.push(formatUsage(entry.usage));
-  if (entry.model !== undefined && entry.role === "model") bits.push(entry.model);
+  const bits: { text: string; className?: string; title?: string }[] = [];
+  if (entry.stopped === true) bits.push({ text: "Stopped" });
+  if (entry.notSaved === true) bits.push({ text: "Not saved" });
+  if (entry.usage !== undefined) {
+    bits.push({ text: usageAmount(entry.usage) });
+    const cost = costText(entry.usage);
+    if (cost !== undefined) bits.push({ text: cost, className: "cost", title: COST_TITLE });
+  }
+  if (entry.model !== undefined && entry.role === "model") bits.push({ text: entry.model });
   if (bits.length === 0) return undefined;
   // Each bit kept whole: a narrow view wraps between them, never inside a model name.
   const footer = el("div", "entry-footer");
   bits.forEach((bit, i) => {
     if (i > 0) footer.append(" · ");
-    footer.append(el("span", undefined, bit));
+    const span = el("span", bit.className, bit.text);
+    if (bit.title !== undefined) span.title = bit.title;
+    footer.append(span);
   });
   return footer;
 }
+
+const COST_TITLE =
+  "Estimated from the daemon's price table (the Gemini API's paid-tier prices; geminiChat.prices overrides them): this reply, and the conversation's priced replies so far.";
 
 /** The divider for exchanges the daemon summarised; the summary (when known) folded under it. */
 function compactionDivider(entry: Entry): HTMLElement {
@@ -217,6 +235,7 @@ export function renderEntry(entry: Entry, post: Post): HTMLElement {
   node.append(entryHeader(entry, post));
   if (entry.attachments !== undefined && entry.attachments.length > 0)
     node.append(chipRow(entry.attachments));
+  if (entry.imagen !== undefined) node.append(noteLine("symbol-color", imagenLabel(entry.imagen), "imagen"));
   if (entry.redacted !== undefined && entry.redacted.length > 0) {
     node.append(noteLine("shield", redactionLine(entry.redacted), "redacted"));
   }
@@ -226,7 +245,11 @@ export function renderEntry(entry: Entry, post: Post): HTMLElement {
   const body = el("div", "entry-body");
   renderBody(entry, body, post);
   node.append(body);
+  const verdict = jsonVerdict(entry);
+  if (verdict !== undefined) node.append(verdict);
   if (entry.images !== undefined && entry.images.length > 0) node.append(imageList(entry.images));
+  for (const reason of entry.filtered ?? [])
+    node.append(noteLine("eye-closed", `Filtered: ${reason}`, "filtered"));
   if (entry.role === "error" && entry.action !== undefined && entry.action !== "none") {
     node.append(actionButton(entry.action, post, entry.id));
   }

@@ -17,6 +17,7 @@ function welcome(): HTMLElement {
       undefined,
       "Ask a question. For context, select code and press Ctrl+Alt+G, or attach files: the paper clip, #, or Shift+drop.",
     ),
+    el("p", undefined, "/image and a prompt draw a picture; { } asks for replies as JSON."),
   );
   return box;
 }

@@ -1,7 +1,7 @@
 /** The chat webview: draws the host's ViewState, sends user actions back. Runs in the browser. */
 
 import type { HostMessage } from "../../src/messages";
-import { focusInput, renderAttachments, renderBusy, renderNotice } from "./composer";
+import { focusInput, renderAttachments, renderBusy, renderNotice, restoreInput } from "./composer";
 import { applyHeader, renderHeader } from "./header";
 import "./intake";
 import { applyDelta, applyExtra, applyText, applyThought, renderLog, upsertEntry } from "./log";
@@ -51,7 +51,12 @@ function onHostMessage(message: HostMessage): void {
       store.view.attachments = message.attachments;
       if (message.activeFile === undefined) delete store.view.activeFile;
       else store.view.activeFile = message.activeFile;
+      if (message.jsonMode === undefined) delete store.view.jsonMode;
+      else store.view.jsonMode = message.jsonMode;
       renderAttachments();
+      break;
+    case "restoreInput":
+      restoreInput(message.text);
       break;
     case "files":
       showFiles(message.query, message.files);
