@@ -18,6 +18,8 @@ import httpx
 
 from gemini_chat.chat import ChatService
 from gemini_chat.gemini.client import RetryNotice
+from gemini_chat.imagegen import ImageService
+from gemini_chat.library import Library
 from gemini_chat.models import Models
 from gemini_chat.protocol import Json
 from gemini_chat.ratelimit import RateLimits
@@ -136,6 +138,8 @@ class Gemini:
     def __init__(self) -> None:
         self.generate: list[Reply] = []
         self.model_info: Json | httpx.Response = {"name": f"models/{MODEL}"}
+        self.models_list: httpx.Response | None = None
+        """models.list's answer; None: the recorded list the emulator ships."""
         self.token_count = 0
         self.requests: list[httpx.Request] = []
         self.in_flight = 0
@@ -159,6 +163,8 @@ class Gemini:
         self.requests.append(request)
         path = request.url.path
         if request.method == "GET" and path.endswith("/models"):
+            if self.models_list is not None:
+                return self.models_list
             return httpx.Response(200, content=MODELS_JSON.read_bytes())
         if request.method == "GET":
             info = self.model_info
@@ -270,12 +276,17 @@ def _parts(content: Json) -> list[Json]:
 
 
 class FakeCore:
-    """What the handlers use of the core: the rig's chat service and settings."""
+    """What the handlers use of the core: the rig's chat service, models, library, image
+    service and settings."""
 
     def __init__(self, rig: Rig) -> None:
         self.chat = rig.service
         self.models = rig.models
         self.limits = RateLimits()
+        self.library = Library(rig.service)
+        self.images = ImageService(
+            rig.harness.client, rig.service, rig.models, lambda: rig.settings
+        )
         self._rig = rig
 
     @property
@@ -313,3 +324,32 @@ class FakeDaemon:
 
     def work_end(self, token: int | str) -> None:
         self.sent.append(("end", token, None))
+
+
+def staged(question: str, answer: str, **reply_meta: Any) -> list[tuple[str, Json, Json]]:
+    """One exchange as the chat service commits it: the user and model contents, with what
+    history shows of each (`reply_meta` adds to the model's, e.g. images or usage)."""
+    user: Json = {"role": "user", "parts": [{"text": question}]}
+    model: Json = {"role": "model", "parts": [{"text": answer}]}
+    return [
+        ("user", user, {"text": question, "attachments": []}),
+        ("model", model, {"text": answer, **reply_meta}),
+    ]
+
+
+class Sink:
+    """A LiveSink recording the watcher's notifications as (method, params), in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Json]] = []
+
+    def conversation_changed(self, params: Json) -> None:
+        self.sent.append(("conversationChanged", params))
+
+    def turn_progress(self, params: Json) -> None:
+        self.sent.append(("turnProgress", params))
+
+    def take(self) -> list[tuple[str, Json]]:
+        """What was sent since the last take."""
+        sent, self.sent = self.sent, []
+        return sent
