@@ -46,7 +46,7 @@ class Listed:
 
 def conversation_id(value: str) -> int:
     """A conversation id as the protocol spells it (an opaque string), or -32602 naming `id`."""
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise FieldError(f"{value!r} is not a conversation id", "id")
     return int(value)
 

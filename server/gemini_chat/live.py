@@ -129,8 +129,6 @@ class Watcher:
             return
         free = {ws for ws in self._remote if not store.locks.held(ws)}
         changes = store.journal.changes_since(self._seen[1])
-        if changes:
-            self._seen = (store, changes[-1].seq)
         folders = self._folders()
         streamed: dict[str, Change] = {}
         for change in changes:
@@ -148,6 +146,8 @@ class Watcher:
             change = self._remote.pop(ws)
             if ws in folders:
                 self._sink.turn_progress(_progress(change, folders[ws], "failed", interrupted=True))
+        if changes:  # moved on only once all was told (a failed poll reads them again)
+            self._seen = (store, changes[-1].seq)
 
     def _follow(self, store: ConversationStore, since: float | None = None) -> None:
         """Follow a store's feed from its newest change (or the newest before `since`: the
