@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import imaging
 from .structured import OFF, schema_files
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import CompleteEvent, Completion
     from prompt_toolkit.document import Document
 
-    from .editor import LineEditor
 
 COMMANDS = {
     "/help": "the commands",
@@ -39,7 +38,15 @@ IMAGE_OPTIONS = {"-n": "how many images (1-4)", "--aspect": "W:H", "--model": "a
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv"}
 
 
-def completer(editor: LineEditor) -> Any:
+class Completable(Protocol):
+    """What completion needs of the line editor: the folder and the model lists."""
+
+    workspace: Path
+    models: Callable[[bool], list[str]]
+    image_models: Callable[[bool], list[str]]
+
+
+def completer(editor: Completable) -> Any:
     """prompt_toolkit's Completer over `complete`."""
     from prompt_toolkit.completion import Completer
 
@@ -52,7 +59,7 @@ def completer(editor: LineEditor) -> Any:
     return Completions()
 
 
-def complete(editor: LineEditor, before: str, *, wait: bool = False) -> Iterator[Completion]:
+def complete(editor: Completable, before: str, *, wait: bool = False) -> Iterator[Completion]:
     """What may follow `before` (the line up to the cursor).
 
     `wait`: Tab was pressed, so the model list may be fetched now if it is not yet known."""
@@ -83,7 +90,7 @@ def _choices(
             yield Completion(name, -len(typed), display_meta=meta.get(name))
 
 
-def _image(editor: LineEditor, rest: str, wait: bool) -> Iterator[Completion]:
+def _image(editor: Completable, rest: str, wait: bool) -> Iterator[Completion]:
     """`/image`'s options before the prompt: one not given yet, or the value of the one just
     typed (a count, a ratio, an Imagen model). Nothing once the prompt has begun."""
     words = rest.split(" ")
