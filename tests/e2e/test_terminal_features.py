@@ -158,7 +158,8 @@ async def test_multi_line_questions_and_history_across_sessions(
 async def test_tab_completes_commands_paths_and_models(
     tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path
 ):
-    """Tab completes a slash command, an `@path` inside the folder and a model name."""
+    """Tab completes a slash command, an `@path` inside the folder and, once the daemon is up,
+    a model name."""
     await start_repl(tmux, server_env, workspace)
     tmux.keys("-l", "/ch")
     tmux.keys("Tab")
@@ -168,6 +169,8 @@ async def test_tab_completes_commands_paths_and_models(
     tmux.keys("Tab")
     await shows(tmux, at_prompt("explain @src/app.py"), "the path completed")
     tmux.keys("C-u")
+    tmux.type("/status")  # the daemon is up: model names are not fetched while it starts
+    await shows(tmux, "none met since the daemon started", "the status")
     tmux.keys("-l", "/model gemini-2.5-pr")
     tmux.keys("Tab")
     await shows(

@@ -27,10 +27,12 @@ class Models:
 
     def names(self, wait: bool = False) -> list[str]:
         """Model names for completion, chat models first; until they are listed once, empty
-        (or, with `wait`, fetched now: Tab was pressed, it may take a moment)."""
+        (or, with `wait` once the daemon is up, fetched now: Tab was pressed, it may take a
+        moment)."""
         with self._lock:
             names = list(self._names)
-        if not names and wait:
+        # Not while the daemon starts: its status line would land on the line being typed.
+        if not names and wait and self.session.ready():
             with contextlib.suppress(Exception):  # completion only: /model says what is wrong
                 names = [str(m.get("name") or "") for m in self.fetch()]
         return names

@@ -74,6 +74,10 @@ class Session:
             client.on_notification(method, lambda p, m=method: self._on_live(m, p))
         return client
 
+    def ready(self) -> bool:
+        """Whether the daemon has started (a call now would not wait for it)."""
+        return self.started is not None and self.started.done()
+
     def client(self) -> RpcClient:
         """The running daemon's client, waiting for its start; StartError if it failed."""
         assert self.started is not None, "start() first"
