@@ -218,11 +218,21 @@ class Redactions:
     enabled: bool = True
     found: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
 
-    def mask(self, text: str, where: str) -> str:
-        """`text` masked; each kind found there is listed once for `where`."""
+    def mask(
+        self, text: str, where: str, *, cache: dict[str, tuple[str, list[str]]] | None = None
+    ) -> str:
+        """`text` masked; each kind found there is listed once for `where`.
+
+        With `cache`, a text seen before is not scanned again (the context file, the same on
+        every turn until it changes)."""
         if not self.enabled:
             return text
-        masked, kinds = redact_secrets(text)
+        known = cache.get(text) if cache is not None else None
+        masked, kinds = known if known is not None else redact_secrets(text)
+        if cache is not None and known is None:
+            if len(cache) >= 16:
+                cache.clear()
+            cache[text] = (masked, kinds)
         for kind in dict.fromkeys(kinds):
             entry = {"kind": kind, "where": where}
             if entry not in self.found:
