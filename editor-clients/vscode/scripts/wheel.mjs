@@ -15,7 +15,6 @@ mkdirSync(out, { recursive: true });
 const uv = execFileSync(join(repo, "scripts", "ensure-uv.sh"), { encoding: "utf8" }).trim();
 execFileSync(uv, ["build", "--wheel", "--quiet", "--out-dir", out, repo], {
   stdio: ["ignore", "inherit", "inherit"],
-  env: { ...process.env, UV_PYTHON_DOWNLOADS: process.env.UV_PYTHON_DOWNLOADS ?? "never" },
 });
 const wheels = readdirSync(out).filter((f) => f.endsWith(".whl"));
 if (wheels.length !== 1)

@@ -14,7 +14,7 @@ import type { Draft } from "./contextMeter";
 import { WorkspaceFiles } from "./fileSearch";
 import { isImageCommand, parseImageCommand } from "./imageAsk";
 import { JsonModeChoice } from "./jsonMode";
-import type { AttachmentView, HostMessage, JsonMode, ViewMessage } from "./messages";
+import type { HostMessage, ViewMessage, ViewState } from "./messages";
 import type { Question } from "./sender";
 
 /** What the composer needs from the chat. */
@@ -127,8 +127,8 @@ export class Composer implements vscode.Disposable {
   }
 
   /** The view's part of the state: the chips, the active file, JSON mode. */
-  get state(): { attachments: AttachmentView[]; activeFile?: string; jsonMode?: JsonMode } {
-    const state: { attachments: AttachmentView[]; activeFile?: string; jsonMode?: JsonMode } = {
+  get state(): Pick<ViewState, "attachments" | "activeFile" | "jsonMode"> {
+    const state: Pick<ViewState, "attachments" | "activeFile" | "jsonMode"> = {
       attachments: this.pending.views,
     };
     const active = this.activeFile();

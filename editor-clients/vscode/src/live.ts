@@ -78,7 +78,9 @@ export class LiveFollower {
         t.mirrorText(this.mirrored, p.text ?? "", p.thoughts ?? "");
         break;
       case "finished":
-        if (this.mirrored !== undefined) t.mirrorFinish(this.mirrored, p.text ?? "", p.thoughts ?? "");
+        if (this.mirrored !== undefined) {
+          t.mirrorFinish(this.mirrored, p.text ?? "", p.thoughts ?? "", p.images);
+        }
         this.mirrored = undefined;
         this.requestReload();
         break;

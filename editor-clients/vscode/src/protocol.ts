@@ -233,6 +233,8 @@ export interface TurnProgress {
   thoughts?: string;
   /** With `failed`: the daemon running the turn died; history now carries `interrupted`. */
   interrupted?: boolean;
+  /** With `finished`: the reply's images, when it has any. */
+  images?: ImageRef[];
 }
 
 /** One conversation of a folder (gemini/conversations). */

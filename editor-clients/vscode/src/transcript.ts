@@ -219,11 +219,20 @@ export class Transcript {
   }
 
   /** The other editor's turn is stored: it stays where it is, marked as theirs. */
-  mirrorFinish(turn: Turn, text: string, thoughts: string): void {
+  mirrorFinish(turn: Turn, text: string, thoughts: string, images: readonly ImageRef[] = []): void {
     turn.reply.streaming = false;
     this.mirrorText(turn, text, thoughts);
     this.moveToStored([turn.user.id, turn.reply.id]);
     this.view.redraw();
+    if (images.length > 0) void this.mirrorImages(turn.reply, images);
+  }
+
+  /** The other editor's reply images, shown once read (unless the reload filled them in first). */
+  private async mirrorImages(reply: Entry, refs: readonly ImageRef[]): Promise<void> {
+    const images = await this.images.views(refs);
+    if (reply.images !== undefined) return;
+    reply.images = images;
+    this.view.post({ type: "entry", entry: reply });
   }
 
   /** The other editor's turn ended without being stored (failed, cancelled, interrupted). */
