@@ -272,11 +272,12 @@ class GeminiChatServer(LanguageServer):
     def core(self) -> Core:
         """Settings, the Gemini client, the store and the chat service (loaded on first use)."""
         if self._core is None:
-            from .core import Core
+            from .core import Core, release_memory
 
             self._core = Core(self._environ, self.warn)
             self._core.settings.update(self._options)
             self._core.watch(self.workspaces.known, self, self.started)
+            release_memory()
         return self._core
 
     def configure(self, options: object) -> None:
