@@ -104,8 +104,8 @@ async def test_another_daemon_sees_the_request_live(
     daemons: StartDaemon, emulator: Emulator
 ) -> None:
     """A second daemon on the folder gets turnProgress started (the prompt as the message)
-    and finished for turn 1 (with the image), and conversationChanged (reason turn, turn 1); the requesting
-    daemon's client gets no turnProgress of its own request."""
+    and finished for turn 1 (with the image), and conversationChanged (reason turn, turn 1);
+    the requesting daemon's client gets no turnProgress of its own request."""
     a, b = await daemons(), await daemons()
     emulator.script({"delay": 0.3})
     await a.request("gemini/generateImage", {"prompt": "a quiet harbour"})

@@ -56,5 +56,3 @@ def test_folders_added_and_removed(tmp_path: Path) -> None:
     ws.add([a, b])
     ws.remove([a])
     assert ws.uris() == [b]
-
-
