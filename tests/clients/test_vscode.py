@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -172,102 +173,81 @@ def vscode_env(built: str, wheel: Path, tmp_path_factory: pytest.TempPathFactory
     }
 
 
-def _e2e(
+Suite = Callable[[str], None]
+"""Runs one suite file of test/ (e.g. "e2e.test.mjs")."""
+
+TEARDOWN = 20
+"""Seconds of a test's timeout kept for the suite's teardown: its own budget is the rest."""
+
+
+@pytest.fixture
+def in_code_server(
+    request: pytest.FixtureRequest,
     built: str,
     vscode_env: dict[str, str],
     server_env: dict[str, str],
     emulator: Emulator,
     tmp_path: Path,
-    file: str,
-    timeout: float,
-) -> None:
-    env = _node_env(server_env, emulator, tmp_path)
-    env.update(vscode_env)
-    _run(_node_test(built, f"test/{file}"), env, timeout=timeout)
+) -> Suite:
+    """Runs a suite in real VS Code (the packaged extension) against the emulator, within the
+    test's timeout mark less TEARDOWN."""
+    marker = request.node.get_closest_marker("timeout")
+    assert marker is not None, f"{request.node.name} needs a @pytest.mark.timeout"
+    budget = float(marker.args[0]) - TEARDOWN
+
+    def run(file: str) -> None:
+        env = _node_env(server_env, emulator, tmp_path) | vscode_env
+        _run(_node_test(built, f"test/{file}"), env, timeout=budget)
+
+    return run
 
 
 @pytest.mark.timeout(300)
-def test_chatting_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_chatting_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code, one window: the model in view and status bar, Ctrl+Alt+C focusing the chat,
     a streamed reply costing one upstream call with the meter from its usage, a tool round,
     thoughts and an image, a blocked message, sticky/All models…/a refused mistyped model, the
     rate-limit countdown, Stop, hide/show, New Chat. Without a key (a second window): the message
     names Set API Key, which keeps and resends the question (wrong key, then the right one). A
     missing server (a third)."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e.test.mjs", 280)
+    in_code_server("e2e.test.mjs")
 
 
 @pytest.mark.timeout(200)
-def test_code_in_and_out_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_code_in_and_out_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code: Ask about Selection sends the lines; Insert puts a method into a class body
     at its indent (saved file compared); Apply opens a diff of the asked lines, writes nothing
     until Accept, then the file has it and Undo takes it back; Discard writes nothing."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-code.test.mjs", 180)
+    in_code_server("e2e-code.test.mjs")
 
 
 @pytest.mark.timeout(200)
-def test_attachments_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_attachments_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code: the file picker (an image), a pasted image, a file dropped as a uri-list and
     one picked after `#` show as chips and reach the emulator as inlineData / file text parts in
     order; the active editor's file is attached with one click."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-attach.test.mjs", 180)
+    in_code_server("e2e-attach.test.mjs")
 
 
 @pytest.mark.timeout(200)
-def test_live_conversation_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_live_conversation_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code plus a second daemon on the folder: its turn appears and streams marked as
     another editor's and stays once stored; hidden then shown mid-turn, the view catches up;
     kill -9 of that daemon mid-turn leaves the interrupted turn with Send again, which asks it
     here; Enter while a reply streams queues; the other's reset and model show at once."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-live.test.mjs", 180)
+    in_code_server("e2e-live.test.mjs")
 
 
 @pytest.mark.timeout(200)
-def test_conversation_history_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_conversation_history_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code: History lists the folder's conversations (title, when, turns) and opens the
     one picked; its row buttons rename and delete (confirmed); Export Chat… writes the Markdown
     through the save dialog and opens it."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-history.test.mjs", 180)
+    in_code_server("e2e-history.test.mjs")
 
 
 @pytest.mark.timeout(300)
-def test_images_json_cost_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_images_json_cost_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code, one window: `/image -n 2 --aspect 16:9 PROMPT` reaches the emulator's
     :predict with those parameters and shows both images (Imagen's size for 16:9) with the
     prompt's Imagen line and "2 images · $0.08 reply, $0.08 conversation"; Gemini: Generate
@@ -280,24 +260,18 @@ def test_images_json_cost_in_code_server(
     highlighted with "Does not match …: 1 problem" and the place; a valid one says so; off
     again, text. Two replies' cost lines equal the daemon's costs (money format), the second
     total adding both. A used-up daily quota: the status bar says "daily quota · lifts at"."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-structured.test.mjs", 280)
+    in_code_server("e2e-structured.test.mjs")
 
 
 @pytest.mark.timeout(300)
-def test_install_offer_in_code_server(
-    built: str,
-    vscode_env: dict[str, str],
-    server_env: dict[str, str],
-    emulator: Emulator,
-    tmp_path: Path,
-) -> None:
+def test_install_offer_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code with the packaged .vsix, PATH holding only uv and the system's /usr/bin and
     /bin, a fresh HOME, no serverPath set: the "was not found" notification offers "Install it
     now (uv tool install)?"; taking it shows "Installing gemini-chat-server" progress, installs
     the bundled wheel into the temporary UV_TOOL_DIR / UV_TOOL_BIN_DIR (nothing there before),
     says it is installed; a message is then answered by the daemon running from that bin
     folder."""
-    _e2e(built, vscode_env, server_env, emulator, tmp_path, "e2e-install.test.mjs", 280)
+    in_code_server("e2e-install.test.mjs")
 
 
 @pytest.mark.timeout(300)
