@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
+
+from .core_fakes import FakeDaemon, Rig
 
 
 @pytest.fixture
@@ -18,3 +21,17 @@ def client(emulator: Emulator) -> Iterator[httpx.Client]:
         base_url=emulator.url, headers={"x-goog-api-key": EMULATOR_KEY}, timeout=10
     ) as c:
         yield c
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    """A chat service over a scripted Gemini, its store and settings in tmp_path (a module
+    whose folder needs files overrides this, asking for this one)."""
+    async with Rig(tmp_path) as r:
+        yield r
+
+
+@pytest.fixture
+def daemon(rig: Rig) -> FakeDaemon:
+    """The fake edge knowing the rig's folder (its core has every service)."""
+    return FakeDaemon(rig)

@@ -38,6 +38,9 @@ MODEL = "gemini-2.5-flash"
 AWS_KEY = "AKIA" + "Q7ZK4M2XR9TB3WNP"
 """A realistic AWS access key id (made up; split so that scanners do not flag this file)."""
 
+APP = "def add(a, b):\n    return a + b\n"
+"""src/app.py of a folder the model reads from (`with_app`)."""
+
 Reply = httpx.Response | Exception | Callable[[httpx.Request], Awaitable[httpx.Response]]
 
 
@@ -268,6 +271,13 @@ class Rig:
     ) -> None:
         await self.harness.client.aclose()
         self.store.close()
+
+
+def with_app(rig: Rig) -> Rig:
+    """`rig` with src/app.py (APP) in its folder."""
+    (rig.ws.root / "src").mkdir()
+    (rig.ws.root / "src" / "app.py").write_text(APP)
+    return rig
 
 
 def _parts(content: Json) -> list[Json]:

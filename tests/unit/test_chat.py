@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -41,13 +40,6 @@ from .core_fakes import (
 
 COOKBOOK = (DATA / "generate-content-response-cookbook-2024.json").read_bytes()
 BLOCKED_CHUNK = (DATA / "prompt-blocked-prohibited-content-sse-chunk.json").read_text().strip()
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    """A chat service over a scripted Gemini, its store and settings in tmp_path."""
-    async with Rig(tmp_path) as r:
-        yield r
 
 
 async def test_a_turn_sends_the_message_and_commits_the_reply(rig: Rig) -> None:

@@ -3,7 +3,6 @@ replace when another writer moved the conversation on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,17 @@ SUMMARY = "The user is writing a sorting library in Rust."
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+def rig(rig: Rig) -> Rig:
     """A chat service whose folder already has three long exchanges (about 700 tokens)."""
-    async with Rig(tmp_path) as r:
-        for n in (1, 2, 3):
-            r.store.commit(
-                r.ws.key,
-                [
-                    ("user", {"role": "user", "parts": [{"text": f"q{n} " + "x" * 400}]}, {}),
-                    ("model", {"role": "model", "parts": [{"text": f"a{n} " + "y" * 400}]}, {}),
-                ],
-            )
-        yield r
+    for n in (1, 2, 3):
+        rig.store.commit(
+            rig.ws.key,
+            [
+                ("user", {"role": "user", "parts": [{"text": f"q{n} " + "x" * 400}]}, {}),
+                ("model", {"role": "model", "parts": [{"text": f"a{n} " + "y" * 400}]}, {}),
+            ],
+        )
+    return rig
 
 
 def limit(rig: Rig, tokens: int | None) -> None:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from .core_fakes import Events, Rig, call, contents_text, ok, response, sse, text, usage
+from .core_fakes import (
+    APP,
+    Events,
+    Rig,
+    call,
+    contents_text,
+    ok,
+    response,
+    sse,
+    text,
+    usage,
+    with_app,
+)
 
-APP = "def add(a, b):\n    return a + b\n"
 # A 1x1 PNG, as an image model returns it in inlineData.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -19,12 +29,9 @@ PNG = base64.b64decode(
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+def rig(rig: Rig) -> Rig:
     """A chat service whose workspace holds src/app.py."""
-    async with Rig(tmp_path) as r:
-        (r.ws.root / "src").mkdir()
-        (r.ws.root / "src" / "app.py").write_text(APP)
-        yield r
+    return with_app(rig)
 
 
 def answers(body: dict[str, object]) -> list[dict[str, object]]:

@@ -4,8 +4,6 @@ error, and no file descriptor left open."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
@@ -17,12 +15,11 @@ from .core_fakes import FakeDaemon, Rig
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+def rig(rig: Rig) -> Rig:
     """A chat service whose folder holds a sub-folder `src` and a folder named GEMINI.md."""
-    async with Rig(tmp_path) as r:
-        (r.ws.root / "src").mkdir()
-        (r.ws.root / "GEMINI.md").mkdir()
-        yield r
+    (rig.ws.root / "src").mkdir()
+    (rig.ws.root / "GEMINI.md").mkdir()
+    return rig
 
 
 def open_descriptors() -> int:

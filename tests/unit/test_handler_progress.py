@@ -4,9 +4,7 @@ waits for another editor's or counts down a retry, JSON mode's check, the last r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,19 +16,6 @@ from gemini_chat.store import ConversationStore
 from polling import until
 
 from .core_fakes import BASE, DATA, KEY, MODEL, FakeDaemon, Gate, Rig, text
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    """A chat service over a scripted Gemini, its store in tmp_path."""
-    async with Rig(tmp_path) as r:
-        yield r
-
-
-@pytest.fixture
-def daemon(rig: Rig) -> FakeDaemon:
-    """The fake edge knowing the rig's folder."""
-    return FakeDaemon(rig)
 
 
 async def nothing() -> None:

@@ -6,8 +6,6 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
@@ -16,24 +14,25 @@ from gemini_chat import __version__, handlers, protocol
 from gemini_chat.gemini.errors import RateLimitedError, StorageError
 from gemini_chat.protocol import FieldError
 
-from .core_fakes import KEY, MODEL, FakeDaemon, Gate, Rig, contents_text, error, sse, text, then
-
-APP = "def add(a, b):\n    return a + b\n"
+from .core_fakes import (
+    KEY,
+    MODEL,
+    FakeDaemon,
+    Gate,
+    Rig,
+    contents_text,
+    error,
+    sse,
+    text,
+    then,
+    with_app,
+)
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+def rig(rig: Rig) -> Rig:
     """A chat service whose folder holds src/app.py."""
-    async with Rig(tmp_path) as r:
-        (r.ws.root / "src").mkdir()
-        (r.ws.root / "src" / "app.py").write_text(APP)
-        yield r
-
-
-@pytest.fixture
-def daemon(rig: Rig) -> FakeDaemon:
-    """The fake edge knowing the rig's folder."""
-    return FakeDaemon(rig)
+    return with_app(rig)
 
 
 async def call(daemon: FakeDaemon, method: str, params: object) -> object:

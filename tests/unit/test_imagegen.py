@@ -9,7 +9,6 @@ import base64
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -37,19 +36,6 @@ def predictions(*images: bytes, filtered: str | None = None) -> httpx.Response:
     if filtered:
         preds.append({"raiFilteredReason": filtered})
     return ok({"predictions": preds})
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    """A chat service over a scripted Gemini, its store in tmp_path."""
-    async with Rig(tmp_path) as r:
-        yield r
-
-
-@pytest.fixture
-def daemon(rig: Rig) -> FakeDaemon:
-    """The fake edge knowing the rig's folder (its core has the image service)."""
-    return FakeDaemon(rig)
 
 
 async def draw(daemon: FakeDaemon, **params: object) -> dict[str, object]:

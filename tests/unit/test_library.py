@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
@@ -16,19 +14,6 @@ from gemini_chat import handlers, protocol
 from gemini_chat.library import Library
 
 from .core_fakes import FakeDaemon, Gate, Rig, text, usage
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    """A chat service over a scripted Gemini, its store in tmp_path."""
-    async with Rig(tmp_path) as r:
-        yield r
-
-
-@pytest.fixture
-def daemon(rig: Rig) -> FakeDaemon:
-    """The fake edge knowing the rig's folder."""
-    return FakeDaemon(rig)
 
 
 async def call(daemon: FakeDaemon, method: str, params: object) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,11 @@ MASK = "[REDACTED:aws-access-key]"
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+def rig(rig: Rig) -> Rig:
     """A chat service whose folder has a secret in its context file and in a .env file."""
-    async with Rig(tmp_path) as r:
-        (r.ws.root / "GEMINI.md").write_text(f"Deploy with {AWS_KEY}.\n")
-        (r.ws.root / ".env").write_text(f"AWS_ACCESS_KEY_ID={AWS_KEY}\n")
-        yield r
+    (rig.ws.root / "GEMINI.md").write_text(f"Deploy with {AWS_KEY}.\n")
+    (rig.ws.root / ".env").write_text(f"AWS_ACCESS_KEY_ID={AWS_KEY}\n")
+    return rig
 
 
 async def test_secrets_are_masked_in_every_part_of_a_turn(rig: Rig) -> None:

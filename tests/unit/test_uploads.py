@@ -7,9 +7,7 @@ are the real wire shape (resumable start, then finalize answering the File)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -51,14 +49,13 @@ def finalized(expires: str) -> httpx.Response:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
+def rig(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> Rig:
     """A chat service whose folder holds media/clip.mp4 (1 kB), over an inline limit of 100
     bytes so that the clip goes through the Files API."""
     monkeypatch.setattr(attachments, "MAX_INLINE_BYTES", 100)
-    async with Rig(tmp_path) as r:
-        (r.ws.root / "media").mkdir()
-        (r.ws.root / "media" / "clip.mp4").write_bytes(CLIP)
-        yield r
+    (rig.ws.root / "media").mkdir()
+    (rig.ws.root / "media" / "clip.mp4").write_bytes(CLIP)
+    return rig
 
 
 async def turn_with_clip(rig: Rig, expires: str) -> tuple[FakeDaemon, object]:
