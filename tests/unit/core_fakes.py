@@ -28,12 +28,9 @@ from gemini_chat.store import ConversationStore
 from gemini_chat.turn import Turn, TurnEvents
 from gemini_chat.workspaces import Workspace, Workspaces
 
-from .gemini_fakes import Harness
+from .gemini_fakes import BASE, EXAMPLES, MODELS_JSON, Harness
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
-MODELS_JSON = Path(__file__).resolve().parents[2] / "server/gemini_chat/emulator/data/models.json"
 KEY = "core-test-key-3b8d2e"
-BASE = "https://gemini.test"
 MODEL = "gemini-2.5-flash"
 AWS_KEY = "AKIA" + "Q7ZK4M2XR9TB3WNP"
 """A realistic AWS access key id (made up; split so that scanners do not flag this file)."""
@@ -101,7 +98,7 @@ def error(code: int, status: str, message: str) -> httpx.Response:
 
 def published_chunks() -> list[str]:
     """The two published stream chunks of gemini-2.5-flash, each the exact line Gemini sent."""
-    lines = (DATA / "stream-sse-chunks-gemini-2.5-flash.json").read_text().splitlines()
+    lines = (EXAMPLES / "stream-sse-chunks-gemini-2.5-flash.json").read_text().splitlines()
     return [line.rstrip(",") for line in lines if line.startswith("{")]
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from gemini_chat.gemini.client import GeminiClient, RetryNotice
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
+"""Published Gemini API bodies, verbatim."""
+MODELS_JSON = Path(__file__).resolve().parents[2] / "server/gemini_chat/emulator/data/models.json"
+"""The models.list answer the emulator serves (taken from the real API)."""
+BASE = "https://gemini.test"
+"""The scripted Gemini's base URL."""
 
 Reply = httpx.Response | Exception
 

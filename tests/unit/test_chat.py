@@ -21,7 +21,6 @@ from gemini_chat.gemini.errors import (
 from gemini_chat.turn import Turn
 
 from .core_fakes import (
-    DATA,
     MODEL,
     Events,
     Gate,
@@ -37,9 +36,10 @@ from .core_fakes import (
     usage,
     workspace,
 )
+from .gemini_fakes import EXAMPLES
 
-COOKBOOK = (DATA / "generate-content-response-cookbook-2024.json").read_bytes()
-BLOCKED_CHUNK = (DATA / "prompt-blocked-prohibited-content-sse-chunk.json").read_text().strip()
+COOKBOOK = (EXAMPLES / "generate-content-response-cookbook-2024.json").read_bytes()
+BLOCKED_CHUNK = (EXAMPLES / "prompt-blocked-prohibited-content-sse-chunk.json").read_text().strip()
 
 
 async def test_a_turn_sends_the_message_and_commits_the_reply(rig: Rig) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,19 +27,9 @@ from gemini_chat.gemini.errors import (
 )
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
 
-from .gemini_fakes import Harness, Reply, Upstream
+from .gemini_fakes import BASE, EXAMPLES, MODELS_JSON, Harness, Reply, Upstream
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
-MODELS_JSON = (
-    Path(__file__).resolve().parents[2]
-    / "server"
-    / "gemini_chat"
-    / "emulator"
-    / "data"
-    / "models.json"
-)
 KEY = "test-secret-key-5f2e"
-BASE = "https://gemini.test"
 REPLY = (EXAMPLES / "generate-content-response-cookbook-2024.json").read_bytes()
 
 

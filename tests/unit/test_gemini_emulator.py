@@ -8,6 +8,7 @@ from contextlib import aclosing
 
 import pytest
 
+from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
 from gemini_chat.gemini.client import CallOptions, GeminiClient
 from gemini_chat.gemini.errors import (
@@ -27,9 +28,6 @@ from gemini_chat.gemini.wire import (
     ThinkingConfig,
     dump,
 )
-
-EMULATOR_KEY = "emu-test-key-7c1f9a"
-"""The key the shared `emulator` fixture accepts (tests/conftest.py)."""
 
 
 class Waits:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from gemini_chat.gemini.errors import (
 )
 from gemini_chat.gemini.wire import GenerateContentResponse
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
+from .gemini_fakes import EXAMPLES
 
 
 def example_bytes(name: str) -> bytes:

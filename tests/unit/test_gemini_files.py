@@ -30,11 +30,10 @@ from gemini_chat.gemini.errors import (
 from gemini_chat.gemini.files import UploadProgress
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
 
-from .gemini_fakes import Harness
+from .gemini_fakes import BASE, Harness
 from .test_emulator_imagen import decode_png
 
 KEY = "test-secret-key-5f2e"
-BASE = "https://gemini.test"
 UPLOAD_URL = f"{BASE}/upload/v1beta/files?upload_id=abc123&upload_protocol=resumable"
 
 

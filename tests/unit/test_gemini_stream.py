@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,11 +22,9 @@ from gemini_chat.gemini.errors import (
 )
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, GenerateContentResponse, Part
 
-from .gemini_fakes import Harness, Upstream
+from .gemini_fakes import BASE, EXAMPLES, Harness, Upstream
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
 KEY = "stream-secret-key-9a1b"
-BASE = "https://gemini.test"
 STREAM_URL = f"{BASE}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
 # The two published chunks, each kept as the exact line Gemini sent.
 CHUNKS = [

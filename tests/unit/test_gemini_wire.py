@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,15 +22,7 @@ from gemini_chat.gemini.wire import (
     dump,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
-MODELS_JSON = (
-    Path(__file__).resolve().parents[2]
-    / "server"
-    / "gemini_chat"
-    / "emulator"
-    / "data"
-    / "models.json"
-)
+from .gemini_fakes import EXAMPLES, MODELS_JSON
 
 
 def example(name: str) -> Any:

@@ -15,7 +15,8 @@ from gemini_chat.gemini.errors import RateLimitedError
 from gemini_chat.store import ConversationStore
 from polling import until
 
-from .core_fakes import BASE, DATA, KEY, MODEL, FakeDaemon, Gate, Rig, text
+from .core_fakes import KEY, MODEL, FakeDaemon, Gate, Rig, text
+from .gemini_fakes import BASE, EXAMPLES
 
 
 async def nothing() -> None:
@@ -131,7 +132,7 @@ async def test_status_carries_the_last_rate_limit(rig: Rig, daemon: FakeDaemon) 
     `rateLimit`: the model, the quota, the wait and when it lifts."""
     assert "rateLimit" not in await call(daemon, protocol.STATUS, {})
     quota = httpx.Response(
-        429, content=(DATA / "error-429-resource-exhausted-retryinfo.json").read_bytes()
+        429, content=(EXAMPLES / "error-429-resource-exhausted-retryinfo.json").read_bytes()
     )
     client = GeminiClient(
         transport=httpx.MockTransport(lambda request: quota), on_error=daemon.core.limits.seen

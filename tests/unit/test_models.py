@@ -15,8 +15,8 @@ from gemini_chat.models import Models, model_kind
 from gemini_chat.protocol import FieldError
 from gemini_chat.settings import Settings
 
-from .core_fakes import BASE, KEY, MODELS_JSON
-from .gemini_fakes import Harness
+from .core_fakes import KEY
+from .gemini_fakes import BASE, MODELS_JSON, Harness
 
 LISTED = json.loads(MODELS_JSON.read_text())["models"]
 """The models.list answer the emulator ships (recorded from the API)."""

@@ -15,7 +15,8 @@ import pytest
 from gemini_chat import attachments, handlers, protocol, uploads
 from gemini_chat.store import Entry
 
-from .core_fakes import BASE, FakeDaemon, Rig, contents_text, sse, text
+from .core_fakes import FakeDaemon, Rig, contents_text, sse, text
+from .gemini_fakes import BASE
 
 UPLOAD_URL = f"{BASE}/upload/v1beta/files?upload_id=u-1&upload_protocol=resumable"
 FILE_URI = f"{BASE}/v1beta/files/clip-1"
