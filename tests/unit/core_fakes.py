@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
@@ -331,6 +333,26 @@ class FakeDaemon:
 
     def work_end(self, token: int | str) -> None:
         self.sent.append(("end", token, None))
+
+
+def full_disk(db_path: Path, event: str) -> None:
+    """From another connection, make every `event` ("INSERT ON entries", "UPDATE ON journal")
+    in the store at `db_path` fail as it does on a full disk."""
+    db = sqlite3.connect(db_path)
+    db.execute(
+        f"CREATE TRIGGER full_disk BEFORE {event} "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+    db.commit()
+    db.close()
+
+
+def moment() -> float:
+    """Now, returned once the clock has moved past it: rows written after this are later."""
+    now = time.time()
+    while time.time() == now:
+        pass
+    return now
 
 
 def staged(question: str, answer: str, **reply_meta: Any) -> list[tuple[str, Json, Json]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,7 @@ from .core_fakes import (
     Rig,
     contents_text,
     error,
+    full_disk,
     ok,
     published_chunks,
     response,
@@ -217,15 +218,7 @@ async def test_a_retried_call_is_reported_and_the_turn_completes(rig: Rig) -> No
 
 async def test_a_store_that_refuses_the_commit_hands_the_reply_back(rig: Rig) -> None:
     """When SQLite refuses the write, the turn fails with StorageError carrying the reply."""
-
-    def refuse_writes() -> None:  # another connection makes every insert fail, as a full disk
-        db = sqlite3.connect(rig.store.path)
-        db.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON entries "
-            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-        )
-        db.close()
-
+    refuse_writes = partial(full_disk, rig.store.path, "INSERT ON entries")
     rig.gemini.script(then(refuse_writes, text("The unsaved answer.")))
     with pytest.raises(StorageError) as info:
         await rig.turn("question")

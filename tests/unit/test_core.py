@@ -15,7 +15,7 @@ from gemini_chat.core import Core
 from gemini_chat.store import ConversationStore
 from polling import until
 
-from .core_fakes import KEY, Sink, staged
+from .core_fakes import KEY, Sink, moment, staged
 
 W = "/work/w"
 URI = "file:///work/w"
@@ -61,9 +61,7 @@ async def test_watch_tells_the_client_of_another_daemons_changes(
     core = core_in(tmp_path)
     other = ConversationStore(tmp_path, origin="other")
     other.commit(W, staged("before", "x"))
-    since = time.time()
-    while time.time() == since:
-        pass
+    since = moment()
     other.commit(W, staged("during start-up", "y"))
     sink = Sink()
     core.watch(lambda: {W: URI}, sink, since)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
+from functools import partial
 
 import pytest
 from pygls.exceptions import JsonRpcException
@@ -22,6 +22,7 @@ from .core_fakes import (
     Rig,
     contents_text,
     error,
+    full_disk,
     sse,
     text,
     then,
@@ -133,16 +134,8 @@ async def test_gemini_errors_are_request_failed_with_the_reason(
 
 async def test_storage_errors_carry_the_unsaved_reply(rig: Rig, daemon: FakeDaemon) -> None:
     """A store that refuses the commit is -32803 reason storage, with the reply in data.text."""
-
-    def full_disk() -> None:
-        db = sqlite3.connect(rig.store.path)
-        db.execute(
-            "CREATE TRIGGER full BEFORE INSERT ON entries "
-            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-        )
-        db.close()
-
-    rig.gemini.script(then(full_disk, text("Keep me.")))
+    refuse_writes = partial(full_disk, rig.store.path, "INSERT ON entries")
+    rig.gemini.script(then(refuse_writes, text("Keep me.")))
     err = await refused(daemon, protocol.CHAT, {"message": "x"})
     assert err.code == protocol.REQUEST_FAILED
     assert err.data == {"reason": "storage", "text": "Keep me."}

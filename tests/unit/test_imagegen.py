@@ -20,7 +20,7 @@ from gemini_chat.db import Database
 from gemini_chat.imagegen import ImageRequest
 from gemini_chat.store import ConversationStore
 
-from .core_fakes import AWS_KEY, Events, FakeDaemon, Gate, Rig, error, ok
+from .core_fakes import AWS_KEY, Events, FakeDaemon, Gate, Rig, error, full_disk, ok
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels-one"
 PNG2 = b"\x89PNG\r\n\x1a\n" + b"pixels-two"
@@ -192,11 +192,7 @@ async def test_a_journal_that_cannot_be_cleared_is_logged(
     """A failed request whose journal row cannot be removed: the request's own error is the
     answer; the journal failure is a warning."""
     rig.gemini.script(error(500, "INTERNAL", "boom"))
-    db = sqlite3.connect(rig.store.path)
-    db.execute("CREATE TRIGGER stuck BEFORE DELETE ON journal "
-               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")  # fmt: skip
-    db.commit()
-    db.close()
+    full_disk(rig.store.path, "DELETE ON journal")
     with caplog.at_level(logging.WARNING, logger="gemini_chat.imagegen"):
         err = await refused(daemon, prompt="a fox")
     assert err.data["reason"] == "upstreamUnavailable"  # type: ignore[index]

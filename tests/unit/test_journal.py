@@ -4,7 +4,6 @@ question and its reply so far until it ends or is committed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from gemini_chat import journal
 from gemini_chat.journal import Change
 from gemini_chat.store import ConversationStore
 
-from .core_fakes import staged
+from .core_fakes import moment, staged
 
 Stores = tuple[ConversationStore, ConversationStore]
 
@@ -73,9 +72,7 @@ def test_last_change_before_a_time_leaves_out_later_rows(two: Stores) -> None:
     a, b = two
     assert b.journal.last_change() == 0
     a.commit("/w", staged("q1", "a1"))
-    cut = time.time()
-    while time.time() == cut:  # the next row's time must be later than the cut
-        pass
+    cut = moment()  # the next row's time must be later than the cut
     a.commit("/w", staged("q2", "a2"))
     (one, two_) = b.journal.changes_since(0)
     assert b.journal.last_change(cut) == one.seq

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from gemini_chat.store import ConversationStore
 from gemini_chat.turn import TurnEvents
 from polling import until
 
-from .core_fakes import Events, Gate, Rig, Sink, sse, staged
+from .core_fakes import Events, Gate, Rig, Sink, full_disk, moment, sse, staged
 
 W = "/work/w"
 URI = "file:///work/w"
@@ -228,9 +227,7 @@ async def test_changes_made_while_the_daemon_started_are_told(tmp_path: Path) ->
     a = ConversationStore(tmp_path, origin="A")
     b = ConversationStore(tmp_path, origin="B")
     b.commit(W, staged("before", "x"))
-    since = time.time()
-    while time.time() == since:
-        pass
+    since = moment()
     b.commit(W, staged("during start-up", "y"))
     d = Daemons(a, b, Sink())
     d.watch(since)
@@ -476,13 +473,7 @@ async def test_a_journal_that_cannot_be_written_does_not_stop_the_turn(
     """A failing journal write is logged as a warning naming the store; the client still gets
     the piece."""
     events, inner, store = journaled
-    db = sqlite3.connect(store.path)
-    db.execute(
-        "CREATE TRIGGER full BEFORE UPDATE ON journal "
-        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-    )
-    db.commit()
-    db.close()
+    full_disk(store.path, "UPDATE ON journal")
     with caplog.at_level(logging.WARNING, logger="gemini_chat.live"):
         await events.progress({"text": "piece"})
     assert inner.calls == [("progress", {"text": "piece"})]
