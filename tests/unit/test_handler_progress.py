@@ -61,16 +61,25 @@ def other_tasks() -> list[asyncio.Task[object]]:
     ]
 
 
+async def retrying_chat(
+    rig: Rig, daemon: FakeDaemon, delay: str, reply: str
+) -> tuple[asyncio.Task[object], Gate]:
+    """A chat (task "chat") whose first call is a 429 asking to wait `delay` and whose retry
+    is held at the returned gate (to answer `reply`); returns once the retry is pending."""
+    rig.configure(max_retries=1)
+    gate = Gate(text(reply))
+    rig.gemini.script(rate_limited(delay), gate)
+    params = {"message": "q", "workDoneToken": "w"}
+    task = asyncio.create_task(handlers.HANDLERS[protocol.CHAT](daemon, params), name="chat")
+    await asyncio.wait_for(gate.arrived.wait(), 5)
+    return task, gate
+
+
 async def test_a_retry_wait_counts_down_while_it_lasts(rig: Rig, daemon: FakeDaemon) -> None:
     """A 429 asking for 1.01 s: work reports "rate limited: retrying in 2 s", then "in 1 s"
     (the count-down's next second) while the retried call is pending; the reply ends the
     count-down and the work."""
-    rig.configure(max_retries=1)
-    gate = Gate(text("ok"))
-    rig.gemini.script(rate_limited("1.010s"), gate)
-    params = {"message": "q", "workDoneToken": "w"}
-    task = asyncio.create_task(handlers.HANDLERS[protocol.CHAT](daemon, params), name="chat")
-    await asyncio.wait_for(gate.arrived.wait(), 5)
+    task, gate = await retrying_chat(rig, daemon, "1.010s", "ok")
     await until(lambda: len(daemon.sent) == 3, "the count-down's report")
     assert daemon.sent[1:] == [
         ("report", "w", "rate limited: retrying in 2 s"),
@@ -87,12 +96,7 @@ async def test_a_cancel_during_a_retry_wait_stops_the_count_down(
 ) -> None:
     """A chat cancelled while the retried call is pending (30 s asked): the work ends and no
     count-down is left running."""
-    rig.configure(max_retries=1)
-    gate = Gate(text("never"))
-    rig.gemini.script(rate_limited("30s"), gate)
-    params = {"message": "q", "workDoneToken": "w"}
-    task = asyncio.create_task(handlers.HANDLERS[protocol.CHAT](daemon, params), name="chat")
-    await asyncio.wait_for(gate.arrived.wait(), 5)
+    task, _ = await retrying_chat(rig, daemon, "30s", "never")
     assert len(other_tasks()) == 1  # the count-down
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
