@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.daemon import Daemon, start_daemon
 
 from conftest import REPO, tool
+from gemini_chat.emulator import Emulator
 
 T = TypeVar("T")
 
@@ -196,6 +197,14 @@ class NvimChat:
             line - 1,
         )
 
+    def health_line(self, text: str) -> str:
+        """The first line of :checkhealth gemini_chat containing `text`."""
+        self.cmd("checkhealth gemini_chat")
+        lines: list[str] = self.nvim.current.buffer[:]
+        found = [line for line in lines if text in line]
+        assert found, f"{text!r} is not in :checkhealth:\n" + "\n".join(lines)
+        return found[0]
+
     def stop_daemon(self) -> None:
         """Stop the daemon and wait until Neovim has seen it exit."""
         self.lua(
@@ -259,6 +268,11 @@ def start_nvim(
         except (OSError, EOFError):
             pass
         nvim.close()
+
+
+def generate_bodies(emulator: Emulator) -> list[Any]:
+    """Bodies of the generate calls (streamed or not) the emulator received, oldest first."""
+    return [r.body for r in emulator.requests("enerateContent")]
 
 
 def last_user_text(body: dict[str, Any]) -> str:

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from nvim_helpers import NvimChat, last_user_text, start_nvim
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
 
-
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, the daemon's env pointing at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
-def upstream_bodies(emulator: Emulator) -> list[dict[str, object]]:
-    """Bodies of the generate calls the emulator received, oldest first."""
-    return [r.body for r in emulator.requests("enerateContent") if isinstance(r.body, dict)]
+from .nvim_helpers import NvimChat, generate_bodies, last_user_text, start_nvim
 
 
 def test_hello_shows_the_reply_in_the_chat_buffer(nvim: NvimChat, emulator: Emulator) -> None:
@@ -38,7 +24,7 @@ def test_hello_shows_the_reply_in_the_chat_buffer(nvim: NvimChat, emulator: Emul
     )
     assert opts == ["markdown", "nofile", False]
     assert nvim.lua("return vim.api.nvim_get_current_buf()") == nvim.chat_buf()
-    assert "hello" in last_user_text(upstream_bodies(emulator)[-1])
+    assert "hello" in last_user_text(generate_bodies(emulator)[-1])
 
 
 def test_second_turn_typed_in_the_input_area_carries_history(
@@ -57,7 +43,7 @@ def test_second_turn_typed_in_the_input_area_carries_history(
     )
     nvim.nvim.input("<CR>")
     nvim.wait_text("Second answer.")
-    contents = upstream_bodies(emulator)[-1]["contents"]
+    contents = generate_bodies(emulator)[-1]["contents"]
     assert isinstance(contents, list)
     texts = [(c["role"], "".join(p.get("text", "") for p in c["parts"])) for c in contents]
     assert texts[0] == ("user", "first question")
@@ -71,7 +57,7 @@ def test_range_attaches_the_selection(nvim: NvimChat, emulator: Emulator, worksp
     nvim.cmd("edit src/app.py")
     nvim.cmd("1,2GeminiChat explain this")
     nvim.wait_text("It adds.")
-    sent = last_user_text(upstream_bodies(emulator)[-1])
+    sent = last_user_text(generate_bodies(emulator)[-1])
     assert "def add(a, b):" in sent
     assert "return a + b" in sent
     assert "print(add(2, 3))" not in sent
@@ -116,7 +102,7 @@ def test_stop_cancels_upstream_and_the_next_message_works(
     nvim.cmd("GeminiChat again")
     nvim.wait_text("Fresh answer.")
     # The stopped exchange was not committed: only the new message goes upstream.
-    contents = upstream_bodies(emulator)[-1]["contents"]
+    contents = generate_bodies(emulator)[-1]["contents"]
     assert isinstance(contents, list) and len(contents) == 1
 
 
@@ -131,7 +117,7 @@ def test_reset_starts_a_fresh_conversation(nvim: NvimChat, emulator: Emulator) -
     assert "Before reset." not in nvim.chat_text()
     nvim.cmd("GeminiChat two")
     nvim.wait_text("After reset.")
-    contents = upstream_bodies(emulator)[-1]["contents"]
+    contents = generate_bodies(emulator)[-1]["contents"]
     assert isinstance(contents, list) and len(contents) == 1
 
 
@@ -267,7 +253,7 @@ def test_range_without_message_waits_for_the_typed_message(
     assert nvim.lua(f"return {pending}") == ["src/app.py:4"]
     nvim.nvim.input("Gowhat does it print?<Esc><CR>")
     nvim.wait_text("It prints 5.")
-    sent = last_user_text(upstream_bodies(emulator)[-1])
+    sent = last_user_text(generate_bodies(emulator)[-1])
     assert "print(add(2, 3))" in sent and "what does it print?" in sent
     assert "def add" not in sent
 
@@ -349,5 +335,5 @@ def test_second_workspace_shares_the_daemon(
     assert "In project." not in nvim.chat_text()  # each workspace has its own chat
     assert nvim.lua("return #vim.lsp.get_clients({ name = 'gemini_chat' })") == 1
     assert nvim.lua("return require('gemini_chat.client').workspace_root()") == str(other)
-    contents = upstream_bodies(emulator)[-1]["contents"]
+    contents = generate_bodies(emulator)[-1]["contents"]
     assert isinstance(contents, list) and len(contents) == 1

@@ -5,14 +5,12 @@ jumped to, yanked, applied through a diff, and highlighted in their language."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from nvim_helpers import NvimChat, last_user_text, start_nvim
-
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import NvimChat, generate_bodies, last_user_text
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -25,16 +23,9 @@ TWO_BLOCKS = (
 )
 
 
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, its daemon pointed at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
 def last_user_parts(emulator: Emulator) -> list[dict[str, Any]]:
     """The parts of the last user content sent upstream."""
-    body: Any = emulator.requests("enerateContent")[-1].body
+    body = generate_bodies(emulator)[-1]
     return [c for c in body["contents"] if c["role"] == "user"][-1]["parts"]
 
 
@@ -61,7 +52,7 @@ def test_attach_the_current_buffer_sends_its_unsaved_text(
     emulator.script({"reply": "It subtracts now."})
     nvim.cmd("GeminiChat what changed?")
     nvim.wait_text("It subtracts now.")
-    sent = last_user_text(emulator.requests("enerateContent")[-1].body)  # type: ignore[arg-type]
+    sent = last_user_text(generate_bodies(emulator)[-1])
     assert "Attached file: `src/app.py`" in sent
     assert "return a - b  # unsaved" in sent and "return a + b" not in sent
     assert "> attached: src/app.py\n" in nvim.chat_text()
@@ -94,7 +85,7 @@ def test_attach_images_and_pdfs_by_path_and_remove_some(
     nvim.wait_text("A dot and a document.")
     inline = [p["inlineData"]["mimeType"] for p in last_user_parts(emulator) if "inlineData" in p]
     assert inline == ["image/png", "application/pdf"]
-    assert "read me" not in last_user_text(emulator.requests("enerateContent")[-1].body)  # type: ignore[arg-type]
+    assert "read me" not in last_user_text(generate_bodies(emulator)[-1])
 
 
 def test_code_blocks_jump_and_yank(nvim: NvimChat, emulator: Emulator) -> None:

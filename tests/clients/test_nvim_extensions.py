@@ -10,12 +10,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pytest
-from nvim_helpers import NvimChat, start_nvim
 
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import NvimChat, generate_bodies, start_nvim
 
 USAGE = re.compile(r"_tokens: (\d+) prompt")
 
@@ -26,18 +24,6 @@ PNG = base64.b64encode(
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
     )
 ).decode()
-
-
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, the daemon's env pointing at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
-def upstream_bodies(emulator: Emulator) -> list[dict[str, Any]]:
-    """Bodies of the generate calls the emulator received, oldest first."""
-    return [r.body for r in emulator.requests("enerateContent") if isinstance(r.body, dict)]
 
 
 ROOT = "require('gemini_chat.client').workspace_root()"
@@ -67,7 +53,7 @@ def test_show_thoughts_asks_for_them_and_folds_them(nvim: NvimChat, emulator: Em
     nvim.cmd("GeminiChat what does add do?")
     nvim.wait_text("> [!thought]- Thinking…")  # the thought block shows while it streams
     nvim.wait_text("_tokens:")
-    config = upstream_bodies(emulator)[-1]["generationConfig"]
+    config = generate_bodies(emulator)[-1]["generationConfig"]
     assert config["thinkingConfig"] == {"includeThoughts": True}
     text = nvim.chat_text()
     assert (
@@ -91,7 +77,7 @@ def test_thoughts_off_by_default(nvim: NvimChat, emulator: Emulator) -> None:
     emulator.script({"reply": "Plain."})
     nvim.cmd("GeminiChat hi")
     nvim.wait_text("_tokens:")
-    assert "thinkingConfig" not in upstream_bodies(emulator)[-1].get("generationConfig", {})
+    assert "thinkingConfig" not in generate_bodies(emulator)[-1].get("generationConfig", {})
     assert "[!thought]" not in nvim.chat_text()
 
 
@@ -155,16 +141,9 @@ def test_tool_call_shows_a_tool_line_and_the_final_reply(
     nvim.cmd("GeminiChat what does app.py do?")
     nvim.wait_text("_tokens:")
     assert "## Gemini\n🔧 read src/app.py\n\nIt adds.\n" in nvim.chat_text()
-    hl = nvim.lua(
-        "local buf, row = ... local marks = vim.api.nvim_buf_get_extmarks(buf, -1, {row, 0}, "
-        "{row, -1}, {details = true}) for _, m in ipairs(marks) do "
-        "if m[4].hl_group then return m[4].hl_group end end",
-        nvim.chat_buf(),
-        nvim.line_of("🔧 read src/app.py") - 1,
-    )
-    assert hl == "GeminiChatTool"
+    assert nvim.line_hl("🔧 read src/app.py") == "GeminiChatTool"
     # The file went upstream as the tool's answer.
-    assert "return a + b" in json.dumps(upstream_bodies(emulator)[-1])
+    assert "return a + b" in json.dumps(generate_bodies(emulator)[-1])
     with reopened(server_env, workspace, tmp_path, "nvim2") as again:
         again.wait_text("It adds.")
         assert "## Gemini\n🔧 read src/app.py\n\nIt adds.\n" in again.chat_text()

@@ -7,34 +7,17 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
-from nvim_helpers import NvimChat, OtherEditor, other_editor, start_nvim
 
 from gemini_chat.emulator import Emulator
 from gemini_chat.emulator.imagen import colour, png
+
+from .nvim_helpers import NvimChat, OtherEditor, generate_bodies, start_nvim
 
 IMAGEN = "imagen-4.0-generate-001"
 """The first Imagen model the emulator lists: the daemon's choice without an imageModel."""
 EDITOR = "gemini-2.5-flash-image"
 IMAGE_LINE = re.compile(r"^!\[image\]\(<?([^<>)]+)>?\)$", re.M)
-
-
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, its daemon pointed at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
-@pytest.fixture
-def other(server_env: dict[str, str], workspace: Path) -> Iterator[OtherEditor]:
-    """A second editor (its own daemon) on the same folder and store."""
-    with other_editor(server_env, workspace) as editor:
-        yield editor
 
 
 def image_paths(text: str) -> list[Path]:
@@ -44,11 +27,6 @@ def image_paths(text: str) -> list[Path]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def generate_bodies(emulator: Emulator) -> list[Any]:
-    """Bodies of the generateContent calls the emulator received, oldest first."""
-    return [r.body for r in emulator.requests("enerateContent")]
 
 
 def test_an_imagen_request_is_a_turn_with_its_pictures(

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from nvim_helpers import NvimChat, start_nvim
-
 from conftest import REPO
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import NvimChat, start_nvim
 
 PYTHON = Path(sys.base_prefix) / "bin" / "python3"
 """The Python this test runs on, outside any venv: the "user's Python" of the venv way."""
@@ -63,12 +63,6 @@ def chat_through_it(nvim: NvimChat, emulator: Emulator, server: Path) -> None:
     assert nvim.lua("return require('gemini_chat.client').get().config.cmd[1]") == str(server)
 
 
-def health_server_line(nvim: NvimChat) -> str:
-    """The line of :checkhealth gemini_chat about the server."""
-    nvim.cmd("checkhealth gemini_chat")
-    return next(line for line in nvim.nvim.current.buffer[:] if "server" in line)
-
-
 def test_without_uv_or_pipx_the_daemon_goes_into_a_private_venv(
     server_env: dict[str, str], workspace: Path, tmp_path: Path, emulator: Emulator
 ) -> None:
@@ -99,7 +93,7 @@ def test_without_uv_or_pipx_the_daemon_goes_into_a_private_venv(
         assert {n["level"] for n in nvim.notes()} == {2}
         log = Path(nvim.lua("return require('gemini_chat.install').log_path()")).read_text()
         assert f"$ {pip}\n" in log and "Successfully installed" in log
-        line = health_server_line(nvim)
+        line = nvim.health_line("server")
         assert f"OK server {server} (not on PATH; found where :GeminiChatInstall" in line
         chat_through_it(nvim, emulator, server)
 
@@ -123,7 +117,7 @@ def test_with_uv_the_daemon_is_a_uv_tool(
             rf"Gemini: installed gemini-chat-server \S+ \({server}, not on PATH.*", said[-1]
         ), said
         assert (tool_dir / "gemini-chat").is_dir()
-        assert f"OK server {server} (not on PATH" in health_server_line(nvim)
+        assert f"OK server {server} (not on PATH" in nvim.health_line("server")
         chat_through_it(nvim, emulator, server)
         nvim.cmd("GeminiChatInstall")
         assert messages(nvim)[-1].startswith("Gemini: installed gemini-chat-server ")

@@ -4,14 +4,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from nvim_helpers import NvimChat, start_nvim
-
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import NvimChat
 
 # vim.ui.select replaced by one that records what it was offered and picks by label.
 PICKER = """
@@ -26,13 +24,6 @@ vim.ui.select = function(items, opts, on_choice)
   on_choice(nil)
 end
 """
-
-
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, its daemon pointed at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
 
 
 def conversations(nvim: NvimChat) -> dict[str, Any]:

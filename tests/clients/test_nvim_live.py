@@ -5,35 +5,16 @@ a question asked while a reply is coming waits in a queue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-from nvim_helpers import NvimChat, OtherEditor, other_editor, start_nvim
-
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import NvimChat, OtherEditor, generate_bodies
 
 SLOW = {"chunks": ["First piece. ", "Second piece. ", "Third piece. ", "Last piece."]}
 
 
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, its daemon pointed at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
-@pytest.fixture
-def other(server_env: dict[str, str], workspace: Path) -> Iterator[OtherEditor]:
-    """A second editor (its own daemon) on the same folder and store."""
-    with other_editor(server_env, workspace) as editor:
-        yield editor
-
-
 def contents(emulator: Emulator) -> list[tuple[str, str]]:
     """(role, text) of each content of the last generate request."""
-    body: Any = emulator.requests("enerateContent")[-1].body
+    body = generate_bodies(emulator)[-1]
     return [(c["role"], "".join(p.get("text", "") for p in c["parts"])) for c in body["contents"]]
 
 

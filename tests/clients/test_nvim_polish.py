@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from nvim_helpers import PLUGIN, NvimChat, start_nvim
-
-from conftest import REPO
+from conftest import REPO, tool
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import PLUGIN, NvimChat, generate_bodies, start_nvim
 
 # vim.notify recording whether the reply still said "waiting" when the notification came.
 NOTIFY_SEES_BUFFER = """
@@ -29,16 +27,9 @@ end
 """
 
 
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, its daemon pointed at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
 def sent_text(emulator: Emulator) -> str:
     """All text of the last generate request."""
-    body: Any = emulator.requests("enerateContent")[-1].body
+    body = generate_bodies(emulator)[-1]
     return "\n".join(p.get("text", "") for c in body["contents"] for p in c["parts"])
 
 
@@ -96,14 +87,7 @@ def test_masked_secrets_show_one_dim_line(nvim: NvimChat, emulator: Emulator) ->
     nvim.wait_text("_tokens:")
     line = "🔒 2 secrets masked before sending (aws-access-key in message, github-token in message)"
     assert f"## Gemini\n{line}\n\nNoted." in nvim.chat_text()
-    hl = nvim.lua(
-        "local buf, row = ... for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, "
-        "{row, 0}, {row, -1}, {details = true})) do "
-        "if m[4].hl_group then return m[4].hl_group end end",
-        nvim.chat_buf(),
-        nvim.line_of("🔒") - 1,
-    )
-    assert hl == "GeminiChatHint"
+    assert nvim.line_hl("🔒") == "GeminiChatHint"
     assert "AKIAZ3MQLXQ7RJ4VBN2K" not in sent_text(emulator)
     assert "[REDACTED:aws-access-key]" in sent_text(emulator)
 
@@ -114,9 +98,7 @@ def test_a_reply_the_full_disk_cannot_keep_stays_on_screen(
     """The daemon's store on a 256 kB disk: a 600 kB reply streams, cannot be saved, and stays
     in the chat whole, followed by "Not saved:" and the daemon's message; the notification says
     it was not saved."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.fail("unshare is missing: apt-get install util-linux", pytrace=False)
+    unshare = tool("unshare", "apt-get install util-linux")
     mount = 'mount -t tmpfs -o size="$1" tmpfs "$0" && shift && exec "$@"'
     cmd = [unshare, "--mount", "--map-root-user", "sh", "-c", mount, str(data_dir), "256k"]
     nvim.lua("require('gemini_chat').setup({ cmd = ... })", [*cmd, "gemini-chat-server"])

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from nvim_helpers import NvimChat, start_nvim
-
 from gemini_chat.emulator import Emulator
+
+from .nvim_helpers import NvimChat, generate_bodies, start_nvim
 
 PERSON = {
     "type": "object",
@@ -27,18 +25,6 @@ PERSON = {
 }
 ADA = '{"name": "Ada Lovelace", "age": "36", "languages": ["English", "French"], "notes": []}'
 USAGE = re.compile(r"_tokens: (\d+) prompt · (\d+) reply · \d+ total · ([\w.-]+)(.*)_$", re.M)
-
-
-@pytest.fixture
-def nvim(server_env: dict[str, str], workspace: Path, tmp_path: Path) -> Iterator[NvimChat]:
-    """Neovim in the workspace, its daemon pointed at the emulator."""
-    with start_nvim(server_env, workspace, tmp_path / "nvim") as chat:
-        yield chat
-
-
-def last_body(emulator: Emulator) -> Any:
-    """The body of the last generate call."""
-    return emulator.requests("enerateContent")[-1].body
 
 
 def test_a_json_reply_that_misses_the_schema_is_laid_out_and_told(
@@ -62,7 +48,7 @@ def test_a_json_reply_that_misses_the_schema_is_laid_out_and_told(
     emulator.script({"reply": ADA})
     nvim.cmd("GeminiChat who was Ada Lovelace?")
     nvim.wait_text("JSON reply:")
-    body = last_body(emulator)
+    body = generate_bodies(emulator)[-1]
     config = body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
     assert config["responseSchema"]["propertyOrdering"] == ["name", "age", "languages"]
@@ -95,13 +81,13 @@ def test_bang_sends_one_message_as_json_and_the_next_goes_plain(
     emulator.script({"reply": "[2, 3]"}, {"reply": "Plain."})
     nvim.cmd("GeminiChat! the first two primes")
     nvim.wait_text("✓ JSON reply: valid")
-    config = last_body(emulator)["generationConfig"]
+    config = generate_bodies(emulator)[-1]["generationConfig"]
     assert config["responseMimeType"] == "application/json" and "responseSchema" not in config
     assert "```json\n[\n  2,\n  3\n]\n```\n✓ JSON reply: valid\n" in nvim.chat_text()
     assert nvim.line_hl("✓ JSON reply") == "GeminiChatJsonOk"
     nvim.cmd("GeminiChat and in words?")
     nvim.wait_text("Plain.")
-    assert "responseMimeType" not in last_body(emulator).get("generationConfig", {})
+    assert "responseMimeType" not in generate_bodies(emulator)[-1].get("generationConfig", {})
 
 
 def test_json_mode_lasts_until_turned_off(
@@ -117,7 +103,9 @@ def test_json_mode_lasts_until_turned_off(
     nvim.nvim.input("itell me about Ada<Esc>")
     nvim.nvim.input("<CR>")
     nvim.wait_text("✗ JSON reply: 1 problem")
-    assert last_body(emulator)["generationConfig"]["responseMimeType"] == "application/json"
+    assert (
+        generate_bodies(emulator)[-1]["generationConfig"]["responseMimeType"] == "application/json"
+    )
     assert "Sure! {name: Ada}\n✗ JSON reply: 1 problem\n  • The reply is not JSON:" in (
         nvim.chat_text()
     )
@@ -126,7 +114,7 @@ def test_json_mode_lasts_until_turned_off(
     assert "JSON" not in nvim.winbar()
     nvim.cmd("GeminiChat plain please")
     nvim.wait_text("Plain.")
-    assert "responseMimeType" not in last_body(emulator).get("generationConfig", {})
+    assert "responseMimeType" not in generate_bodies(emulator)[-1].get("generationConfig", {})
 
 
 def test_a_schema_file_that_is_not_json_is_refused_at_once(nvim: NvimChat, workspace: Path) -> None:
@@ -224,15 +212,6 @@ def status_note(nvim: NvimChat) -> dict[str, Any]:
     return nvim.notes()[-1]
 
 
-def health_line(nvim: NvimChat, start: str) -> str:
-    """The :checkhealth gemini_chat line containing `start`."""
-    nvim.cmd("checkhealth gemini_chat")
-    lines = nvim.nvim.current.buffer[:]
-    found = [line for line in lines if start in line]
-    assert found, "\n".join(lines)
-    return found[0]
-
-
 def test_status_and_checkhealth_tell_a_per_minute_limit_and_when_it_lifts(
     nvim: NvimChat, emulator: Emulator
 ) -> None:
@@ -245,7 +224,7 @@ def test_status_and_checkhealth_tell_a_per_minute_limit_and_when_it_lifts(
     note = status_note(nvim)
     assert "rate limit: none met since the daemon started" in note["msg"]
     assert "model gemini-2.5-flash · API key set" in note["msg"]
-    assert "OK rate limit: none met" in health_line(nvim, "rate limit:")
+    assert "OK rate limit: none met" in nvim.health_line("rate limit:")
     emulator.script({"status": 429, "retryDelay": "90s", "quota": "minute"})
     nvim.cmd("GeminiChat hello")
     nvim.wait_text("In Neovim, :GeminiChatStatus says when it lifts.")
@@ -258,8 +237,8 @@ def test_status_and_checkhealth_tell_a_per_minute_limit_and_when_it_lifts(
     )
     assert limit is not None, note["msg"]
     assert 20 <= int(limit.group(1)) <= 30
-    assert "WARNING rate limit: per-minute quota of gemini-2.5-flash" in health_line(
-        nvim, "rate limit:"
+    assert "WARNING rate limit: per-minute quota of gemini-2.5-flash" in nvim.health_line(
+        "rate limit:"
     )
 
 

@@ -1,0 +1,1 @@
+"""Client tests: real Neovim, real VS Code (code-server + Chromium), ACP clients under Node."""
