@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .protocol import FieldError
 
+_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+
 
 class FileRefused(FieldError):
     """A path outside the folder, not a regular file, too large or unreadable."""
@@ -34,15 +36,10 @@ def read_bounded(path: Path, cap: int, field: str, *, cut: bool = False) -> byte
     otherwise hang the read or never end); the size is checked on the open file, and the read
     stops after `cap + 1` bytes in case the file grew since.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
+    fd = _open(path, field)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(f"{path.name} is not a regular file", field)
+        _check_regular(st, path, field)
         if st.st_size > cap and not cut:
             raise FileRefused(f"{path.name} is larger than {_size(cap)}", field)
         data = _read_upto(fd, cap if cut else cap + 1)
@@ -57,17 +54,12 @@ def read_bounded(path: Path, cap: int, field: str, *, cut: bool = False) -> byte
 
 def regular_size(path: Path, field: str) -> int:
     """The size of a regular file (checked as `read_bounded` checks, without reading it)."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
+    fd = _open(path, field)
     try:
         st = os.fstat(fd)
     finally:
         os.close(fd)
-    if not stat.S_ISREG(st.st_mode):
-        raise FileRefused(f"{path.name} is not a regular file", field)
+    _check_regular(st, path, field)
     return st.st_size
 
 
@@ -80,6 +72,20 @@ def read_confined(root: Path, path: Path, cap: int, field: str) -> tuple[Path, b
 def is_binary(data: bytes) -> bool:
     """Whether data looks binary (a NUL byte in its first 8 kB), as git decides."""
     return b"\0" in data[:8192]
+
+
+def _open(path: Path, field: str) -> int:
+    """A descriptor of `path` opened for reading without following a last symlink and without
+    blocking (a FIFO or device would otherwise hang the open or the read)."""
+    try:
+        return os.open(path, _FLAGS)
+    except OSError as exc:
+        raise FileRefused(f"cannot read {path.name}: {exc.strerror}", field) from None
+
+
+def _check_regular(st: os.stat_result, path: Path, field: str) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise FileRefused(f"{path.name} is not a regular file", field)
 
 
 def _read_upto(fd: int, limit: int) -> bytes:
