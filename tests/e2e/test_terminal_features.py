@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from gemini_chat.emulator import Emulator
 
 from .test_terminal_live import at_prompt, is_dim, last_request, shows, start_repl
-from .test_terminal_repl import EXITED, Tmux
+from .tmux import EXITED, Tmux
 
 MARKDOWN = """## Adding numbers
 
@@ -32,16 +29,6 @@ def add(a, b):
 - numbers add
 - strings join
 """
-
-
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    """A private tmux server, killed afterwards."""
-    mux = Tmux(tmp_path / "tmux.sock")
-    try:
-        yield mux
-    finally:
-        mux.stop()
 
 
 def pieces(text: str) -> list[str]:

@@ -14,7 +14,7 @@ import select
 import shlex
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from gemini_chat.emulator.imagen import colour, png
 from .conftest import StartDaemon
 from .test_terminal import GEMINI_CHAT, gemini_chat, upstream_bodies
 from .test_terminal_live import shows
-from .test_terminal_repl import Tmux
+from .tmux import Tmux
 
 IMAGEN = "imagen-4.0-generate-001"
 EDITOR = "gemini-2.5-flash-image"
@@ -33,13 +33,9 @@ SAVED = re.compile(r"image saved: (\S+\.png)")
 
 
 @pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    """A private tmux server with a 120x40 pane, killed afterwards."""
-    mux = Tmux(tmp_path / "tmux.sock", width=120)
-    try:
-        yield mux
-    finally:
-        mux.stop()
+def tmux_width() -> int:
+    """A 120x40 pane for this module's screens."""
+    return 120
 
 
 def prompt_after(text: str) -> Callable[[str], bool]:

@@ -8,7 +8,6 @@ import datetime
 import json
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from .test_json_mode import PERSON, SENT
 from .test_terminal import gemini_chat, upstream_bodies
 from .test_terminal_images import prompt_after, start
 from .test_terminal_live import is_dim, shows
-from .test_terminal_repl import Tmux
+from .tmux import Tmux
 
 SCHEMA = "schemas/person.schema.json"
 ADA = {"name": "Ada", "age": 36, "role": "admin"}
@@ -33,13 +32,9 @@ USAGE = re.compile(
 
 
 @pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    """A private tmux server with a 120x40 pane, killed afterwards."""
-    mux = Tmux(tmp_path / "tmux.sock", width=120)
-    try:
-        yield mux
-    finally:
-        mux.stop()
+def tmux_width() -> int:
+    """A 120x40 pane for this module's screens."""
+    return 120
 
 
 @pytest.fixture
