@@ -146,15 +146,8 @@ local function show_diff(t, diff, on_accept)
   vim.bo[buf].bufhidden = "wipe"
   local width, height = float_size(lines)
   local accept, reject = keys.accept or "<CR>", keys.reject or "q"
-  local win = vim.api.nvim_open_win(buf, true, {
-    relative = "editor",
-    width = width,
-    height = height,
-    row = math.floor((vim.o.lines - height) / 2) - 1,
-    col = math.floor((vim.o.columns - width) / 2),
-    border = "rounded",
+  local win = window.open_centred(buf, width, height, {
     title = (" Apply to %s? "):format(t.label),
-    title_pos = "center",
     footer = (" %s accept · %s reject "):format(accept, reject),
     footer_pos = "center",
   })

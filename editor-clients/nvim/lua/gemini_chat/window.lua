@@ -16,6 +16,29 @@ local function dimension(total, size)
   return math.min(total, math.floor(size))
 end
 
+---Open `buf` in a focused float of `width` x `height` cells in the middle of the editor, with a
+---rounded border and a centred title; `extra` adds to (or overrides) that config.
+---@param buf integer
+---@param width integer
+---@param height integer
+---@param extra vim.api.keyset.win_config
+---@return integer win
+function M.open_centred(buf, width, height, extra)
+  return vim.api.nvim_open_win(
+    buf,
+    true,
+    vim.tbl_extend("force", {
+      relative = "editor",
+      width = width,
+      height = height,
+      row = math.floor((vim.o.lines - height) / 2) - 1,
+      col = math.floor((vim.o.columns - width) / 2),
+      border = "rounded",
+      title_pos = "center",
+    }, extra)
+  )
+end
+
 ---A centred floating window; fractions of the editor are at least 60% wide, 70% high.
 ---@param buf integer
 ---@param win_opts gemini_chat.WindowOpts
@@ -24,16 +47,7 @@ local function open_float(buf, win_opts)
   local w, h = win_opts.width, win_opts.height
   local width = dimension(vim.o.columns, w < 1 and math.max(w, 0.6) or w)
   local height = dimension(vim.o.lines, h < 1 and math.max(h, 0.7) or h)
-  return vim.api.nvim_open_win(buf, true, {
-    relative = "editor",
-    width = width,
-    height = height,
-    row = math.floor((vim.o.lines - height) / 2) - 1,
-    col = math.floor((vim.o.columns - width) / 2),
-    border = "rounded",
-    title = " Gemini Chat ",
-    title_pos = "center",
-  })
+  return M.open_centred(buf, width, height, { title = " Gemini Chat " })
 end
 
 ---@param s gemini_chat.Session
