@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import type { JsonMode } from "./messages";
 import type { JsonRequest } from "./protocol";
+import { pickOne } from "./quickPick";
 
 type Item = vscode.QuickPickItem & { schema?: vscode.Uri; any?: boolean; off?: boolean };
 
@@ -47,23 +48,14 @@ export class JsonModeChoice {
     quick.title = "Reply as JSON";
     quick.placeholder = "Pick the schema replies must match (the folder's *.schema.json files)";
     quick.busy = true;
-    quick.show();
+    const choice = pickOne(quick);
     const items = await this.items();
     quick.items = items;
     quick.activeItems = items.filter(
       (i) => (i.schema?.toString() ?? "") === (this.schema?.toString() ?? "x"),
     );
     quick.busy = false;
-    const picked = await new Promise<Item | undefined>((resolve) => {
-      quick.onDidAccept(() => {
-        resolve(quick.selectedItems[0]);
-        quick.hide();
-      });
-      quick.onDidHide(() => {
-        resolve(undefined);
-        quick.dispose();
-      });
-    });
+    const picked = await choice;
     if (picked === undefined) return;
     this.on = picked.off !== true;
     if (picked.off !== true) this.schema = picked.schema;

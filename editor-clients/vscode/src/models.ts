@@ -7,6 +7,7 @@ import type { FolderInfo } from "./folderInfo";
 import type { FolderFollower } from "./folders";
 import type { ModelChoice } from "./messages";
 import type { ModelInfo } from "./protocol";
+import { pickOne } from "./quickPick";
 import { configuredModel } from "./settings";
 
 type Item = vscode.QuickPickItem & { name: string | null; all?: boolean };
@@ -123,17 +124,7 @@ export class ModelPicker {
       const offer = /^[\w.\-/]+$/.test(name) && !matches;
       quick.items = offer ? [{ label: name, description: "use this model name", name }, ...items] : items;
     });
-    return new Promise<Item | undefined>((resolve) => {
-      quick.onDidAccept(() => {
-        resolve(quick.selectedItems[0]);
-        quick.hide();
-      });
-      quick.onDidHide(() => {
-        resolve(undefined);
-        quick.dispose();
-      });
-      quick.show();
-    });
+    return pickOne(quick);
   }
 }
 
