@@ -1,7 +1,5 @@
 /** The TypeScript mirror of PROTOCOL.md (version 1): method names, params, results, errors. */
 
-export const PROTOCOL_VERSION = 1;
-
 export const Method = {
   chat: "gemini/chat",
   history: "gemini/history",
