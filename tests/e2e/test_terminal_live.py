@@ -19,7 +19,8 @@ from gemini_chat.emulator import Emulator
 from polling import INTERVAL, until
 
 from .conftest import StartDaemon
-from .test_terminal_repl import GEMINI_CHAT, Tmux
+from .test_terminal_repl import GEMINI_CHAT
+from .tmux import Tmux
 
 SLOW = ["First ", "part, ", "then ", "the ", "rest."]
 QUESTION = "What about the other editor?"
@@ -86,16 +87,6 @@ def last_request(emulator: Emulator) -> list[str]:
     return [
         f"{c['role']}: " + "".join(p.get("text", "") for p in c["parts"]) for c in body["contents"]
     ]
-
-
-@pytest.fixture
-def tmux(tmp_path: Path):
-    """A private tmux server, killed afterwards."""
-    mux = Tmux(tmp_path / "tmux.sock")
-    try:
-        yield mux
-    finally:
-        mux.stop()
 
 
 async def test_another_editors_turn_streams_into_the_idle_repl(
