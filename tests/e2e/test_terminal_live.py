@@ -110,7 +110,7 @@ async def test_another_editors_turn_streams_into_the_idle_repl(
     await answer
     screen = await shows(tmux, "from another editor · turn 1", "the end of the mirrored turn")
     assert "gemini> First part, then the rest." in screen
-    assert at_prompt()(screen)
+    await shows(tmux, at_prompt(), "the prompt again")  # drawn just after the end line
     assert is_dim(tmux.raw_screen(), "── from another editor ──"), "the header is dim"
 
 
