@@ -2,12 +2,11 @@
 // folder (what the terminal client or Neovim run) plays the other editor.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { after, before, describe } from "node:test";
-import { pathToFileURL } from "node:url";
+import { describe } from "node:test";
 import { screenshot } from "./browser.mjs";
 import { ask, freshChat, reply, statusItem } from "./chatUi.mjs";
 import { DEFAULT_MODEL, requests, resetEmulator, script, startDaemon, waitFor } from "./helpers.mjs";
-import { openGeminiView, sharedVsCode } from "./vscode.mjs";
+import { openGeminiView, otherEditor, sharedVsCode } from "./vscode.mjs";
 
 const require = createRequire(import.meta.url);
 const { GeminiApi } = require("../out/api.js");
@@ -16,22 +15,15 @@ const PIECES = Array.from({ length: 12 }, (_, i) => `piece${i + 1} `);
 
 describe("One live conversation per folder, in real VS Code (code-server)", () => {
   const { session, vsTest } = sharedVsCode();
-  let other;
-  let workspace;
-
-  before(async () => {
-    workspace = pathToFileURL(session.folder).href;
-    other = await startDaemon([session.folder]);
-  });
-
-  after(async () => {
-    await other?.close();
-  });
+  const other = otherEditor(session);
 
   /** A turn sent by the other editor; resolves with its result. `pieces()`: deltas seen so far. */
   function otherTurn(message, api = new GeminiApi(other.connection)) {
     const seen = [];
-    const done = api.chat({ workspace, message }, { onDelta: (d) => seen.push(d.text ?? "") });
+    const done = api.chat(
+      { workspace: other.workspace, message },
+      { onDelta: (d) => seen.push(d.text ?? "") },
+    );
     return { done, pieces: () => seen.filter((t) => t !== "").length };
   }
 
@@ -135,15 +127,15 @@ describe("One live conversation per folder, in real VS Code (code-server)", () =
     await ask(chat, "Something to forget");
     await reply(chat, "Kept for now.");
     const api = new GeminiApi(other.connection);
-    await api.reset(workspace);
+    await api.reset(other.workspace);
     await chat.locator(".welcome").waitFor({ timeout: 15000 });
-    await api.setModel(workspace, "gemini-2.5-pro");
+    await api.setModel(other.workspace, "gemini-2.5-pro");
     await statusItem(page, "gemini-2.5-pro").waitFor({ timeout: 15000 });
     await waitFor(
       "the view's picker",
       async () => (await chat.locator("#model").inputValue()) === "gemini-2.5-pro",
     );
-    await api.setModel(workspace, null);
+    await api.setModel(other.workspace, null);
     await statusItem(page, DEFAULT_MODEL).waitFor({ timeout: 15000 });
   });
 });

@@ -4,12 +4,11 @@
 // rate limit in the status bar. One window; a second daemon on the folder reads the store.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { after, before, describe } from "node:test";
-import { pathToFileURL } from "node:url";
+import { describe } from "node:test";
 import { screenshot } from "./browser.mjs";
 import { ask, freshChat, reply, statusItem } from "./chatUi.mjs";
-import { DEFAULT_MODEL, PNG_BASE64, requests, script, startDaemon, waitFor } from "./helpers.mjs";
-import { pickInQuickPick, runCommand, sharedVsCode } from "./vscode.mjs";
+import { DEFAULT_MODEL, PNG_BASE64, requests, script, waitFor } from "./helpers.mjs";
+import { otherEditor, pickInQuickPick, runCommand, sharedVsCode } from "./vscode.mjs";
 
 const require = createRequire(import.meta.url);
 const { GeminiApi } = require("../out/api.js");
@@ -52,17 +51,7 @@ describe("Images, JSON, cost and limits in real VS Code (code-server)", () => {
   const { session, vsTest } = sharedVsCode({
     files: { "schemas/person.schema.json": JSON.stringify(PERSON_SCHEMA, null, 2) },
   });
-  let other;
-  let workspace;
-
-  before(async () => {
-    workspace = pathToFileURL(session.folder).href;
-    other = await startDaemon([session.folder]);
-  });
-
-  after(async () => {
-    await other?.close();
-  });
+  const other = otherEditor(session);
 
   const lastReply = (chat) => chat.locator(".entry.model").last();
 
@@ -105,10 +94,16 @@ describe("Images, JSON, cost and limits in real VS Code (code-server)", () => {
       const { sampleCount, aspectRatio } = predicts.at(-1).body.parameters;
       assert.deepEqual([sampleCount, aspectRatio], [1, "3:4"]);
       // Another editor's /image: its prompt appears marked as theirs, its image once stored.
-      await new GeminiApi(other.connection).generateImage({ workspace, prompt: "a blue whale" });
+      await new GeminiApi(other.connection).generateImage({
+        workspace: other.workspace,
+        prompt: "a blue whale",
+      });
       await chat.locator(".entry.user.from-other", { hasText: "a blue whale" }).waitFor({ timeout: 15000 });
       assert.deepEqual(await imageSizes(chat.locator(".entry.model.from-other").last(), 1), ["64x64"]);
-      assert.equal((await other.connection.sendRequest("gemini/history", { workspace })).turns.length, 6);
+      assert.equal(
+        (await other.connection.sendRequest("gemini/history", { workspace: other.workspace })).turns.length,
+        6,
+      );
     },
   );
 
@@ -212,7 +207,7 @@ describe("Images, JSON, cost and limits in real VS Code (code-server)", () => {
       await reply(chat, "One.");
       await ask(chat, "Second?");
       await reply(chat, "Two, a longer");
-      const history = await other.connection.sendRequest("gemini/history", { workspace });
+      const history = await other.connection.sendRequest("gemini/history", { workspace: other.workspace });
       const [first, second] = [history.turns[1].usage.cost, history.turns[3].usage.cost];
       assert.equal(second.conversation.toFixed(8), (first.reply + second.reply).toFixed(8));
       const footers = chat.locator(".entry.model .entry-footer .cost");

@@ -7,8 +7,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { launchBrowser, screenshot } from "./browser.mjs";
-import { env, makeWorkspace, waitFor } from "./helpers.mjs";
+import { env, makeWorkspace, startDaemon, waitFor } from "./helpers.mjs";
 
 const root = mkdtempSync(join(tmpdir(), "gemini-vscode-e2e-"));
 // The pytest wrapper installs the .vsix once for every suite file (GEMINI_CHAT_EXTENSIONS).
@@ -182,12 +183,20 @@ export async function inVsCode(name, body, options = {}) {
   try {
     await body(session);
   } catch (err) {
-    const slug = name.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
-    await screenshot(session.page, `vscode-failed-${slug}`, { artifactOnly: true }).catch(() => undefined);
+    await keepFailedView(session.page, name);
     throw err;
   } finally {
     await closeVsCode(session);
   }
+}
+
+/** The window as a failing test `name` left it, kept in test-artifacts (never a README picture). */
+async function keepFailedView(page, name) {
+  const slug = name
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .toLowerCase()
+    .slice(0, 80);
+  await screenshot(page, `vscode-failed-${slug}`, { artifactOnly: true }).catch(() => undefined);
 }
 
 /**
@@ -210,17 +219,28 @@ export function sharedVsCode(options = {}) {
       try {
         await body(session);
       } catch (err) {
-        const slug = name
-          .replace(/[^A-Za-z0-9]+/g, "-")
-          .toLowerCase()
-          .slice(0, 80);
-        await screenshot(session.page, `vscode-failed-${slug}`, { artifactOnly: true }).catch(
-          () => undefined,
-        );
+        await keepFailedView(session.page, name);
         throw err;
       }
     });
   return { session, vsTest };
+}
+
+/**
+ * Another editor on the shared window's folder: a second daemon on the same folder and store (what
+ * the terminal client or Neovim run), started after the window opens and closed after the group's
+ * last test. Returns `{connection, workspace}` (the folder's URI), filled in once started.
+ */
+export function otherEditor(session) {
+  const other = {};
+  before(async () => {
+    other.workspace = pathToFileURL(session.folder).href;
+    Object.assign(other, await startDaemon([session.folder]));
+  });
+  after(async () => {
+    await other.close?.();
+  });
+  return other;
 }
 
 /** Show the Gemini view from the activity bar and wait for its input. */
