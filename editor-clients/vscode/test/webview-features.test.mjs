@@ -6,15 +6,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { screenshot } from "./browser.mjs";
 import { PNG_BASE64, waitFor } from "./helpers.mjs";
-import { state, usage, useWebview } from "./webviewPage.mjs";
-
-const PNG_SRC = `data:image/png;base64,${PNG_BASE64}`;
+import { PNG_SRC, state, usage, useWebview } from "./webviewPage.mjs";
 
 describe("chat webview in Chromium: live turns, attachments, code out", () => {
   const ctx = useWebview();
-  const send = (message) => ctx.send(message);
-  const sent = async (type) => (await ctx.posted()).filter((m) => m.type === type);
-  const entry = (id) => ctx.log().locator(`[data-id="${id}"]`);
+  const { send, sent, entry } = ctx;
 
   test("another editor's turn: its question, then its whole reply so far replacing the last, marked as theirs", async () => {
     const entries = [

@@ -4,17 +4,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { screenshot } from "./browser.mjs";
-import { PNG_BASE64, waitFor } from "./helpers.mjs";
-import { state, usage, useWebview } from "./webviewPage.mjs";
+import { waitFor } from "./helpers.mjs";
+import { PNG_SRC, state, usage, useWebview } from "./webviewPage.mjs";
 
-const PNG_SRC = `data:image/png;base64,${PNG_BASE64}`;
 const cost = (reply, conversation) => ({ reply, conversation, currency: "USD" });
 
 describe("chat webview in Chromium: images, JSON, cost", () => {
   const ctx = useWebview();
-  const send = (message) => ctx.send(message);
-  const sent = async (type) => (await ctx.posted()).filter((m) => m.type === type);
-  const entry = (id) => ctx.log().locator(`[data-id="${id}"]`);
+  const { send, sent, entry } = ctx;
 
   test("an Imagen request: the prompt with what was asked, the images, why one was filtered, and its cost", async () => {
     const imagen = { model: "imagen-4.0-generate-001", numberOfImages: 3, aspectRatio: "16:9" };

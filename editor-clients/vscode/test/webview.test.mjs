@@ -3,10 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { screenshot } from "./browser.mjs";
-import { PNG_BASE64, waitFor } from "./helpers.mjs";
-import { state, usage, useWebview } from "./webviewPage.mjs";
+import { waitFor } from "./helpers.mjs";
+import { PNG_SRC, state, usage, useWebview } from "./webviewPage.mjs";
 
-const PNG_SRC = `data:image/png;base64,${PNG_BASE64}`;
 const SUMMARY = "The user asked how to **add** numbers; we wrote `add(a, b)` in src/app.py.";
 
 const HISTORY = [
@@ -27,9 +26,7 @@ const HISTORY = [
 
 describe("chat webview in Chromium", () => {
   const ctx = useWebview();
-  const send = (message) => ctx.send(message);
-  const posted = () => ctx.posted();
-  const log = () => ctx.log();
+  const { send, posted, log } = ctx;
 
   test("history renders as Markdown with highlighted code and token usage", async () => {
     await send({ type: "snapshot", state: state({ entries: HISTORY }) });

@@ -9,7 +9,7 @@ import { dirname, extname, join, normalize } from "node:path";
 import { after, afterEach, before, beforeEach } from "node:test";
 import { fileURLToPath } from "node:url";
 import { launchBrowser } from "./browser.mjs";
-import { waitFor } from "./helpers.mjs";
+import { PNG_BASE64, waitFor } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const { webviewHtml } = require("../out/webviewHtml.js");
@@ -61,6 +61,9 @@ export function fakeVsCodeApi() {
   });
 }
 
+/** helpers.mjs's PNG as an image view's src. */
+export const PNG_SRC = `data:image/png;base64,${PNG_BASE64}`;
+
 export const usage = { promptTokens: 41, replyTokens: 9, thoughtsTokens: 0, totalTokens: 50 };
 
 export function state(overrides = {}) {
@@ -83,7 +86,8 @@ export function state(overrides = {}) {
 
 /**
  * A fresh page of the webview for every test of the suite it is called in: `ctx.page`, and
- * `send(hostMessage)`, `posted()` (what the page sent the host), `log()`.
+ * `send(hostMessage)`, `posted()` (what the page sent the host), `sent(type)` (those of a type),
+ * `log()`, `entry(id)` (an entry of the log).
  */
 export function useWebview() {
   const ctx = {};
@@ -108,6 +112,8 @@ export function useWebview() {
   });
   ctx.send = (message) => ctx.page.evaluate((m) => window.postMessage(m, "*"), message);
   ctx.posted = () => ctx.page.evaluate(() => window.__posted);
+  ctx.sent = async (type) => (await ctx.posted()).filter((m) => m.type === type);
   ctx.log = () => ctx.page.locator("#log");
+  ctx.entry = (id) => ctx.log().locator(`[data-id="${id}"]`);
   return ctx;
 }
