@@ -192,12 +192,26 @@ class ApiCore:
             try:
                 return await call()
             except GeminiError as error:
-                error.redact_secret(opts.api_key)
-                delay = self.delay(error, attempt, opts)
-                if delay is None:
-                    raise
-                attempt += 1
-                await self.pause(RetryNotice(attempt, delay, error), on_retry)
+                attempt = await self.backoff(error, attempt, opts, on_retry)
+
+    async def backoff(
+        self,
+        error: GeminiError,
+        attempt: int,
+        opts: CallOptions,
+        on_retry: RetryCallback | None,
+        *,
+        retryable: bool = True,
+    ) -> int:
+        """After failed attempt ``attempt`` (0 for the first): scrub the key from ``error``,
+        then wait retry.py's delay (``on_retry`` told first) and return the next attempt's
+        number; raise ``error`` when retry.py says stop or it is not ``retryable``."""
+        error.redact_secret(opts.api_key)
+        delay = self.delay(error, attempt, opts) if retryable else None
+        if delay is None:
+            raise error
+        await self.pause(RetryNotice(attempt + 1, delay, error), on_retry)
+        return attempt + 1
 
     def delay(self, error: GeminiError, attempt: int, opts: CallOptions) -> float | None:
         """retry.py's wait before retry ``attempt + 1``, or None to give up.

@@ -287,13 +287,10 @@ class GeminiClient:
                         yield chunk
                 return
             except GeminiError as error:
-                error.redact_secret(opts.api_key)
                 retryable = not (progress.yielded or progress.final)
-                delay = self._api.delay(error, attempt, opts) if retryable else None
-                if delay is None:
-                    raise
-                attempt += 1
-                await self._api.pause(RetryNotice(attempt, delay, error), on_retry)
+                attempt = await self._api.backoff(
+                    error, attempt, opts, on_retry, retryable=retryable
+                )
 
     async def _stream_once(
         self,

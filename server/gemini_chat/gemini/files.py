@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from gemini_chat.gemini.api import ApiCore, CallOptions, RetryCallback, RetryNotice, encode_body
+from gemini_chat.gemini.api import ApiCore, CallOptions, RetryCallback, encode_body
 from gemini_chat.gemini.errors import (
     BadRequestError,
     GeminiError,
@@ -209,12 +209,7 @@ async def _send_all(
         try:
             response = await _upload_request(api, session, opts, command, offset, piece)
         except GeminiError as error:
-            error.redact_secret(opts.api_key)
-            delay = api.delay(error, attempt, opts)
-            if delay is None:
-                raise
-            attempt += 1
-            await api.pause(RetryNotice(attempt, delay, error), on_retry)
+            attempt = await api.backoff(error, attempt, opts, on_retry)
             offset = await _received(api, session, opts, on_retry)
             continue
         offset += len(piece)
