@@ -229,9 +229,10 @@ def workspace_files(root: Path) -> list[str]:
 
 def _gitignore(root: Path) -> list[str]:
     try:
-        lines = (root / ".gitignore").read_text(errors="replace").splitlines()
-    except OSError:
+        _, data = files.read_confined(root, root / ".gitignore", MAX_READ, "path")
+    except files.FileRefused:
         return []
+    lines = data.decode("utf-8", errors="replace").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 

@@ -109,3 +109,24 @@ def test_read_file_refuses_a_fifo(root: Path) -> None:
     ws = Workspace(str(root.resolve()), root.as_uri())
     result = tools.run(ws, "read_file", {"path": "pipe"})
     assert "not a regular file" in str(result.response["error"])
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink out"])
+def test_list_files_reads_the_gitignore_under_the_rule(root: Path, kind: str) -> None:
+    """A .gitignore that is a FIFO is refused at once instead of blocking the listing, and one
+    linking out of the folder is not read: either way nothing is left out of the list."""
+    if kind == "fifo":
+        os.mkfifo(root / ".gitignore")
+    else:
+        (root.parent / "patterns").write_text("*.py\n")
+        os.symlink(root.parent / "patterns", root / ".gitignore")
+    ws = Workspace(str(root.resolve()), root.as_uri())
+    listed: list[object] = []
+    t = threading.Thread(target=lambda: listed.append(tools.run(ws, "list_files", {"glob": "*"})))
+    t.daemon = True
+    t.start()
+    t.join(5)
+    assert not t.is_alive(), "reading the .gitignore blocked"
+    [result] = listed
+    assert isinstance(result, tools.ToolResult)
+    assert str(result.response["files"]).split("\n") == [".gitignore", "src/ok.py"]
