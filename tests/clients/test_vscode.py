@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -47,8 +48,9 @@ def built() -> str:
     return node
 
 
-def _run(argv: list[str], env: dict[str, str], timeout: float) -> None:
-    """Run a Node command in the extension folder; fail with its whole output on error."""
+def _run(argv: list[str], env: dict[str, str], timeout: float) -> str:
+    """Run a Node command in the extension folder and return its output; fail with the whole
+    output on error."""
     proc = subprocess.run(
         argv, cwd=EXT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -59,11 +61,17 @@ def _run(argv: list[str], env: dict[str, str], timeout: float) -> None:
             f"{' '.join(argv[1:])} failed (exit {proc.returncode}):\n{shown}", pytrace=False
         )
     assert EMULATOR_KEY not in output, "the API key appeared in the Node tests' output"
+    return output
 
 
-def _node_test(node: str, *files: str) -> list[str]:
-    """`node --test` over `files`, one file at a time (each real VS Code takes a core)."""
-    return [node, "--test", "--test-concurrency=1", "--test-reporter=spec", *files]
+def _node_test(node: str, files: tuple[str, ...], env: dict[str, str], timeout: float) -> None:
+    """`node --test` over `files`, one file at a time (each real VS Code takes a core); fails
+    unless tests ran and every one passed (none skipped, none left as todo)."""
+    argv = [node, "--test", "--test-concurrency=1", "--test-reporter=spec", *files]
+    output = _run(argv, env, timeout)
+    counts = dict(re.findall(r"^ℹ (tests|pass) (\d+)$", output, re.M))
+    ran, passed = int(counts.get("tests", "0")), int(counts.get("pass", "-1"))
+    assert ran > 0 and passed == ran, f"{' '.join(files)}: not every test ran and passed:\n{output}"
 
 
 def _node_env(server_env: dict[str, str], emulator: Emulator, tmp_path: Path) -> dict[str, str]:
@@ -91,7 +99,7 @@ def test_host_logic_units(built: str) -> None:
     setting alone when set, else PATH, the private venv, uv's bin folder) and how it is installed
     (uv, else pipx, else a venv with Python 3.11+, else what to do)."""
     files = ("test/units.test.mjs", "test/units-more.test.mjs")
-    _run(_node_test(built, *files), dict(os.environ), timeout=60)
+    _node_test(built, files, dict(os.environ), timeout=60)
 
 
 def test_protocol_layer_against_real_daemon(
@@ -107,7 +115,7 @@ def test_protocol_layer_against_real_daemon(
     converted schema sent, the check in the result and history)."""
     env = _node_env(server_env, emulator, tmp_path)
     files = ("test/protocol.test.mjs", "test/protocol-live.test.mjs")
-    _run(_node_test(built, *files), env, timeout=150)
+    _node_test(built, files, env, timeout=150)
 
 
 def _chromium() -> str:
@@ -133,7 +141,7 @@ def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
     )
     files = ("test/webview.test.mjs", "test/webview-features.test.mjs")
     files += ("test/webview-structured.test.mjs",)
-    _run(_node_test(built, *files), env, timeout=150)
+    _node_test(built, files, env, timeout=150)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +205,7 @@ def in_code_server(
 
     def run(file: str) -> None:
         env = _node_env(server_env, emulator, tmp_path) | vscode_env
-        _run(_node_test(built, f"test/{file}"), env, timeout=budget)
+        _node_test(built, (f"test/{file}",), env, timeout=budget)
 
     return run
 
@@ -283,4 +291,4 @@ def test_server_install_into_a_private_venv(
     server is then found in the venv and answers --version. A failing step is reported with its
     program, exit code and last line."""
     env = _node_env(server_env, emulator, tmp_path)
-    _run(_node_test(built, "test/install.test.mjs"), env, timeout=280)
+    _node_test(built, ("test/install.test.mjs",), env, timeout=280)
