@@ -190,11 +190,6 @@ def redact_secrets(text: str) -> tuple[str, list[str]]:
     return data.decode("utf-8", "surrogatepass"), [kind for _, kind in marks]
 
 
-def preload() -> None:
-    """Load and compile the detector now (e.g. while the daemon is idle), not on a turn."""
-    _pattern()
-
-
 MESSAGE = "message"
 CONTEXT_FILE = "contextFile"
 
