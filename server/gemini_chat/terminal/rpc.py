@@ -177,10 +177,6 @@ class RpcClient:
         """Call `handler(params)` for every `method` notification from the server."""
         self._notification_handlers.setdefault(method, []).append(handler)
 
-    def on_request(self, method: str, handler: RequestHandler) -> None:
-        """Answer server-to-client `method` requests with `handler(params)`."""
-        self._request_handlers[method] = handler
-
     def stderr_tail(self) -> str:
         """The last lines the server wrote to stderr, secrets redacted."""
         return "\n".join(self._stderr)
