@@ -6,13 +6,12 @@ bind mount or a tiny tmpfs: real filesystem errors, nothing mocked.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from conftest import EMULATOR_KEY
+from conftest import EMULATOR_KEY, tool
 from gemini_chat.emulator import Emulator
 
 from .conftest import StartDaemon
@@ -20,10 +19,7 @@ from .daemon import error_data
 
 
 def _unshare() -> list[str]:
-    found = shutil.which("unshare")
-    if found is None:
-        pytest.fail("unshare is missing: apt-get install util-linux", pytrace=False)
-    return [found, "--mount", "--map-root-user"]
+    return [tool("unshare", "apt-get install util-linux"), "--mount", "--map-root-user"]
 
 
 def read_only(folder: Path) -> list[str]:

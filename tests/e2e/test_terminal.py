@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import pytest
 
 from conftest import EMULATOR_KEY, REPO
 from gemini_chat.emulator import Emulator, RecordedRequest
+
+from .test_storage import tiny_disk
 
 GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
 RUN_TIMEOUT = 60
@@ -203,16 +204,11 @@ def test_a_reply_the_store_cannot_keep_is_shown_once_and_marked(
     """The store on a full disk (a 256 kB tmpfs in a private mount namespace): the finished
     reply is on stdout once, whole; stderr names the storage failure and says the reply was
     not saved; exit 1."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.fail("unshare is missing: apt-get install util-linux", pytrace=False)
     reply = "paws " * 120_000  # 600 kB: more than the disk holds
     emulator.script({"reply": reply.strip()})
-    mount = 'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$1"'
     server = shlex.join(
-        [unshare, "--mount", "--map-root-user", "sh", "-c", mount, str(data_dir),
-         str(GEMINI_CHAT.with_name("gemini-chat-server"))]
-    )  # fmt: skip
+        [*tiny_disk(data_dir, "256k"), str(GEMINI_CHAT.with_name("gemini-chat-server"))]
+    )
     result = gemini_chat("--server", server, "count the paws", env=server_env, cwd=workspace)
     assert result.returncode == 1
     assert result.stdout.strip() == reply.strip()
