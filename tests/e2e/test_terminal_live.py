@@ -19,7 +19,7 @@ from gemini_chat.emulator import Emulator
 from polling import INTERVAL, until
 
 from .conftest import StartDaemon
-from .test_terminal_repl import GEMINI_CHAT
+from .test_terminal import GEMINI_CHAT
 from .tmux import Tmux
 
 SLOW = ["First ", "part, ", "then ", "the ", "rest."]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EMULATOR_KEY, REPO
+from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
 from gemini_chat.terminal.completion import COMMANDS
 
+from .test_terminal import GEMINI_CHAT
 from .tmux import EXITED, Tmux
 
-GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
 COST = r"\$[\d.]+ reply, \$[\d.]+ conversation"
 """The cost part of a usage line (the shipped price table prices gemini-2.5-flash)."""
 SEP = r"(?: · |\n  )"
@@ -240,7 +240,7 @@ def test_the_prompt_does_not_wait_for_the_daemon(
     tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path, tmp_path: Path
 ):
     """The banner and prompt show while the daemon is still starting; a question waits for it."""
-    server = REPO / ".venv" / "bin" / "gemini-chat-server"
+    server = GEMINI_CHAT.with_name("gemini-chat-server")
     command, gate = gated_server(tmp_path, f'exec {shlex.quote(str(server))} "$@"')
     emulator.script({"reply": "Ready now."})
     tmux.start(command, server_env, workspace)
