@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from gemini_chat.gemini.client import GeminiClient, RetryNotice
+from gemini_chat.gemini.files import UploadProgress
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
 """Published Gemini API bodies, verbatim."""
@@ -35,15 +36,13 @@ class Upstream:
         return reply
 
 
-class Harness:
-    """A GeminiClient on a MockTransport whose waits are recorded instead of slept."""
+class Recorder:
+    """Records retry waits (instead of sleeping), retry notices and upload progress."""
 
-    def __init__(self, upstream: Callable[[httpx.Request], Any]) -> None:
+    def __init__(self) -> None:
         self.sleeps: list[float] = []
         self.notices: list[RetryNotice] = []
-        self.client = GeminiClient(
-            transport=httpx.MockTransport(upstream), sleep=self.sleep, rng=lambda: 0.0
-        )
+        self.progress: list[UploadProgress] = []
 
     async def sleep(self, seconds: float) -> None:
         """Record a retry wait instead of sleeping."""
@@ -52,3 +51,17 @@ class Harness:
     async def on_retry(self, notice: RetryNotice) -> None:
         """Record a retry notice."""
         self.notices.append(notice)
+
+    async def on_progress(self, progress: UploadProgress) -> None:
+        """Record an upload's progress."""
+        self.progress.append(progress)
+
+
+class Harness(Recorder):
+    """A GeminiClient on a MockTransport whose waits are recorded instead of slept."""
+
+    def __init__(self, upstream: Callable[[httpx.Request], Any]) -> None:
+        super().__init__()
+        self.client = GeminiClient(
+            transport=httpx.MockTransport(upstream), sleep=self.sleep, rng=lambda: 0.0
+        )

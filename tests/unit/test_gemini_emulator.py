@@ -29,27 +29,19 @@ from gemini_chat.gemini.wire import (
     dump,
 )
 
-
-class Waits:
-    """Records retry waits instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
+from .gemini_fakes import Recorder
 
 
 @pytest.fixture
-def waits() -> Waits:
-    """The recorded retry waits of the client under test."""
-    return Waits()
+def rec() -> Recorder:
+    """The recorder of the client under test."""
+    return Recorder()
 
 
 @pytest.fixture
-async def client(waits: Waits) -> AsyncIterator[GeminiClient]:
+async def client(rec: Recorder) -> AsyncIterator[GeminiClient]:
     """A real GeminiClient whose retry waits are recorded."""
-    async with GeminiClient(sleep=waits, rng=lambda: 0.0) as client:
+    async with GeminiClient(sleep=rec.sleep, rng=lambda: 0.0) as client:
         yield client
 
 
@@ -127,23 +119,23 @@ async def test_stream_with_thoughts_round_trips_parts(
 
 
 async def test_emulator_503_then_reply_is_retried(
-    client: GeminiClient, emulator: Emulator, waits: Waits
+    client: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """A scripted 503 is retried after 1 s (recorded, not slept), then the reply streams."""
     emulator.script({"status": 503}, {"reply": "ok then"})
     chunks = await stream_all(client, emulator, request())
     assert "".join(c.text() for c in chunks) == "ok then"
-    assert waits.seconds == [1.0]
+    assert rec.sleeps == [1.0]
 
 
 async def test_emulator_429_retry_delay(
-    client: GeminiClient, emulator: Emulator, waits: Waits
+    client: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """The emulator's RetryInfo delay is honoured."""
     emulator.script({"status": 429, "retryDelay": "3s"}, {"reply": "fine"})
     response = await client.generate_content("gemini-2.5-flash", request(), opts(emulator))
     assert response.text() == "fine"
-    assert waits.seconds == [3.0]
+    assert rec.sleeps == [3.0]
 
 
 async def test_emulator_429_daily_over_cap(client: GeminiClient, emulator: Emulator) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
-from gemini_chat.gemini.client import CallOptions, GeminiClient, RetryNotice
+from gemini_chat.gemini.client import CallOptions, GeminiClient
 from gemini_chat.gemini.errors import (
     BadRequestError,
     BlockedError,
@@ -30,29 +30,11 @@ from gemini_chat.gemini.errors import (
 from gemini_chat.gemini.files import UploadProgress
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
 
-from .gemini_fakes import BASE, Harness
+from .gemini_fakes import BASE, Harness, Recorder
 from .test_emulator_imagen import decode_png
 
 KEY = "test-secret-key-5f2e"
 UPLOAD_URL = f"{BASE}/upload/v1beta/files?upload_id=abc123&upload_protocol=resumable"
-
-
-class Recorder:
-    """Records retry waits (instead of sleeping), retry notices and progress reports."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-        self.notices: list[RetryNotice] = []
-        self.progress: list[UploadProgress] = []
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    async def on_retry(self, notice: RetryNotice) -> None:
-        self.notices.append(notice)
-
-    async def on_progress(self, progress: UploadProgress) -> None:
-        self.progress.append(progress)
 
 
 @pytest.fixture
