@@ -17,7 +17,7 @@ from pathlib import Path
 from gemini_chat.emulator import Emulator
 
 from . import cancel, core, first_delta, live, memory, parallel, startup, turns
-from .common import BENCH_KEY, REPO, Section, load_average
+from .common import BENCH_KEY, REPO, Section, load_average, load_text
 from .report import markdown_table, text_table, write_json
 
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print()
         print(markdown_table(sections))
-    print(f"\nload average before {_load(load_before)}, after {_load(load_average())}")
+    print(f"\nload average before {load_text(load_before)}, after {load_text(load_average())}")
     write_json(args.out, meta, sections)
     print(f"results: {args.out}")
     return 0
@@ -153,10 +153,6 @@ def source_info() -> dict[str, object]:
         "server_uncommitted": git("status", "--porcelain", "--", "server").splitlines(),
         "gemini_chat": str(Path(gemini_chat.__file__).parent),
     }
-
-
-def _load(load: tuple[float, float, float]) -> str:
-    return " ".join(f"{x:.2f}" for x in load)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,11 @@ def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
 
+def load_text(load: tuple[float, float, float]) -> str:
+    """Load averages as printed: "0.52 0.61 0.70"."""
+    return " ".join(f"{x:.2f}" for x in load)
+
+
 class Timer:
     """perf_counter laps: `with Timer() as t: ...; t.seconds`."""
 

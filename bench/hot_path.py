@@ -32,6 +32,7 @@ from gemini_chat.store import ConversationStore
 from gemini_chat.turn import Turn
 from gemini_chat.workspaces import Workspaces, workspace_key
 
+from .common import load_average, load_text
 from .core import seed
 
 ROUNDS = 5
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gemini-chat-hot-") as tmp:
         rows = measure(Path(tmp), args.turns)
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average {load_text(load_average())}")
     for what, micros in rows:
         print(f"{micros:9.1f} µs  {what}")
     return 0
