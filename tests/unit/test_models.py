@@ -136,9 +136,11 @@ async def test_the_list_is_cached_per_base_url_and_key_for_a_while(
 
 
 async def test_check_accepts_a_listed_model(m: Setup) -> None:
-    """A name the API lists passes (Imagen ones too, for gemini/setModel's own check)."""
+    """A name the API lists passes (Imagen ones too, for gemini/setModel's own check), checked
+    against the fetched list (a failed fetch would let any name through)."""
     await m.models.check("gemini-2.5-pro")
     await m.models.check("imagen-4.0-generate-001")
+    assert len(m.api.calls) == 1, "one fetch, cached: the list was had (failures are not kept)"
 
 
 async def test_check_refuses_an_unknown_model_naming_the_closest(m: Setup) -> None:
