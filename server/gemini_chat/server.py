@@ -357,7 +357,7 @@ def _register_lifecycle(server: GeminiChatServer) -> None:
 
     @server.feature(types.EXIT)
     def on_exit(ls: GeminiChatServer, *_: object) -> None:  # pyright: ignore[reportUnusedFunction]
-        code = 0 if ls.protocol._shutdown else 1  # pyright: ignore[reportPrivateUsage]
+        code = 0 if ls.edge.shut_down else 1
         logging.shutdown()
         os._exit(code)  # the stdin reader thread would otherwise keep the process alive
 
