@@ -10,8 +10,10 @@ import pytest
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
+from gemini_chat.gemini.client import GeminiClient
 
 from .core_fakes import FakeDaemon, Rig
+from .gemini_fakes import Recorder
 
 
 @pytest.fixture
@@ -35,3 +37,17 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
 def daemon(rig: Rig) -> FakeDaemon:
     """The fake edge knowing the rig's folder (its core has every service)."""
     return FakeDaemon(rig)
+
+
+@pytest.fixture
+def rec() -> Recorder:
+    """The recorder of the `gemini` client's retry waits (and whatever a test hands it)."""
+    return Recorder()
+
+
+@pytest.fixture
+async def gemini(rec: Recorder) -> AsyncIterator[GeminiClient]:
+    """A real GeminiClient (no transport of its own: for the emulator) whose retry waits are
+    recorded in `rec` instead of slept."""
+    async with GeminiClient(sleep=rec.sleep, rng=lambda: 0.0) as client:
+        yield client

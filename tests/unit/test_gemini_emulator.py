@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import pytest
@@ -32,19 +31,6 @@ from gemini_chat.gemini.wire import (
 from .gemini_fakes import Recorder
 
 
-@pytest.fixture
-def rec() -> Recorder:
-    """The recorder of the client under test."""
-    return Recorder()
-
-
-@pytest.fixture
-async def client(rec: Recorder) -> AsyncIterator[GeminiClient]:
-    """A real GeminiClient whose retry waits are recorded."""
-    async with GeminiClient(sleep=rec.sleep, rng=lambda: 0.0) as client:
-        yield client
-
-
 def opts(emulator: Emulator, key: str = EMULATOR_KEY) -> CallOptions:
     """Options pointing at the emulator."""
     return CallOptions(api_key=key, base_url=emulator.url, timeout=30, stream_idle_timeout=30)
@@ -65,22 +51,22 @@ def request(
 
 
 async def stream_all(
-    client: GeminiClient, emulator: Emulator, req: GenerateContentRequest
+    gemini: GeminiClient, emulator: Emulator, req: GenerateContentRequest
 ) -> list[GenerateContentResponse]:
     """Every chunk of a streamed reply."""
     got: list[GenerateContentResponse] = []
     async with aclosing(
-        client.stream_generate_content("gemini-2.5-flash", req, opts(emulator))
+        gemini.stream_generate_content("gemini-2.5-flash", req, opts(emulator))
     ) as chunks:
         async for chunk in chunks:
             got.append(chunk)
     return got
 
 
-async def test_generate_against_emulator(client: GeminiClient, emulator: Emulator) -> None:
+async def test_generate_against_emulator(gemini: GeminiClient, emulator: Emulator) -> None:
     """A reply comes back; the emulator saw the key only in the header."""
     emulator.script({"reply": "You have two dogs, so 8 paws."})
-    response = await client.generate_content("gemini-2.5-flash", request(), opts(emulator))
+    response = await gemini.generate_content("gemini-2.5-flash", request(), opts(emulator))
     assert response.text() == "You have two dogs, so 8 paws."
     assert response.finish_reason() == "STOP"
     (seen,) = emulator.requests(":generateContent")
@@ -91,13 +77,13 @@ async def test_generate_against_emulator(client: GeminiClient, emulator: Emulato
 
 
 async def test_stream_with_thoughts_round_trips_parts(
-    client: GeminiClient, emulator: Emulator
+    gemini: GeminiClient, emulator: Emulator
 ) -> None:
     """Streamed chunks join to the reply; thought parts and signatures dump back unchanged."""
     emulator.script(
         {"reply": "Eight paws in all, from two dogs.", "thought": "Two dogs, four paws each."}
     )
-    chunks = await stream_all(client, emulator, request(thoughts=True))
+    chunks = await stream_all(gemini, emulator, request(thoughts=True))
     assert "".join(c.text() for c in chunks) == "Eight paws in all, from two dogs."
     assert chunks[-1].finish_reason() == "STOP"
     parts = [p for c in chunks if (cand := c.first_candidate()) for p in cand.parts()]
@@ -112,41 +98,41 @@ async def test_stream_with_thoughts_round_trips_parts(
             Content(role="user", parts=[Part(text="And cats?")]),
         ]
     )
-    await client.generate_content("gemini-2.5-flash", follow_up, opts(emulator))
+    await gemini.generate_content("gemini-2.5-flash", follow_up, opts(emulator))
     sent = emulator.requests(":generateContent")[-1].body
     assert isinstance(sent, dict)
     assert sent["contents"][1] == dump(history)
 
 
 async def test_emulator_503_then_reply_is_retried(
-    client: GeminiClient, emulator: Emulator, rec: Recorder
+    gemini: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """A scripted 503 is retried after 1 s (recorded, not slept), then the reply streams."""
     emulator.script({"status": 503}, {"reply": "ok then"})
-    chunks = await stream_all(client, emulator, request())
+    chunks = await stream_all(gemini, emulator, request())
     assert "".join(c.text() for c in chunks) == "ok then"
     assert rec.sleeps == [1.0]
 
 
 async def test_emulator_429_retry_delay(
-    client: GeminiClient, emulator: Emulator, rec: Recorder
+    gemini: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """The emulator's RetryInfo delay is honoured."""
     emulator.script({"status": 429, "retryDelay": "3s"}, {"reply": "fine"})
-    response = await client.generate_content("gemini-2.5-flash", request(), opts(emulator))
+    response = await gemini.generate_content("gemini-2.5-flash", request(), opts(emulator))
     assert response.text() == "fine"
     assert rec.sleeps == [3.0]
 
 
-async def test_emulator_429_daily_over_cap(client: GeminiClient, emulator: Emulator) -> None:
+async def test_emulator_429_daily_over_cap(gemini: GeminiClient, emulator: Emulator) -> None:
     """A daily quota with a long delay fails at once with a daily-quota message."""
     emulator.script({"status": 429, "retryDelay": "3600s", "quota": "day"})
     with pytest.raises(RateLimitedError, match="daily quota") as info:
-        await client.generate_content("gemini-2.5-flash", request(), opts(emulator))
+        await gemini.generate_content("gemini-2.5-flash", request(), opts(emulator))
     assert info.value.retry_after == 3600.0
 
 
-async def test_emulator_mid_stream_error(client: GeminiClient, emulator: Emulator) -> None:
+async def test_emulator_mid_stream_error(gemini: GeminiClient, emulator: Emulator) -> None:
     """An error event after the first chunk raises and is not retried."""
     emulator.script(
         {
@@ -156,11 +142,11 @@ async def test_emulator_mid_stream_error(client: GeminiClient, emulator: Emulato
         }
     )
     with pytest.raises(UpstreamUnavailableError):
-        await stream_all(client, emulator, request())
+        await stream_all(gemini, emulator, request())
     assert len(emulator.requests(":streamGenerateContent")) == 1
 
 
-async def test_emulator_cut_stream(client: GeminiClient, emulator: Emulator) -> None:
+async def test_emulator_cut_stream(gemini: GeminiClient, emulator: Emulator) -> None:
     """A stream dropped after one chunk is a NetworkError."""
     emulator.script(
         {
@@ -170,40 +156,40 @@ async def test_emulator_cut_stream(client: GeminiClient, emulator: Emulator) -> 
         }
     )
     with pytest.raises(NetworkError):
-        await stream_all(client, emulator, request())
+        await stream_all(gemini, emulator, request())
 
 
-async def test_emulator_blocked_prompt(client: GeminiClient, emulator: Emulator) -> None:
+async def test_emulator_blocked_prompt(gemini: GeminiClient, emulator: Emulator) -> None:
     """A blocked prompt is BlockedError, streamed or not."""
     emulator.script({"block": "PROHIBITED_CONTENT"}, {"block": "SAFETY"})
     with pytest.raises(BlockedError) as streamed:
-        await stream_all(client, emulator, request())
+        await stream_all(gemini, emulator, request())
     with pytest.raises(BlockedError) as whole:
-        await client.generate_content("gemini-2.5-flash", request(), opts(emulator))
+        await gemini.generate_content("gemini-2.5-flash", request(), opts(emulator))
     assert streamed.value.block_reason == "PROHIBITED_CONTENT"
     assert whole.value.block_reason == "SAFETY"
 
 
-async def test_emulator_wrong_key(client: GeminiClient, emulator: Emulator) -> None:
+async def test_emulator_wrong_key(gemini: GeminiClient, emulator: Emulator) -> None:
     """A key the emulator does not know is apiKeyInvalid, and the key is not in the message."""
     wrong = "wrong-key-0d1e2f"
     with pytest.raises(ApiKeyInvalidError) as info:
-        await client.generate_content("gemini-2.5-flash", request(), opts(emulator, wrong))
+        await gemini.generate_content("gemini-2.5-flash", request(), opts(emulator, wrong))
     assert wrong not in str(info.value)
 
 
-async def test_emulator_models_and_tokens(client: GeminiClient, emulator: Emulator) -> None:
+async def test_emulator_models_and_tokens(gemini: GeminiClient, emulator: Emulator) -> None:
     """models.list (all pages), models.get and countTokens work against the emulator."""
-    models = await client.list_models(opts(emulator))
+    models = await gemini.list_models(opts(emulator))
     assert "gemini-2.5-flash" in [m.id for m in models]
-    flash = await client.get_model("gemini-2.5-flash", opts(emulator))
+    flash = await gemini.get_model("gemini-2.5-flash", opts(emulator))
     assert flash.input_token_limit == 1048576
-    assert await client.count_tokens("gemini-2.5-flash", request().contents, opts(emulator)) > 0
+    assert await gemini.count_tokens("gemini-2.5-flash", request().contents, opts(emulator)) > 0
     with pytest.raises(ModelNotFoundError):
-        await client.get_model("gemini-0.1-nope", opts(emulator))
+        await gemini.get_model("gemini-0.1-nope", opts(emulator))
 
 
-async def test_cancel_closes_the_emulators_stream(client: GeminiClient, emulator: Emulator) -> None:
+async def test_cancel_closes_the_emulators_stream(gemini: GeminiClient, emulator: Emulator) -> None:
     """Cancelling the consumer mid-stream closes the connection; the emulator sees it go."""
     emulator.script({"reply": "one two three four five six seven eight nine ten", "chunkDelay": 30})
     got_first = asyncio.Event()
@@ -211,7 +197,7 @@ async def test_cancel_closes_the_emulators_stream(client: GeminiClient, emulator
     async def consume() -> None:
         req = request()
         async with aclosing(
-            client.stream_generate_content("gemini-2.5-flash", req, opts(emulator))
+            gemini.stream_generate_content("gemini-2.5-flash", req, opts(emulator))
         ) as chunks:
             async for _ in chunks:
                 got_first.set()

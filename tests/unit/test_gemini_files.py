@@ -9,7 +9,6 @@ import json
 import logging
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +36,6 @@ KEY = "test-secret-key-5f2e"
 UPLOAD_URL = f"{BASE}/upload/v1beta/files?upload_id=abc123&upload_protocol=resumable"
 
 
-@pytest.fixture
-def rec() -> Recorder:
-    """The recorder of the client under test."""
-    return Recorder()
-
-
-@pytest.fixture
-async def client(rec: Recorder) -> AsyncIterator[GeminiClient]:
-    """A real GeminiClient whose retry waits are recorded."""
-    async with GeminiClient(sleep=rec.sleep, rng=lambda: 0.0) as gemini:
-        yield gemini
-
-
 def opts(emulator: Emulator) -> CallOptions:
     """Options pointing at the emulator."""
     return CallOptions(api_key=EMULATOR_KEY, base_url=emulator.url, timeout=30)
@@ -69,13 +55,13 @@ def chunk_requests(emulator: Emulator) -> list[Any]:
 
 
 async def test_upload_reports_progress_and_sends_the_key_only_on_start(
-    client: GeminiClient, emulator: Emulator, rec: Recorder
+    gemini: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """Bytes go in chunk_size chunks (a multiple of the announced granularity), progress after
     each; start alone carries x-goog-api-key; the File is ACTIVE with the bytes' hash."""
     emulator.script_uploads({"granularity": 1024})
     data = bytes(range(256)) * 40  # 10240 bytes
-    file = await client.upload_file(
+    file = await gemini.upload_file(
         data, "video/mp4", "Clip", opts(emulator), rec.on_progress, chunk_size=4000
     )
     assert (file.state, file.size_bytes, file.display_name) == ("ACTIVE", 10240, "Clip")
@@ -102,7 +88,7 @@ async def test_upload_reports_progress_and_sends_the_key_only_on_start(
 
 
 async def test_a_large_file_is_streamed_not_read_whole(
-    client: GeminiClient, emulator: Emulator, tmp_path: Path
+    gemini: GeminiClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     """A 48 MiB file goes up in 1 MiB chunks with the process never holding more than a few
     chunks (traced peak under 8 MiB, emulator included), and arrives intact."""
@@ -114,7 +100,7 @@ async def test_a_large_file_is_streamed_not_read_whole(
     emulator.script_uploads({"granularity": 1 << 20})
     tracemalloc.start()
     try:
-        file = await client.upload_file(
+        file = await gemini.upload_file(
             path, "application/octet-stream", None, opts(emulator), chunk_size=1 << 20
         )
         _, peak = tracemalloc.get_traced_memory()
@@ -127,13 +113,13 @@ async def test_a_large_file_is_streamed_not_read_whole(
 
 
 async def test_processing_then_active(
-    client: GeminiClient, emulator: Emulator, rec: Recorder
+    gemini: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """A file PROCESSING for 0.3 s is polled (files.get) until ACTIVE, with "processing"
     reports before each poll."""
     emulator.script_uploads({"processing": 0.3})
     began = time.monotonic()
-    file = await client.upload_file(
+    file = await gemini.upload_file(
         b"frames", "video/mp4", None, opts(emulator), rec.on_progress, poll_interval=0.05
     )
     assert time.monotonic() - began >= 0.3
@@ -146,27 +132,27 @@ async def test_processing_then_active(
 
 
 async def test_failed_processing_and_processing_timeout(
-    client: GeminiClient, emulator: Emulator
+    gemini: GeminiClient, emulator: Emulator
 ) -> None:
     """FAILED raises BadRequestError with Gemini's reason; a file still PROCESSING after
     processing_timeout raises GeminiTimeoutError."""
     emulator.script_uploads({"fail": "Unsupported codec."}, {"processing": 30})
     with pytest.raises(BadRequestError, match=r"could not process Bad \(Unsupported codec\.\)"):
-        await client.upload_file(b"x", "video/mp4", "Bad", opts(emulator))
+        await gemini.upload_file(b"x", "video/mp4", "Bad", opts(emulator))
     began = time.monotonic()
     with pytest.raises(GeminiTimeoutError, match="still processing"):
-        await client.upload_file(
+        await gemini.upload_file(
             b"y", "video/mp4", None, opts(emulator), poll_interval=0.05, processing_timeout=0.3
         )
     assert time.monotonic() - began < 5
 
 
-async def test_cancel_mid_upload(client: GeminiClient, emulator: Emulator) -> None:
+async def test_cancel_mid_upload(gemini: GeminiClient, emulator: Emulator) -> None:
     """Cancelling the task while a chunk is in flight stops at once: the emulator sees the
     connection go, no file is created and no further chunk is sent."""
     emulator.script_uploads({"granularity": 1024, "chunkDelay": 30})
     task = asyncio.create_task(
-        client.upload_file(b"z" * 4096, "video/mp4", None, opts(emulator), chunk_size=1024)
+        gemini.upload_file(b"z" * 4096, "video/mp4", None, opts(emulator), chunk_size=1024)
     )
     deadline = time.monotonic() + 5
     while not chunk_requests(emulator):
@@ -183,11 +169,11 @@ async def test_cancel_mid_upload(client: GeminiClient, emulator: Emulator) -> No
 
 
 async def test_start_rate_limit_is_retried(
-    client: GeminiClient, emulator: Emulator, rec: Recorder
+    gemini: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """A 429 on start waits the server's RetryInfo delay, tells on_retry, and starts again."""
     emulator.script_uploads({"status": 429, "retryDelay": "2s"})
-    file = await client.upload_file(
+    file = await gemini.upload_file(
         b"abc", "text/plain", None, opts(emulator), on_retry=rec.on_retry
     )
     assert file.state == "ACTIVE"
@@ -196,13 +182,13 @@ async def test_start_rate_limit_is_retried(
 
 
 async def test_a_failed_chunk_resumes_where_the_server_stopped(
-    client: GeminiClient, emulator: Emulator, rec: Recorder
+    gemini: GeminiClient, emulator: Emulator, rec: Recorder
 ) -> None:
     """A 503 on a chunk backs off, asks the server (query) what it holds, and goes on from
     there; the file arrives whole."""
     emulator.script_uploads({"granularity": 1024, "failChunk": 1, "chunkStatus": 503})
     data = bytes(range(256)) * 12  # 3072 bytes: three chunks
-    file = await client.upload_file(data, "video/mp4", None, opts(emulator), chunk_size=1024)
+    file = await gemini.upload_file(data, "video/mp4", None, opts(emulator), chunk_size=1024)
     assert file.sha256_hash == sha(data)
     commands = [r.headers["x-goog-upload-command"] for r in chunk_requests(emulator)]
     assert commands == ["upload", "upload", "query", "upload", "upload, finalize"]
@@ -210,40 +196,40 @@ async def test_a_failed_chunk_resumes_where_the_server_stopped(
 
 
 async def test_the_file_in_a_turn_until_it_expires(
-    client: GeminiClient, emulator: Emulator
+    gemini: GeminiClient, emulator: Emulator
 ) -> None:
     """file.part() is accepted in generateContent; get/delete work; an expired or deleted file
     is FileUnavailableError (badRequest, 403), not a key problem."""
     options = opts(emulator)
-    file = await client.upload_file(b"clip", "video/mp4", "Clip", options)
+    file = await gemini.upload_file(b"clip", "video/mp4", "Clip", options)
     request = GenerateContentRequest(
         contents=[Content(role="user", parts=[file.part(), Part(text="What is in it?")])]
     )
-    reply = await client.generate_content("gemini-2.5-flash", request, options)
+    reply = await gemini.generate_content("gemini-2.5-flash", request, options)
     assert reply.usage_metadata is not None and reply.usage_metadata.prompt_token_count == 258 + 4
-    assert (await client.get_file(file.name, options)).uri == file.uri
+    assert (await gemini.get_file(file.name, options)).uri == file.uri
     emulator.expire_file(file.name)
     with pytest.raises(FileUnavailableError) as info:
-        await client.generate_content("gemini-2.5-flash", request, options)
+        await gemini.generate_content("gemini-2.5-flash", request, options)
     assert info.value.to_data() == {
         "reason": "badRequest",
         "httpStatus": 403,
         "status": "PERMISSION_DENIED",
     }
     assert "48 hours" in str(info.value)
-    other = await client.upload_file(b"more", "video/mp4", None, options)
-    await client.delete_file(other.name.removeprefix("files/"), options)
+    other = await gemini.upload_file(b"more", "video/mp4", None, options)
+    await gemini.delete_file(other.name.removeprefix("files/"), options)
     with pytest.raises(FileUnavailableError):
-        await client.get_file(other.name, options)
+        await gemini.get_file(other.name, options)
     with pytest.raises(BadRequestError, match="not a file name"):
-        await client.get_file("files/../models", options)
+        await gemini.get_file("files/../models", options)
 
 
-async def test_generate_images(client: GeminiClient, emulator: Emulator) -> None:
+async def test_generate_images(gemini: GeminiClient, emulator: Emulator) -> None:
     """Imagen: count PNGs of the aspect ratio's shape; some filtered (reasons kept), all
     filtered or a refused prompt is BlockedError; bad values fail before any I/O."""
     options = opts(emulator)
-    result = await client.generate_images("imagen-4.0-generate-001", "A fox", 3, "9:16", options)
+    result = await gemini.generate_images("imagen-4.0-generate-001", "A fox", 3, "9:16", options)
     assert [i.mime_type for i in result.images] == ["image/png"] * 3
     assert {decode_png(i.data)[:2] for i in result.images} == {(48, 88)}
     assert result.filtered == []
@@ -253,21 +239,21 @@ async def test_generate_images(client: GeminiClient, emulator: Emulator) -> None
         "parameters": {"sampleCount": 3, "aspectRatio": "9:16", "includeRaiReason": True},
     }
     emulator.script({"imagesFiltered": 1}, {"imageBlock": "output"}, {"imageBlock": "prompt"})
-    some = await client.generate_images("imagen-4.0-fast-generate-001", "A fox", 2, None, options)
+    some = await gemini.generate_images("imagen-4.0-fast-generate-001", "A fox", 2, None, options)
     assert len(some.images) == 1 and len(some.filtered) == 1
     with pytest.raises(BlockedError, match="filtered out every image") as everything:
-        await client.generate_images("imagen-4.0-generate-001", "A fox", 2, None, options)
+        await gemini.generate_images("imagen-4.0-generate-001", "A fox", 2, None, options)
     assert everything.value.block_reason == "IMAGE_SAFETY"
     with pytest.raises(BlockedError, match="refused the prompt") as refused:
-        await client.generate_images("imagen-4.0-generate-001", "A fox", 1, None, options)
+        await gemini.generate_images("imagen-4.0-generate-001", "A fox", 1, None, options)
     assert (refused.value.block_reason, refused.value.http_status) == ("SAFETY", 400)
     before = len(emulator.requests())
     for count, ratio in ((5, None), (0, None), (1, "2:1")):
         with pytest.raises(BadRequestError, match="Cannot ask Imagen"):
-            await client.generate_images("imagen-4.0-generate-001", "A fox", count, ratio, options)
+            await gemini.generate_images("imagen-4.0-generate-001", "A fox", count, ratio, options)
     assert len(emulator.requests()) == before
     with pytest.raises(ModelNotFoundError):
-        await client.generate_images("gemini-2.5-flash", "A fox", 1, None, options)
+        await gemini.generate_images("gemini-2.5-flash", "A fox", 1, None, options)
 
 
 # --- against a mock ------------------------------------------------------------------------------
