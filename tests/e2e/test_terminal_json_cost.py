@@ -105,7 +105,11 @@ async def test_json_mode_sends_the_schema_and_shows_the_reply_pretty_and_checked
     await shows(tmux, prompt_after("turn 4"), "a plain turn")
     assert "responseMimeType" not in json.dumps(upstream_bodies(emulator)[-1])
     tmux.type("/history")
-    screen = await shows(tmux, prompt_after("plain again"), "the history")
+    # The screen already ends at a prompt after "plain again": wait for it after the command.
+    listing = prompt_after("plain again")
+    screen = await shows(
+        tmux, lambda s: "you> /history" in s and listing(s.rsplit("you> /history", 1)[1]), "history"
+    )
     listed = screen.rsplit("/history", 1)[1]
     assert '\n    "name": "Ada",\n' in listed and "✓ valid JSON" in listed
     assert "✗ the reply does not match the schema:" in listed
