@@ -15,11 +15,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The ACP clients of tests/clients/test_acp_*.py (the TypeScript SDK, acpx); npm ci only when
-# the lock changed.
+# The ACP clients of tests/clients/test_acp_*.py (the TypeScript SDK, acpx); installed only when
+# the lock changed. `npm install --no-save` from the lock, not `npm ci`: acpx's @openclaw/fs-safe
+# lists per-platform optional packages that the registry here does not serve (darwin, arm64,
+# win32), so the lock cannot name them and `npm ci` refuses it as "out of sync".
 acp_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/clients/acp"
 if [ ! -f "$acp_dir/node_modules/.package-lock.json" ] ||
   [ "$acp_dir/package-lock.json" -nt "$acp_dir/node_modules/.package-lock.json" ]; then
-  echo "npm ci in tests/clients/acp" >&2
-  (cd "$acp_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "npm install in tests/clients/acp" >&2
+  (cd "$acp_dir" && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi

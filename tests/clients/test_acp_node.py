@@ -23,7 +23,7 @@ def _sdk() -> Path:
     if not sdk.is_dir():
         pytest.fail(
             "The ACP TypeScript SDK is not installed: run scripts/setup-test-tools.sh "
-            "(npm ci in tests/clients/acp)",
+            "(npm install --no-save in tests/clients/acp)",
             pytrace=False,
         )
     return sdk
