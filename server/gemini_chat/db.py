@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Generator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -114,7 +115,7 @@ class Database:
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
             try:
-                db.execute("PRAGMA journal_mode=WAL")
+                _write_ahead_log(db)
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA busy_timeout=30000")
                 _create(db)
@@ -210,26 +211,62 @@ def _cause(exc: sqlite3.Error | OSError) -> str:
 
 
 def _create(db: sqlite3.Connection) -> None:
-    """The schema, with the columns an older store lacks added and filled in."""
-    db.executescript(SCHEMA)
-    feed = {str(row[1]) for row in db.execute("PRAGMA table_info(changes)")}
-    if "time" not in feed:  # the feed of a development version: it holds nothing lasting
-        db.executescript("DROP TABLE changes;" + SCHEMA)
-    have = {str(row[1]) for row in db.execute("PRAGMA table_info(conversations)")}
-    missing = [name for name in MIGRATIONS if name not in have]
-    if missing:
-        with db:  # one transaction (isolation_level None: BEGIN/COMMIT by hand)
-            db.execute("BEGIN IMMEDIATE")
-            for name in missing:
-                db.execute(MIGRATIONS[name])
+    """The schema, with the columns an older store lacks added and filled in: one write
+    transaction, so daemons opening a new or older store at once never both migrate it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        feed = _columns(db, "changes")
+        if feed and "time" not in feed:  # the feed of a development version: nothing lasting
+            db.execute("DROP TABLE changes")
+        _run(db, SCHEMA)
+        missing = [name for name in MIGRATIONS if name not in _columns(db, "conversations")]
+        for name in missing:
+            db.execute(MIGRATIONS[name])
+        if missing:
             db.execute(
                 "UPDATE conversations SET"
                 " turns = (SELECT COALESCE(MAX(turn), 0) FROM entries WHERE conversation_id = id),"
                 " updated = COALESCE((SELECT MAX(time) FROM entries WHERE conversation_id = id),"
                 " created) WHERE updated IS NULL"
             )
-            db.execute("COMMIT")
-    db.executescript(INDEXES)
+        _run(db, INDEXES)
+        db.execute("COMMIT")
+    except BaseException:
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+
+
+def _write_ahead_log(db: sqlite3.Connection) -> None:
+    """Switch a store to WAL. The switch takes SQLite's exclusive lock without waiting on the
+    busy timeout: while another daemon creates the same new store it fails "database is
+    locked", so it is tried again for up to 3 s (WAL is then usually on already)."""
+    for _ in range(300):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.01)
+    db.execute("PRAGMA journal_mode=WAL")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    """A script's statements one by one, inside the caller's transaction (executescript would
+    commit it first)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        if not statement and line.lstrip().startswith("--"):
+            continue
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
 
 
 def _empty() -> sqlite3.Connection:

@@ -8,6 +8,7 @@ simulated by making the writable open fail the way SQLite does on read-only stor
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import sqlite3
 from pathlib import Path
@@ -227,6 +228,44 @@ def test_an_old_store_gains_the_new_columns_filled_in(tmp_path: Path) -> None:
     again = ConversationStore(tmp_path)
     assert listed(again)[0][3] == 2  # migrated once, kept
     again.close()
+
+
+def _open_at_once(folder: str, start: object, answers: object) -> None:
+    """One "daemon" of the race below: open the store when all are ready, tell how it went."""
+    start.wait()  # type: ignore[attr-defined]
+    db = Database(Path(folder))
+    answers.put(db.read_only or db.unreadable or "writable")  # type: ignore[attr-defined]
+    db.close()
+
+
+def open_at_once(folder: Path, daemons: int) -> list[str]:
+    """Open one store from `daemons` processes released together; how each one opened it."""
+    fork = multiprocessing.get_context("fork")
+    start, answers = fork.Barrier(daemons), fork.Queue()
+    procs = [
+        fork.Process(target=_open_at_once, args=(str(folder), start, answers))
+        for _ in range(daemons)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(30)
+    return sorted(answers.get(timeout=5) for _ in procs)
+
+
+def test_daemons_opening_a_new_or_old_store_at_once_all_write_it(tmp_path: Path) -> None:
+    """Four processes opening one new store at the same moment (two editors started on a
+    folder together), then one first-version store: every one opens it writable. Before,
+    one of them often lost the race ("database is locked" switching to WAL, or "duplicate
+    column name" migrating) and fell back to a read-only private copy, seeing nobody's turns."""
+    for round_ in range(12):
+        assert open_at_once(tmp_path / f"new{round_}", 4) == ["writable"] * 4
+        old = tmp_path / f"old{round_}"
+        old_store(old)
+        assert open_at_once(old, 4) == ["writable"] * 4
+        store = ConversationStore(old)
+        assert listed(store) == EXPECTED_LIST  # migrated once
+        store.close()
 
 
 def test_an_old_store_on_read_only_storage_is_read_migrated_in_the_copy(
