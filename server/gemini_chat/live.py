@@ -106,6 +106,7 @@ class Watcher:
         self._folders = folders
         self._sink = sink
         self._seen: tuple[ConversationStore, int] | None = None
+        self._since = 0.0
         self._remote: dict[str, Change] = {}
         """Folders where another daemon's turn is in flight, with its last change."""
         self._follow(store(), since)
@@ -124,7 +125,10 @@ class Watcher:
     def poll(self) -> None:
         """Read the feed once and notify the client of what changed on its folders."""
         store = self._store()
-        if self._seen is None or self._seen[0] is not store:  # a new dataDir
+        if self._seen is None:  # the feed could not be read yet: follow from the same point
+            self._follow(store, self._since)
+            return
+        if self._seen[0] is not store:  # a new dataDir: from its newest change
             self._follow(store)
             return
         free = {ws for ws in self._remote if not store.locks.held(ws)}
@@ -150,11 +154,13 @@ class Watcher:
             self._seen = (store, changes[-1].seq)
 
     def _follow(self, store: ConversationStore, since: float | None = None) -> None:
-        """Follow a store's feed from its newest change (or the newest before `since`: the
-        changes made while the daemon started are told too)."""
+        """Follow a store's feed from its newest change before `since` (the changes made while
+        the daemon started are told too), or from now; a failed read is tried again from the
+        same point, so the changes made meanwhile are told."""
         self._remote.clear()
+        self._since = time.time() if since is None else since
         try:
-            self._seen = (store, store.journal.last_change(since))
+            self._seen = (store, store.journal.last_change(self._since))
         except StorageError as exc:
             self._seen = None
             log.debug("Change feed unreadable: %s", exc)

@@ -273,6 +273,28 @@ async def test_an_unreadable_feed_is_retried(d: Daemons, tmp_path: Path) -> None
     foreign.close()
 
 
+async def test_changes_made_while_the_feed_was_unreadable_at_start_are_told(
+    tmp_path: Path,
+) -> None:
+    """A watcher whose first read of the feed fails (the store briefly unreadable while the
+    daemon starts) follows it from its start time once it reads again: B's turn committed in
+    between is told, not skipped as old."""
+    a = ConversationStore(tmp_path, origin="A")
+    b = ConversationStore(tmp_path, origin="B")
+    db = sqlite3.connect(a.path)
+    db.execute("ALTER TABLE changes RENAME TO changes_away")
+    db.commit()
+    d = Daemons(a, b, Sink())
+    d.watch(moment())
+    db.execute("ALTER TABLE changes_away RENAME TO changes")
+    db.commit()
+    db.close()
+    b.commit(W, staged("Meanwhile?", "Yes."))
+    assert d.poll() + d.poll() == [changed("turn", b.active(W), 1)]
+    a.close()
+    b.close()
+
+
 async def test_a_finished_turn_carries_the_replys_images(d: Daemons) -> None:
     """`finished` of another daemon's turn that drew images names them as history shows them;
     a reply without images has no `images`."""
