@@ -18,10 +18,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def tool(name: str, install_hint: str) -> str:
-    """Return the path of a required tool, or fail (never skip) saying how to install it."""
-    venv_bin = REPO / ".venv" / "bin" / name
-    if venv_bin.exists():
-        return str(venv_bin)
+    """Return the path of a required tool, or fail (never skip) saying how to install it.
+
+    Looks in the project's venv, then in .tools/ (where scripts/ensure-uv.sh puts uv on a
+    machine that has none), then on PATH."""
+    for folder in (REPO / ".venv" / "bin", REPO / ".tools" / "bin"):
+        if (folder / name).exists():
+            return str(folder / name)
     found = shutil.which(name)
     if found is None:
         pytest.fail(f"{name} is not installed: {install_hint}", pytrace=False)

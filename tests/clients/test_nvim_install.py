@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, tool
 from gemini_chat.emulator import Emulator
 
 from .nvim_helpers import NvimChat, start_nvim
+
+UV_HINT = "run scripts/ensure-uv.sh (make setup does)"
 
 PYTHON = Path(sys.base_prefix) / "bin" / "python3"
 """The Python this test runs on, outside any venv: the "user's Python" of the venv way."""
@@ -27,8 +28,7 @@ def tools_dir(tmp_path: Path, *names: str) -> Path:
     folder = tmp_path / "tools"
     folder.mkdir()
     for name in names:
-        found = str(PYTHON) if name == "python3" else shutil.which(name)
-        assert found, f"{name} is not installed"
+        found = str(PYTHON) if name == "python3" else tool(name, UV_HINT)
         (folder / name).symlink_to(found)
     return folder
 
