@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -43,6 +44,7 @@ def serve_stdio(
 ) -> int:
     """Answer a first `initialize` early, build the server (`ready` is called with it), then
     read frames on a thread and handle them on the event loop; return the exit status."""
+    started = time.time()  # before `initialize` is answered: the client's changes come after
     writer = _Writer(out)
     frames = FrameReader(stdin)
     first = frames.read()
@@ -52,6 +54,7 @@ def serve_stdio(
     from .server import create_server
 
     server = create_server()
+    server.started = started  # building it took pygls' import, while other daemons went on
     if ready is not None:
         ready(server)
     server.protocol.set_writer(writer)

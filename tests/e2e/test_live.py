@@ -173,3 +173,22 @@ async def test_an_editor_closing_mid_turn_leaves_an_interrupted_turn(
     history = await b.request("gemini/history", {})
     assert history["interrupted"]["message"] == "keep going"
     assert history["turns"] == []
+
+
+async def test_a_turn_made_while_a_daemon_still_loads_is_told_to_it(
+    daemons: StartDaemon,
+) -> None:
+    """Daemon b is frozen (SIGSTOP) right after it answered `initialize` (early, before pygls
+    has loaded) while a commits a turn; thawed, b tells its client that turn
+    (conversationChanged, reason turn) like any later one. Before, b followed the feed from
+    when its server object was built, after the turn, and never told it."""
+    a, b = await daemons(), await daemons()
+    b.process.send_signal(signal.SIGSTOP)
+    try:
+        await a.chat("made while b loads")
+    finally:
+        b.process.send_signal(signal.SIGCONT)
+    told = await until(
+        lambda: [c for c in b.changes() if c["reason"] == "turn"] or None, "the turn told to b"
+    )
+    assert told[0]["turn"] == 1
