@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from gemini_chat import __version__
+from gemini_chat.gemini.api import SEND_AT_ONCE, Spliced, sendable
 from gemini_chat.gemini.client import CallOptions, GeminiClient
 from gemini_chat.gemini.errors import (
     ApiKeyInvalidError,
@@ -425,3 +426,19 @@ async def test_unreadable_reply_is_retried_and_described(make: Any) -> None:
     h = make(Upstream(ok(b"{truncated"), ok()))
     await h.client.generate_content("gemini-2.5-flash", request(), opts(), on_retry=h.on_retry)
     assert [n.describe() for n in h.notices] == ["Gemini's reply was unusable: retrying in 1 s"]
+
+
+async def test_a_spliced_body_goes_in_few_writes_of_known_length() -> None:
+    """A Spliced body (the daemon's joined history and the new turn) is given to httpx as one
+    write when it fits SEND_AT_ONCE, else as writes of at most SEND_AT_ONCE (a piece larger
+    than that alone); the bytes are the pieces in order and content-length is their total."""
+    small = Spliced((b'{"contents":[', bytearray(b'{"role":"user"}'), b"]}"))
+    stream, headers = sendable(small, {"content-type": "application/json"})
+    assert [chunk async for chunk in stream] == [b'{"contents":[{"role":"user"}]}']  # type: ignore[union-attr]
+    assert headers == {"content-type": "application/json", "content-length": "30"}
+    half, big = b"a" * (SEND_AT_ONCE // 2), b"b" * (SEND_AT_ONCE + 1)
+    large = Spliced((half, half, b"c", big, b"d"))
+    stream, headers = sendable(large, {})
+    writes = [chunk async for chunk in stream]  # type: ignore[union-attr]
+    assert writes == [half + half, b"c", big, b"d"]
+    assert headers["content-length"] == str(len(b"".join(writes)))

@@ -82,6 +82,8 @@ class Spliced(tuple[bytes | bytearray, ...]):
         return sum(len(piece) for piece in self)
 
 
+SEND_AT_ONCE = 1 << 20
+"""Bytes of a spliced body joined into one socket write."""
 RequestBody = Mapping[str, object] | bytes | Spliced
 """A request already in wire JSON, as a mapping or encoded (the daemon splices stored history)."""
 RetryCallback = Callable[[RetryNotice], Awaitable[None]]
@@ -304,12 +306,22 @@ def encode_body(request: GenerateContentRequest | RequestBody) -> bytes | Splice
 def sendable(
     content: bytes | Spliced | AsyncIterable[bytes] | None, headers: Mapping[str, str]
 ) -> tuple[bytes | AsyncIterable[bytes] | None, Mapping[str, str]]:
-    """What httpx takes for one attempt: pieces become a fresh stream of known length."""
+    """What httpx takes for one attempt: pieces become a fresh stream of known length, joined
+    into writes of up to SEND_AT_ONCE bytes (one write of a small body, not one per piece: a
+    write to the socket costs more than copying a few hundred kB)."""
     if not isinstance(content, Spliced):
         return content, headers
 
     async def pieces() -> AsyncIterator[bytes]:
+        batch: list[bytes | bytearray] = []
+        size = 0
         for piece in content:
-            yield piece if isinstance(piece, bytes) else bytes(piece)
+            if batch and size + len(piece) > SEND_AT_ONCE:
+                yield b"".join(batch)
+                batch, size = [], 0
+            batch.append(piece)
+            size += len(piece)
+        if batch:
+            yield b"".join(batch)
 
     return pieces(), {**headers, "content-length": str(content.size())}
