@@ -8,27 +8,10 @@ import re
 from pathlib import Path
 
 from gemini_chat.emulator import Emulator
+from samples import MARKDOWN_REPLY
 
 from .test_terminal_live import at_prompt, is_dim, last_request, shows, start_repl
 from .tmux import EXITED, Tmux
-
-MARKDOWN = """## Adding numbers
-
-The function `add` returns the **sum**:
-
-| a | b | add(a, b) |
-|---|---|---|
-| 1 | 2 | 3 |
-| "x" | "y" | "xy" |
-
-```python
-def add(a, b):
-    return a + b
-```
-
-- numbers add
-- strings join
-"""
 
 
 def pieces(text: str) -> list[str]:
@@ -43,7 +26,7 @@ async def test_a_markdown_reply_renders_a_table_and_highlighted_code(
     """A streamed Markdown reply ends rendered: the heading without `##`, a framed table
     (no `|---|`), code without fences and in colour, bullets; exactly once on screen."""
     await start_repl(tmux, server_env, workspace)
-    emulator.script({"chunks": pieces(MARKDOWN), "chunkDelay": 0.02})
+    emulator.script({"chunks": pieces(MARKDOWN_REPLY), "chunkDelay": 0.02})
     tmux.type("what does add do?")
     screen = await shows(tmux, "turn 1", "the reply")
     reply = screen.split("what does add do?", 1)[1]

@@ -11,26 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gemini_chat.terminal.markdown import LiveReply, finished_prefix, rich_renderer
+from samples import MARKDOWN_REPLY
 
 from .terminal_model import render
 
-REPLY = """## Adding numbers
-
-The function `add` takes two values and returns their **sum**:
-
-| a | b | add(a, b) |
-|---|---|---|
-| 1 | 2 | 3 |
-| "x" | "y" | "xy" |
-
-```python
-def add(a, b):
-    return a + b
-```
-
-- numbers add
-- strings join
-"""
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -59,19 +43,19 @@ def chunked(text: str, cuts: list[int]) -> list[str]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=len(REPLY)), max_size=25))
+@given(st.lists(st.integers(min_value=0, max_value=len(MARKDOWN_REPLY)), max_size=25))
 def test_a_streamed_reply_ends_as_the_whole_reply_renders(cuts: list[int]):
     """However the reply is cut into pieces, the screen ends showing exactly the render of the
     whole reply: nothing printed twice, nothing lost, no half table left behind."""
-    raw, _ = stream(chunked(REPLY, cuts))
-    whole = plain(rich_renderer(60, colour=True)("", "", REPLY))
+    raw, _ = stream(chunked(MARKDOWN_REPLY, cuts))
+    whole = plain(rich_renderer(60, colour=True)("", "", MARKDOWN_REPLY))
     assert render(raw)[:-1] == whole
 
 
 def test_markdown_is_rendered_not_shown_as_source():
     """Headings, tables, code and lists are laid out (a framed table, no `|---|`, no fences,
     bullets), and the code is coloured."""
-    lines = rich_renderer(60, colour=True)("", "", REPLY)
+    lines = rich_renderer(60, colour=True)("", "", MARKDOWN_REPLY)
     shown = "\n".join(plain(lines))
     assert "Adding numbers" in shown and "##" not in shown
     assert "│ 1 │ 2 │ 3" in re.sub(r" +", " ", shown)
