@@ -56,6 +56,7 @@ class FolderLocks:
         self._dir = data_dir / "locks"
         self._held: dict[str, int] = {}
         self._probes: dict[str, int] = {}
+        self._closed = False
 
     def _open(self, key: str, into: dict[str, int]) -> int:
         fd = into.get(key)
@@ -80,7 +81,8 @@ class FolderLocks:
         try:
             yield
         finally:
-            _release(fd)
+            if not self._closed:  # close() released it with the file (the fd may be reused)
+                _release(fd)
 
     def held(self, key: str) -> bool:
         """Whether a turn (in any daemon, this one included) holds the folder now."""
@@ -99,3 +101,4 @@ class FolderLocks:
             os.close(fd)
         self._held.clear()
         self._probes.clear()
+        self._closed = True

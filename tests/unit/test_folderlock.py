@@ -90,7 +90,9 @@ async def test_a_second_daemon_waits_once_then_gets_the_folder(
 
 
 async def test_close_releases_a_hold(tmp_path: Path) -> None:
-    """Closing a daemon's lock files (as its process ending would) frees the folder it held."""
+    """Closing a daemon's lock files (as its process ending would) frees the folder it held;
+    the hold ending afterwards does not unlock whatever its old descriptor number now names
+    (here: another daemon's hold of the same folder)."""
     a, b = FolderLocks(tmp_path), FolderLocks(tmp_path)
 
     async def nothing() -> None:
@@ -101,7 +103,12 @@ async def test_close_releases_a_hold(tmp_path: Path) -> None:
     assert b.held("/w")
     a.close()
     assert not b.held("/w")
+    c = FolderLocks(tmp_path)
+    async with b.hold("/w", nothing):  # b's new descriptor takes a's old number
+        await holding.__aexit__(None, None, None)  # a's turn ends after its close
+        assert c.held("/w"), "a's late release must not unlock b's hold"
     b.close()
+    c.close()
 
 
 def test_no_lock_folder_means_nobody_holds(tmp_path: Path) -> None:
