@@ -32,6 +32,7 @@ from typing import Any
 from gemini_chat import stdio
 from gemini_chat.framing import FrameReader
 from gemini_chat.server import GeminiChatServer, create_server
+from gemini_chat.terminal.rpc import encode_frame
 
 from .common import BENCH_KEY, daemon_env, initialize_params
 
@@ -101,12 +102,6 @@ class Answers:
             await asyncio.wait_for(self.event.wait(), WAIT)
 
 
-def framed(message: dict[str, Any]) -> bytes:
-    """One LSP frame, as a client writes it."""
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
 class Harness:
     """The daemon in this process, fed frames as its stdin reader would."""
 
@@ -120,7 +115,9 @@ class Harness:
     async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """Frame, read, dispatch and await the answer of one request."""
         self.next_id += 1
-        frame = framed({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        frame = encode_frame(
+            {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
+        )
         body = FrameReader(io.BytesIO(frame)).read()
         assert isinstance(body, bytes)
         stdio._dispatch(self.server, body)  # pyright: ignore[reportPrivateUsage]
