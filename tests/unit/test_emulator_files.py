@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -17,6 +17,7 @@ from google.genai import types
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
+from polling import wait_until
 
 UPLOAD = "/upload/v1beta/files"
 FLASH = "/v1beta/models/gemini-2.5-flash"
@@ -174,10 +175,12 @@ def test_processing_then_active(client: httpx.Client, emulator: Emulator) -> Non
         f"The File {file['name'].removeprefix('files/')} is not in an ACTIVE state and usage "
         "is not allowed."
     )
-    deadline = time.monotonic() + 5
-    while (now := client.get(f"/v1beta/{file['name']}").json())["state"] == "PROCESSING":
-        assert time.monotonic() < deadline, "the file never became ACTIVE"
-        time.sleep(0.05)
+
+    def processed() -> dict[str, Any] | None:
+        now = client.get(f"/v1beta/{file['name']}").json()
+        return None if now["state"] == "PROCESSING" else now
+
+    now = wait_until(processed, "the file to leave PROCESSING", within=5)
     assert now["state"] == "ACTIVE"
     assert now["updateTime"] > now["createTime"]
     answer = _ask(client, file["uri"])

@@ -28,6 +28,7 @@ from gemini_chat.gemini.errors import (
 )
 from gemini_chat.gemini.files import UploadProgress
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
+from polling import until
 
 from .gemini_fakes import BASE, Harness, Recorder
 from .test_emulator_imagen import decode_png
@@ -154,10 +155,7 @@ async def test_cancel_mid_upload(gemini: GeminiClient, emulator: Emulator) -> No
     task = asyncio.create_task(
         gemini.upload_file(b"z" * 4096, "video/mp4", None, opts(emulator), chunk_size=1024)
     )
-    deadline = time.monotonic() + 5
-    while not chunk_requests(emulator):
-        assert time.monotonic() < deadline, "no chunk reached the emulator"
-        await asyncio.sleep(0.01)
+    await until(lambda: chunk_requests(emulator), "a chunk to reach the emulator", within=5)
     task.cancel()
     began = time.monotonic()
     with pytest.raises(asyncio.CancelledError):
