@@ -205,7 +205,6 @@ export class ChatController implements vscode.Disposable {
         this.replaced();
         await this.refresh();
       },
-      replaced: () => void this.refresh(),
       listChanged: () => this.postSnapshot(),
     };
   }

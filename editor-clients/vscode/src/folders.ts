@@ -4,10 +4,11 @@ import * as vscode from "vscode";
 
 /** What the chat does when the shown folder or the folder list changes. */
 export interface FolderListener {
-  /** Another folder is shown: forget the old one's conversation and load this one's. */
+  /**
+   * Another folder is shown (picked, followed, or the first one because the shown one left the
+   * workspace): forget the old one's conversation and load this one's.
+   */
   switched(): Promise<void>;
-  /** The shown folder left the workspace; the first folder is shown instead. */
-  replaced(): void;
   /** Folders came or went, the shown one stays: the header's switch button may change. */
   listChanged(): void;
 }
@@ -90,7 +91,7 @@ export class FolderFollower implements vscode.Disposable {
     if (!folders.some((f) => f.uri.toString() === this.uri())) {
       this.current = folders[0];
       this.pinned = false;
-      this.listener.replaced();
+      void this.listener.switched();
     } else this.listener.listChanged();
   }
 }
