@@ -19,7 +19,7 @@ export interface SenderHost {
   readonly status: ReplyStatus;
   /** The running daemon's API, or an error saying why there is none. */
   api(): Promise<GeminiApi>;
-  /** The shown folder's URI. */
+  /** The shown folder's URI (read when a question is sent: a queued one keeps it). */
   workspace(): string | undefined;
   /** The model the next turn uses, with what the daemon's list says of it. */
   model(): ModelInfo;
@@ -38,8 +38,10 @@ export interface Question {
   json?: { request: JsonRequest; shown: JsonMode };
 }
 
+/** A question sent (or queued) and the folder shown when it was: the folder it goes to, whatever is shown later. */
 interface Pending extends Question {
   user: Entry;
+  workspace: string | undefined;
 }
 
 /** What an Imagen request's reply says until its images come (Imagen streams nothing). */
@@ -63,12 +65,13 @@ export class Sender {
   /** Send now, or after the reply in progress (queued: never refused, never dropped). */
   async send(question: Question): Promise<void> {
     const user = userEntry(question);
+    const workspace = this.host.workspace();
     if (this.busy) {
       user.queued = true;
-      this.queue.push({ ...question, user: this.host.transcript.queue(user) });
+      this.queue.push({ ...question, user: this.host.transcript.queue(user), workspace });
       return;
     }
-    await this.run({ ...question, user });
+    await this.run({ ...question, user, workspace });
   }
 
   /** Stop the reply being streamed (queued questions follow). */
@@ -129,12 +132,7 @@ export class Sender {
     if (next !== undefined) await this.run(next);
   }
 
-  private chat(
-    api: GeminiApi,
-    turn: Turn,
-    q: Question,
-    token: vscode.CancellationToken,
-  ): Promise<TurnResult> {
+  private chat(api: GeminiApi, turn: Turn, q: Pending, token: vscode.CancellationToken): Promise<TurnResult> {
     const callbacks = {
       onDelta: (delta: ChatDelta) => {
         // The reply flows again after a wait (a retry, another editor's turn).
@@ -146,8 +144,7 @@ export class Sender {
         this.host.transcript.status(turn, waiting ?? (q.image === undefined ? undefined : DRAWING));
       },
     };
-    const workspace = this.host.workspace();
-    const where = workspace === undefined ? {} : { workspace };
+    const where = q.workspace === undefined ? {} : { workspace: q.workspace };
     if (q.image !== undefined) return api.generateImage({ ...where, ...q.image }, callbacks, token);
     const params: Omit<ChatParams, "partialResultToken" | "workDoneToken"> = {
       ...where,
