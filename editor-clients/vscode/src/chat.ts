@@ -16,6 +16,7 @@ import { askForImage } from "./imagePrompt";
 import { LiveFollower, type LiveHost } from "./live";
 import type { HeaderState, HostMessage, ViewMessage, ViewState } from "./messages";
 import { ModelPicker } from "./models";
+import type { StatusResult } from "./protocol";
 import { RateLimitWatch } from "./rateLimit";
 import { resendQuestion, targetFromHistory } from "./resend";
 import { type Question, Sender, type SenderHost } from "./sender";
@@ -141,7 +142,7 @@ export class ChatController implements vscode.Disposable {
       this.postSnapshot();
       return;
     }
-    await Promise.all([this.models.load(api), this.info.loadContextFiles(api), this.rateLimit.refresh(api)]);
+    await Promise.all([this.models.load(api), this.readStatus(api)]);
     await this.reload(api);
     this.postSnapshot();
   }
@@ -314,9 +315,22 @@ export class ChatController implements vscode.Disposable {
     if (result !== undefined && result !== null) this.rateLimit.replied(result.model);
     this.live.turnEnded();
     if (api !== undefined) {
-      await Promise.all([this.info.loadContextFiles(api), this.rateLimit.refresh(api)]);
+      await this.readStatus(api);
       this.postHeader();
     }
+  }
+
+  /** One `gemini/status` for the shown folder: its context files, and the rate limit last met. */
+  private async readStatus(api: GeminiApi): Promise<void> {
+    const workspace = this.folders.uri();
+    let status: StatusResult | undefined;
+    try {
+      status = await api.status(workspace);
+    } catch {
+      // An older daemon or one going away: no context chip; the next read tells the rate limit.
+    }
+    this.info.statusRead(workspace, status);
+    this.rateLimit.statusRead(status?.rateLimit);
   }
 
   /** Count the next request with the draft: asked (undefined: the draft known) at once, else once changes pause. */

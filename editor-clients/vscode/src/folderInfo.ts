@@ -2,8 +2,8 @@
 
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { GeminiApi } from "./api";
 import type { ContextFile } from "./messages";
+import type { StatusResult } from "./protocol";
 
 /** The shown folder's model (the daemon's sticky choice) and GEMINI.md files. */
 export class FolderInfo implements vscode.Disposable {
@@ -31,17 +31,13 @@ export class FolderInfo implements vscode.Disposable {
     this.modelEmitter.fire(undefined);
   }
 
-  /** The context files (GEMINI.md) the daemon uses for the folder. */
-  async loadContextFiles(api: GeminiApi): Promise<void> {
-    const workspace = this.workspace();
-    let files: ContextFile[] = [];
-    try {
-      const status = await api.status(workspace);
-      files = (status.contextFiles ?? []).map((p) => ({ name: path.basename(p), path: p }));
-    } catch {
-      // An older daemon or a failing one: no chip.
-    }
-    if (workspace === this.workspace()) this.contextFiles = files;
+  /**
+   * The context files (GEMINI.md) the daemon uses for `workspace`, as its status said (undefined:
+   * it could not say); dropped when another folder is shown by now.
+   */
+  statusRead(workspace: string | undefined, status: StatusResult | undefined): void {
+    if (workspace !== this.workspace()) return;
+    this.contextFiles = (status?.contextFiles ?? []).map((p) => ({ name: path.basename(p), path: p }));
   }
 
   /** Whether `file` is one of the folder's context files (the only files the view may open). */

@@ -1,7 +1,6 @@
 /** The rate limit last met (`gemini/status` rateLimit), for the status bar: which quota, and when it lifts. */
 
 import * as vscode from "vscode";
-import type { GeminiApi } from "./api";
 import type { RateLimit } from "./protocol";
 import { rateLimitHolds } from "./usageText";
 
@@ -24,14 +23,8 @@ export class RateLimitWatch implements vscode.Disposable {
     return this.current !== undefined && !this.passed && rateLimitHolds(this.current, now);
   }
 
-  /** Ask the daemon (after a turn, on start): its state changes only with a new 429. */
-  async refresh(api: GeminiApi): Promise<void> {
-    let limit: RateLimit | undefined;
-    try {
-      limit = (await api.status()).rateLimit;
-    } catch {
-      return; // A daemon going away: the next refresh tells.
-    }
+  /** The daemon's newest 429 as its status said (after a turn, on start): it changes only with a new 429. */
+  statusRead(limit: RateLimit | undefined): void {
     if (limit === undefined || limit.at === this.current?.at) return;
     this.current = limit;
     this.passed = false;
