@@ -63,7 +63,9 @@ def usage(prompt: int, reply: int, thoughts: int = 0) -> Json:
     return meta | {"totalTokenCount": total}
 
 
-def call(name: str, args: Json, call_id: str | None = None, signature: str | None = None) -> Json:
+def function_call(
+    name: str, args: Json, call_id: str | None = None, signature: str | None = None
+) -> Json:
     """A functionCall part."""
     fc: Json = {"name": name, "args": args}
     if call_id:

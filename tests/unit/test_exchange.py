@@ -12,8 +12,8 @@ from .core_fakes import (
     APP,
     Events,
     Rig,
-    call,
     contents_text,
+    function_call,
     ok,
     response,
     sse,
@@ -45,7 +45,7 @@ async def test_a_function_call_runs_and_its_answer_goes_back_with_the_id(rig: Ri
     (signature and id) and a functionResponse with the same id and the file's text."""
     asked = response(
         {"text": "Let me look.", "thought": True},
-        call("read_file", {"path": "src/app.py"}, "call-1", signature="c2lnLTE="),
+        function_call("read_file", {"path": "src/app.py"}, "call-1", signature="c2lnLTE="),
         finish="STOP",
     )
     rig.gemini.script(ok(asked), text("It adds two numbers."))
@@ -68,7 +68,9 @@ async def test_a_function_call_runs_and_its_answer_goes_back_with_the_id(rig: Ri
 async def test_tool_rounds_are_stored_hidden_and_sent_again(rig: Rig) -> None:
     """The call and its answer are stored as hidden entries of the same turn: history shows two
     turns, and the next turn's request carries all four contents."""
-    rig.gemini.script(ok(response(call("list_files", {"glob": "**/*.py"}))), text("One file."))
+    rig.gemini.script(
+        ok(response(function_call("list_files", {"glob": "**/*.py"}))), text("One file.")
+    )
     rig.gemini.script(text("Bye."))
     await rig.turn("Which files?")
     entries = rig.store.history(rig.ws.key)
@@ -91,7 +93,7 @@ async def test_tool_rounds_are_stored_hidden_and_sent_again(rig: Rig) -> None:
 
 async def test_a_call_without_an_id_is_answered_without_one(rig: Rig) -> None:
     """Older models send calls without ids; the answer then carries none either."""
-    rig.gemini.script(ok(response(call("read_file", {"path": "src/app.py"}))), text("ok"))
+    rig.gemini.script(ok(response(function_call("read_file", {"path": "src/app.py"}))), text("ok"))
     await rig.turn("read it")
     (answer,) = answers(rig.gemini.bodies[1])
     assert "id" not in answer
@@ -102,8 +104,8 @@ async def test_calls_past_the_cap_are_refused_and_tools_are_switched_off(rig: Ri
     request sets functionCallingConfig NONE so the model answers with what it has."""
     rig.configure(max_tool_calls=1)
     two = response(
-        call("read_file", {"path": "src/app.py"}, "a"),
-        call("search_text", {"query": "add"}, "b"),
+        function_call("read_file", {"path": "src/app.py"}, "a"),
+        function_call("search_text", {"query": "add"}, "b"),
     )
     rig.gemini.script(ok(two), text("Answer."))
     result = await rig.turn("look")
@@ -124,8 +126,8 @@ async def test_the_cap_counts_calls_across_rounds(rig: Rig) -> None:
     """maxToolCalls 2 with one call per round: the third request forbids calls, not the second;
     with maxToolCalls 0 even the first does."""
     rig.configure(max_tool_calls=2)
-    one = ok(response(call("read_file", {"path": "src/app.py"})))
-    rig.gemini.script(one, ok(response(call("list_files", {"glob": "*"}))), text("Done."))
+    one = ok(response(function_call("read_file", {"path": "src/app.py"})))
+    rig.gemini.script(one, ok(response(function_call("list_files", {"glob": "*"}))), text("Done."))
     await rig.turn("go")
     assert ["toolConfig" in b for b in rig.gemini.bodies] == [False, False, True]
     rig.configure(max_tool_calls=0)
@@ -137,8 +139,8 @@ async def test_the_cap_counts_calls_across_rounds(rig: Rig) -> None:
 async def test_tool_failures_are_told_to_the_model(rig: Rig) -> None:
     """An unknown tool and a path outside the folder become `error` answers, not turn failures."""
     asked = response(
-        call("delete_everything", {}),
-        call("read_file", {"path": "../../etc/passwd"}),
+        function_call("delete_everything", {}),
+        function_call("read_file", {"path": "../../etc/passwd"}),
     )
     rig.gemini.script(ok(asked), text("I cannot."))
     result = await rig.turn("do bad things")
@@ -156,7 +158,7 @@ async def test_rounds_accumulate_into_one_reply(rig: Rig) -> None:
     round1 = response(
         {"text": "Need the file.", "thought": True},
         {"text": "Reading. "},
-        call("read_file", {"path": "src/app.py"}),
+        function_call("read_file", {"path": "src/app.py"}),
         usage=usage(10, 5, 7),
     )
     round2 = response(
@@ -183,7 +185,7 @@ async def test_rounds_accumulate_into_one_reply(rig: Rig) -> None:
 async def test_streamed_tool_rounds_report_text_then_the_tool(rig: Rig) -> None:
     """Streaming a tool round: its text piece, then the tool line, then the answer's text."""
     rig.gemini.script(
-        sse(response({"text": "Checking. "}, call("read_file", {"path": "src/app.py"}))),
+        sse(response({"text": "Checking. "}, function_call("read_file", {"path": "src/app.py"}))),
         sse(response({"text": "Done."})),
     )
     events = Events(streaming=True)

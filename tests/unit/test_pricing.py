@@ -20,7 +20,7 @@ from gemini_chat.pricing import Price
 from gemini_chat.settings import Settings, SettingsManager
 from gemini_chat.store import Entry
 
-from .core_fakes import MODEL, Rig, call, ok, response
+from .core_fakes import MODEL, Rig, function_call, ok, response
 
 LONG = 1000
 """The long-prompt threshold of these tests (the shipped table's is 200,000)."""
@@ -187,7 +187,7 @@ async def test_a_turn_keeps_cached_tokens_and_prices_each_call(tmp_path: Path) -
             "candidatesTokenCount": 7,
         }
         rig.gemini.script(
-            ok(response(call("read_file", {"path": "src/a.py"}), usage=first)),
+            ok(response(function_call("read_file", {"path": "src/a.py"}), usage=first)),
             ok(response({"text": "x is 1."}, usage=second)),
         )
         result = await rig.turn("what is x?")

@@ -14,7 +14,7 @@ from gemini_chat.params import TextAttachment
 from gemini_chat.store import Entry
 from gemini_chat.turn import TurnEvents, call_options, encode
 
-from .core_fakes import AWS_KEY, Events, Rig, call, ok, response, sse
+from .core_fakes import AWS_KEY, Events, Rig, function_call, ok, response, sse
 
 MASK = "[REDACTED:aws-access-key]"
 
@@ -34,7 +34,7 @@ async def test_secrets_are_masked_in_every_part_of_a_turn(rig: Rig) -> None:
     note = TextAttachment(name="notes", text=f"old key {AWS_KEY}")
     prepared = attachments.prepare([note], rig.ws, lambda _uri: None)
     rig.gemini.script(
-        sse(response(call("read_file", {"path": ".env"}, "c1"))),
+        sse(response(function_call("read_file", {"path": ".env"}, "c1"))),
         sse(response({"text": "Rotate it."})),
     )
     events = Events(streaming=True)
