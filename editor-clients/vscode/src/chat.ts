@@ -275,6 +275,7 @@ export class ChatController implements vscode.Disposable {
   /** The conversation was replaced (reset, opened, deleted, another folder): its old view goes. */
   private replaced(): void {
     this.transcript.clear();
+    this.sender.forget();
     this.meter.clear();
   }
 

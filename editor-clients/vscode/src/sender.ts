@@ -49,6 +49,8 @@ const DRAWING = "Imagen is drawing…";
 
 export class Sender {
   private cancel: vscode.CancellationTokenSource | undefined;
+  /** The turn in flight, if any. */
+  private running: Pending | undefined;
   private queue: Pending[] = [];
   /** Failed turns by their error entry: what Retry or Set API Key sends again. */
   private readonly failed = new Map<string, Question>();
@@ -97,6 +99,17 @@ export class Sender {
     await this.send(question);
   }
 
+  /**
+   * The transcript was replaced (New Chat, another conversation or folder): its failed turns and
+   * its questions' targets go with it; the turn in flight keeps its target (it is still shown).
+   */
+  forget(): void {
+    this.failed.clear();
+    const target = this.running === undefined ? undefined : this.targets.get(this.running.user.id);
+    this.targets.clear();
+    if (target !== undefined && this.running !== undefined) this.targets.set(this.running.user.id, target);
+  }
+
   /** Where a reply's code applies: the lines its question attached (this window's turns). */
   targetOf(userId: string): ApplyTarget | undefined {
     return this.targets.get(userId);
@@ -106,6 +119,7 @@ export class Sender {
     const target =
       item.attachments.find((a) => a.target?.lines !== undefined) ?? item.attachments.find((a) => a.target);
     if (target?.target !== undefined) this.targets.set(item.user.id, target.target);
+    this.running = item;
     const turn = this.host.transcript.begin(item.user);
     if (item.json !== undefined) turn.reply.asJson = item.json.shown;
     if (item.image !== undefined) this.host.transcript.status(turn, DRAWING);
@@ -125,6 +139,7 @@ export class Sender {
     } finally {
       this.cancel?.dispose();
       this.cancel = undefined;
+      this.running = undefined;
       this.host.postBusy(false);
     }
     await this.host.turnEnded(result, api);
