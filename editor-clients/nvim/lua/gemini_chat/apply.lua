@@ -39,17 +39,20 @@ local function below_cursor(buf, label)
 end
 
 ---The target named by an attachment label of the exchange, if its file exists. A whole file
----attached takes a block of (nearly) its size in its place, a smaller one below its cursor.
+---attached takes a block of (nearly) its size in its place, a smaller one below its cursor. A
+---path that leads out of the workspace is refused: nil and why.
 ---@param root string
 ---@param label string
 ---@param size integer The block's number of lines.
----@return gemini_chat.Target?
+---@return gemini_chat.Target? target, string? err
 local function from_label(root, label, size)
   local path, first, last = attach.parse_label(label)
   local full = vim.fs.normalize(root .. "/" .. path)
   local buf = vim.fn.bufnr(full)
   if buf == -1 and not vim.uv.fs_stat(full) then
     return nil
+  elseif not attach.inside(root, full) then
+    return nil, ("%s is outside the workspace %s: not applying the block there"):format(path, root)
   end
   buf = buf ~= -1 and buf or vim.fn.bufadd(full)
   vim.fn.bufload(buf)
@@ -70,19 +73,25 @@ local function from_label(root, label, size)
   return { buf = buf, first = first, last = last, label = label, indent = indent or "" }
 end
 
----Where block `b` of the chat goes.
+---Where block `b` of the chat goes (nil and why when it goes nowhere).
 ---@param s gemini_chat.Session
 ---@param b gemini_chat.CodeBlock
----@return gemini_chat.Target?
+---@return gemini_chat.Target? target, string? err
 function M.target(s, b)
   local lines = vim.api.nvim_buf_get_lines(s.buf, 0, b.first - 1, false)
   for i = #lines, 1, -1 do
     if lines[i] == "## You" then
+      -- Only the question's own lines count: the reply under "## Gemini" may quote anything.
       for j = i + 1, #lines do
+        if lines[j] == "## Gemini" then
+          break
+        end
         local label = lines[j]:match("^> attached: (.+)$")
-        local t = label and from_label(s.root, label, #b.lines)
-        if t then
-          return t
+        if label then
+          local t, err = from_label(s.root, label, #b.lines)
+          if t or err then
+            return t, err
+          end
         end
       end
       break
@@ -172,9 +181,10 @@ end
 ---@param s gemini_chat.Session
 ---@param b gemini_chat.CodeBlock
 function M.run(s, b)
-  local t = M.target(s, b)
+  local t, err = M.target(s, b)
   if not t then
-    vim.notify("Gemini: no file to apply the block to: open one in a window first", levels.WARN)
+    err = err or "no file to apply the block to: open one in a window first"
+    vim.notify("Gemini: " .. err, levels.WARN)
     return
   end
   local new = t.indent and M.reindent(b.lines, t.indent) or b.lines

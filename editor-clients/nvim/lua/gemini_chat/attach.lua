@@ -48,7 +48,7 @@ end
 ---@param root string
 ---@param path string
 ---@return string?
-local function inside(root, path)
+function M.inside(root, path)
   local real_root = vim.uv.fs_realpath(root) or root
   local real = vim.uv.fs_realpath(path) or vim.fs.normalize(path)
   if vim.startswith(real, real_root .. "/") then
@@ -65,7 +65,7 @@ function M.buffer(buf, root)
   local name = vim.api.nvim_buf_get_name(buf)
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
   local bytes = #table.concat(lines, "\n")
-  local rel = name ~= "" and vim.bo[buf].buftype == "" and inside(root, name)
+  local rel = name ~= "" and vim.bo[buf].buftype == "" and M.inside(root, name)
   local modified = vim.bo[buf].modified and ", unsaved" or ""
   if rel then
     local attachment = { uri = vim.uri_from_fname(vim.fs.normalize(name)) }
@@ -91,7 +91,7 @@ function M.file(path, root)
   elseif stat.type ~= "file" then
     return nil, ("%s is not a file"):format(path)
   end
-  local rel = inside(root, full)
+  local rel = M.inside(root, full)
   if not rel then
     return nil,
       ("%s is outside the workspace %s: only its files can be attached"):format(path, root)
