@@ -4,6 +4,7 @@
 ---(`gemini/conversationChanged`): the chat buffer reloads from that, here as elsewhere.
 local client = require("gemini_chat.client")
 local errors = require("gemini_chat.errors")
+local status = require("gemini_chat.status")
 
 local M = {}
 
@@ -21,14 +22,11 @@ local levels = vim.log.levels
 ---@param iso string?
 ---@return string
 function M.when(iso)
-  local y, mo, d, h, mi, sec = tostring(iso or ""):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
-  if not y then
+  local t = status.parse_utc(iso)
+  if not t then
     return ""
   end
-  -- The daemon writes UTC: compare with UTC now.
-  local t = os.time({ year = y, month = mo, day = d, hour = h, min = mi, sec = sec })
-  local now = os.time(os.date("!*t") --[[@as osdateparam]])
-  local ago = now - t
+  local ago = os.time() - t
   if ago < 60 then
     return "just now"
   elseif ago < 3600 then
