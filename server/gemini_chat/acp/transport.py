@@ -12,17 +12,16 @@ import asyncio
 import json
 import logging
 import threading
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO
 
-from ..protocol import Json
+from .. import envelope, protocol
+from ..framing import Refusal
 
 log = logging.getLogger(__name__)
 MAX_LINE = 64 * 1024 * 1024
 """Bytes of one message; a longer line is refused (its bytes are skipped, not kept)."""
 TOO_LARGE = b"\0"
 """Stands for a line over MAX_LINE in the queue (no JSON line can be this)."""
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
 
 
 class StdioTransport:
@@ -62,21 +61,22 @@ class StdioTransport:
         if not line.strip():
             return None
         if line is TOO_LARGE:
-            self._error(INVALID_REQUEST, f"Invalid request: a message over {MAX_LINE} bytes")
+            refusal = Refusal(
+                protocol.INVALID_REQUEST, f"Invalid request: a message over {MAX_LINE} bytes"
+            )
+            self._refuse(refusal)
             return None
-        try:
-            message = cast(object, json.loads(line))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self._error(PARSE_ERROR, "Parse error: a line that is not JSON")
+        # The daemon's own check: not JSON, not JSON-RPC 2.0, or nested too deep to handle.
+        message = envelope.parse(line)
+        if isinstance(message, Refusal):
+            self._refuse(message)
             return None
-        if not isinstance(message, dict) or cast(Json, message).get("jsonrpc") != "2.0":
-            self._error(INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 object")
-            return None
-        return cast(dict[str, Any], message)
+        return message
 
-    def _error(self, code: int, message: str) -> None:
-        log.warning("%s", message)
-        self._write({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}})
+    def _refuse(self, refusal: Refusal) -> None:
+        log.warning("%s", refusal.message)
+        error = {"code": refusal.code, "message": refusal.message}
+        self._write({"jsonrpc": "2.0", "id": refusal.msg_id, "error": error})
 
     async def send(self, message: dict[str, Any]) -> None:
         """Write one message as one line."""
