@@ -58,7 +58,7 @@ export class ChatController implements vscode.Disposable {
       () => this.models.limit(),
       () => this.postHeader(),
     );
-    this.models = new ModelPicker(daemon, this.folders, this.info, async () => this.postHeader());
+    this.models = new ModelPicker(daemon, this.folders, this.info, () => this.postHeader());
     this.history = new ConversationHistory(daemon, this.folders, (id) => this.switchedHere(id));
     this.composer = new Composer({
       folder: () => this.folders.folder,

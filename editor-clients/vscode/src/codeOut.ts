@@ -29,8 +29,6 @@ export class CodeOut implements vscode.Disposable, vscode.TextDocumentContentPro
   // The chat view takes the focus: code goes to the text editor used last.
   private lastEditor = usable(vscode.window.activeTextEditor);
   private review: Review | undefined;
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
   /** While a change waits: Accept and Discard in the status bar too (beside the diff's title actions). */
   private readonly buttons = [
@@ -153,7 +151,6 @@ export class CodeOut implements vscode.Disposable, vscode.TextDocumentContentPro
 
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
-    this.changed.dispose();
   }
 
   private async propose(

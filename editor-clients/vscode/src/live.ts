@@ -57,11 +57,6 @@ export class LiveFollower {
 
   constructor(private readonly host: LiveHost) {}
 
-  /** Whether another editor's reply is streaming into the view. */
-  get mirroring(): boolean {
-    return this.mirrored !== undefined;
-  }
-
   /** Another editor's turn on some folder. */
   turnProgress(p: TurnProgress): void {
     if (!sameFolder(p.workspace, this.host.shown())) return;

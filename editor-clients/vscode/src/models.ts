@@ -18,12 +18,12 @@ const ALL_MODELS = "$(list-unordered) All models…";
 export class ModelPicker {
   private list: ModelInfo[] = [];
 
-  /** `headerChanged(api)`: show the model in the header, then (with an api) what depends on it. */
+  /** `headerChanged()`: show the model in the header. */
   constructor(
     private readonly daemon: DaemonClient,
     private readonly folders: FolderFollower,
     private readonly info: FolderInfo,
-    private readonly headerChanged: (api: GeminiApi | undefined) => Promise<void>,
+    private readonly headerChanged: () => void,
   ) {}
 
   /** The daemon's chat models, as the header's picker lists them. */
@@ -75,14 +75,13 @@ export class ModelPicker {
   async pickAll(): Promise<void> {
     const picked = await this.show(this.list, false);
     if (picked !== undefined && picked.all !== true) await this.choose(picked.name);
-    else await this.headerChanged(undefined);
+    else this.headerChanged();
   }
 
   /** Make `model` the folder's model in the daemon's store (null: back to the setting). */
   async choose(model: string | null): Promise<void> {
-    let api: GeminiApi | undefined;
     try {
-      api = await this.daemon.require();
+      const api = await this.daemon.require();
       const result = await api.setModel(this.folders.uri(), model);
       this.info.setModel(result.model);
     } catch (err) {
@@ -90,7 +89,7 @@ export class ModelPicker {
       void vscode.window.showErrorMessage(`Could not select the model: ${describeError(err).message}`);
     }
     // Also after a failure: puts the webview's picker back on the model in use.
-    await this.headerChanged(api);
+    this.headerChanged();
   }
 
   /** The model setting changed: a folder without its own choice now uses another model. */
@@ -104,7 +103,7 @@ export class ModelPicker {
         // The next refresh reports it; the header keeps what it had.
       }
     }
-    await this.headerChanged(undefined);
+    this.headerChanged();
   }
 
   private async show(models: ModelInfo[], short: boolean): Promise<Item | undefined> {
