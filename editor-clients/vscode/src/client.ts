@@ -9,7 +9,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { GeminiApi } from "./api";
-import { type ConversationChanged, type DaemonSettings, Notification, type TurnProgress } from "./protocol";
+import type { ConversationChanged, DaemonSettings, TurnProgress } from "./protocol";
 import { locateServer, SERVER } from "./serverLocation";
 import { readSettings } from "./settings";
 
@@ -220,10 +220,9 @@ export class DaemonClient implements vscode.Disposable {
       options,
     );
     // Registered before start, so nothing sent right after initialize is missed.
-    client.onNotification(Notification.conversationChanged, (p: ConversationChanged) =>
-      this.changedEmitter.fire(p),
-    );
-    client.onNotification(Notification.turnProgress, (p: TurnProgress) => this.turnEmitter.fire(p));
+    const api = new GeminiApi(client);
+    api.onConversationChanged((p) => this.changedEmitter.fire(p));
+    api.onTurnProgress((p) => this.turnEmitter.fire(p));
     client.onDidChangeState((e) => {
       if (this.client === client && e.newState === State.Stopped) this.setState("stopped");
     });
