@@ -65,10 +65,14 @@ class _Session:
 class _Source:
     """The bytes to send, read a chunk at a time (a file is never read whole)."""
 
-    def __init__(self, data: bytes | None, handle: io.BufferedReader | None, size: int) -> None:
+    def __init__(
+        self, data: bytes | None, handle: io.BufferedReader | None, size: int, name: str
+    ) -> None:
         self._data = memoryview(data) if data is not None else None
         self._handle = handle
         self.size = size
+        self.name = name
+        """What messages call the file."""
 
     async def read(self, offset: int, count: int) -> bytes:
         """Up to ``count`` bytes from ``offset``; disk reads run in a thread."""
@@ -85,9 +89,9 @@ class _Source:
 
 
 @asynccontextmanager
-async def _opened(source: Path | bytes) -> AsyncGenerator[_Source]:
+async def _opened(source: Path | bytes, display_name: str | None) -> AsyncGenerator[_Source]:
     if isinstance(source, bytes):
-        yield _Source(source, None, len(source))
+        yield _Source(source, None, len(source), display_name or "The file")
         return
     try:
         handle = await asyncio.to_thread(source.open, "rb")
@@ -95,7 +99,7 @@ async def _opened(source: Path | bytes) -> AsyncGenerator[_Source]:
         raise BadRequestError(f"Could not read {source.name} to upload it ({exc}).") from None
     try:
         size = await asyncio.to_thread(lambda: Path(source).stat().st_size)
-        yield _Source(None, handle, size)
+        yield _Source(None, handle, size, display_name or source.name)
     finally:
         await asyncio.to_thread(handle.close)
 
@@ -114,7 +118,7 @@ async def upload_file(
     processing_timeout: float = 600.0,
 ) -> File:
     """Upload, then wait (polling ``files.get``) until the file is ``ACTIVE``; see GeminiClient."""
-    async with _opened(source) as data:
+    async with _opened(source, display_name) as data:
         if data.size > MAX_FILE_BYTES:
             raise BadRequestError(
                 f"{display_name or 'The file'} is {data.size} bytes; Gemini takes files of at "
@@ -203,7 +207,13 @@ async def _send_all(
     step = max(session.granularity, chunk_size // session.granularity * session.granularity)
     offset = attempt = 0
     while True:
-        piece = await data.read(offset, step)
+        piece = await data.read(offset, min(step, data.size - offset))
+        if len(piece) < min(step, data.size - offset):
+            # Shorter than announced at start: the rest would never come (and a read at the
+            # end answers b"" for ever), so stop rather than send a file that no longer is.
+            raise BadRequestError(
+                f"{data.name} changed while it was being uploaded; attach it again"
+            )
         final = offset + len(piece) >= data.size
         command = "upload, finalize" if final else "upload"
         try:
