@@ -7,6 +7,7 @@ lock, read the history, compact when it would not fit, run the exchange, commit 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
@@ -80,11 +81,12 @@ class ChatService:
                 ex.amend(ctx.model, await _reply_extras(ctx, history, ex, turn.json_mode))
                 number = _commit(ctx, ex)
             except BaseException as exc:
-                journaled.close()
                 _end(
                     ctx, live, "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
                 )
                 raise
+            finally:  # no journal write of the reply after its turn ended
+                journaled.close()
         result: Json = {"workspace": turn.ws.uri, "turn": number, **ex.reply_fields(ctx.model)}
         if compacted:
             result["compacted"] = {"turns": compacted}
@@ -181,16 +183,15 @@ class ChatService:
         """The active conversation as clients show it, the model the next turn will use, and
         the turn a daemon that died mid-turn left (`interrupted`)."""
         store = self._store()
-        entries = await asyncio.to_thread(store.history, ws.key)
+        entries, interrupted = await asyncio.to_thread(_shown_history, store, ws.key)
         turns = [transcript.shown(e) for e in entries if not e.meta.get("hidden")]
-        active = await asyncio.to_thread(store.active, ws.key)
+        active = entries.conversation
         result: Json = {
             "workspace": ws.uri,
             "conversation": None if active is None else str(active),
             "turns": turns,
             "model": self.model_for(ws),
         }
-        interrupted = await asyncio.to_thread(_interrupted, store, ws.key)
         if interrupted is not None:
             result["interrupted"] = interrupted.interrupted()
         return result
@@ -214,10 +215,13 @@ class ChatService:
         against the model's input limit."""
         ctx = await self.turn_context(turn.ws, turn.model, None)
         history = await asyncio.to_thread(ctx.store.history, turn.ws.key)
-        contents: list[object] = [e.content for e in history]
+        # As a turn sends it: an expired upload is a note; media still to upload is left out
+        # (its part is a placeholder until the turn uploads it, which the API would refuse).
+        contents: list[object] = [json.loads(uploads.sendable(e)) for e in history]
         user, _ = _user_content(turn, ctx.redactions)
-        if user["parts"]:
-            contents.append(user)
+        parts = [part for part in user["parts"] if part]
+        if parts:
+            contents.append({**user, "parts": parts})
         total = 0
         if contents:
             request: Json = {"model": f"models/{ctx.model}", "contents": contents, **ctx.fields}
@@ -276,6 +280,11 @@ def _end(ctx: TurnContext, live: InFlight, reason: str) -> None:
         ctx.store.journal.end(live, ctx.ws.key, reason)
     except StorageError as exc:
         log.warning("Could not clear the journal of a %s turn: %s", reason, exc)
+
+
+def _shown_history(store: ConversationStore, key: str) -> tuple[History, InFlight | None]:
+    """The active conversation (its id from the same read) and its interrupted turn."""
+    return store.history(key), _interrupted(store, key)
 
 
 def _interrupted(store: ConversationStore, key: str) -> InFlight | None:

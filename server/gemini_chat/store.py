@@ -79,12 +79,20 @@ class History(list[Entry]):
 
     `joined` is the request's history as sent (the entries' texts, comma-separated, in
     pieces), kept per conversation and extended by each commit rather than rebuilt per turn.
-    `files`: whether an entry refers to an uploaded file (whose expiry changes what is sent)."""
+    `files`: whether an entry refers to an uploaded file (whose expiry changes what is sent).
+    `conversation`: the active conversation's id, from the same read (None: there is none)."""
 
-    def __init__(self, entries: list[Entry], joined: tuple[bytes, ...], files: bool) -> None:
+    def __init__(
+        self,
+        entries: list[Entry],
+        joined: tuple[bytes, ...],
+        files: bool,
+        conversation: int | None = None,
+    ) -> None:
         super().__init__(entries)
         self.joined = joined
         self.files = files
+        self.conversation = conversation
 
 
 BLOCK = 65536
@@ -181,7 +189,7 @@ class ConversationStore:
                 cached.entries.append(Entry(seq, turn, role, None, None, time, content, meta))
                 cached.extend(content)
                 cached.files = cached.files or '"files":' in meta
-            return History(cached.entries, cached.joined(), cached.files)
+            return History(cached.entries, cached.joined(), cached.files, conv)
 
     def commit(self, workspace: str, entries: Staged) -> int:
         """Store one exchange's contents (user, tool rounds, reply) atomically; return its turn.

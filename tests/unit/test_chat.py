@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gemini_chat import live
+from gemini_chat.attachments import Prepared, Upload
 from gemini_chat.chat import TurnParamsError
 from gemini_chat.gemini.errors import (
     BlockedError,
@@ -157,6 +159,18 @@ async def test_a_cancelled_turn_is_not_committed(rig: Rig) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert rig.stored() == []
+
+
+async def test_no_journal_write_follows_the_stored_turn(rig: Rig) -> None:
+    """A streamed reply's last pieces arrive within one journal flush interval, so a write is
+    still pending when the turn commits: it is dropped with the turn, so the change feed ends
+    with the stored turn and no stray "progress" row follows it (other editors would mirror it
+    under the next turn's number)."""
+    rig.gemini.script(sse(*published_chunks()))
+    await rig.turn("Say hi in five languages", Events(streaming=True))
+    await asyncio.sleep(3 * live.FLUSH)  # what must not happen would happen in this window
+    reasons = [c.reason for c in rig.store.journal.changes_since(0)]
+    assert reasons[-1] == "turn" and reasons.count("progress") >= 1
 
 
 async def test_streamed_pieces_join_to_the_result(rig: Rig) -> None:
@@ -318,6 +332,20 @@ async def test_count_tokens_counts_history_draft_and_system(rig: Rig) -> None:
     assert inner["model"] == f"models/{MODEL}"
     assert contents_text(inner) == ["user: earlier", "model: Earlier answer.", "user: draft"]
     assert "systemInstruction" in inner
+
+
+async def test_count_tokens_leaves_out_media_still_to_upload(rig: Rig, tmp_path: Path) -> None:
+    """A draft whose video is too big to send inline (its part a placeholder until the turn
+    uploads it) is counted without that part: the request names only the draft's text, never
+    an empty part (which the API refuses)."""
+    rig.gemini.model_info = {"name": f"models/{MODEL}", "inputTokenLimit": 1000}
+    prepared = Prepared()
+    prepared.add({}, "big.mp4", "video/mp4", "attachments.0")
+    prepared.uploads.append(Upload(tmp_path / "big.mp4", "video/mp4", "big.mp4", 30_000_000, 0))
+    await rig.service.count_tokens(Turn(rig.ws, "what happens?", prepared))
+    (req,) = [r for r in rig.gemini.requests if r.url.path.endswith(":countTokens")]
+    inner = json.loads(req.content)["generateContentRequest"]
+    assert inner["contents"] == [{"role": "user", "parts": [{"text": "what happens?"}]}]
 
 
 async def test_count_tokens_of_nothing_is_zero_without_counting(rig: Rig) -> None:
