@@ -92,7 +92,6 @@ export async function reportStartFailure(client: DaemonClient): Promise<void> {
     return;
   }
   const choice = await vscode.window.showErrorMessage(client.error, "Open Settings", "Show Log");
-  if (choice === "Open Settings") {
-    await vscode.commands.executeCommand("workbench.action.openSettings", "geminiChat.serverPath");
-  } else if (choice === "Show Log") client.output.show(true);
+  if (choice === "Open Settings") await openServerSetting();
+  else if (choice === "Show Log") client.output.show(true);
 }
