@@ -1,4 +1,6 @@
 ---@mod gemini_chat.selection Lines of a buffer as an attachment of the next message.
+local attach = require("gemini_chat.attach")
+
 local M = {}
 
 ---The length of `line` in UTF-16 code units, as LSP positions count.
@@ -22,16 +24,13 @@ end
 function M.attachment(buf, line1, line2, root)
   local name = vim.api.nvim_buf_get_name(buf)
   local lines = vim.api.nvim_buf_get_lines(buf, line1 - 1, line2, false)
-  local inside = name ~= "" and vim.startswith(vim.fs.normalize(name), root .. "/")
-  local label = name ~= "" and vim.fn.fnamemodify(name, ":t") or "selection"
-  if inside then
-    label = vim.fs.normalize(name):sub(#root + 2)
-  end
+  local rel = name ~= "" and attach.inside(root, name) or nil
+  local label = rel or (name ~= "" and vim.fn.fnamemodify(name, ":t") or "selection")
   label = line1 == line2 and ("%s:%d"):format(label, line1)
     or ("%s:%d-%d"):format(label, line1, line2)
   local n = line2 - line1 + 1
   local detail = ("%d line%s"):format(n, n == 1 and "" or "s")
-  if inside and vim.bo[buf].buftype == "" then
+  if rel and vim.bo[buf].buftype == "" then
     local attachment = {
       uri = vim.uri_from_fname(vim.fs.normalize(name)),
       range = {
