@@ -11,13 +11,6 @@ local function data_of(err)
   return type(err.data) == "table" and err.data or {}
 end
 
----Whether the daemon refused the prompt or the reply for safety (reason `blocked`).
----@param err table
----@return boolean
-function M.blocked(err)
-  return data_of(err).reason == "blocked"
-end
-
 ---The error's message; for a block, with its reason and categories if the message lacks them.
 ---@param err table
 ---@return string
