@@ -17,7 +17,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+import pytest
+from pygls.exceptions import JsonRpcException
 
+from gemini_chat import handlers
 from gemini_chat.chat import ChatService
 from gemini_chat.gemini.client import RetryNotice
 from gemini_chat.imagegen import ImageService
@@ -335,6 +338,20 @@ class FakeDaemon:
 
     def work_end(self, token: int | str) -> None:
         self.sent.append(("end", token, None))
+
+
+async def call(daemon: FakeDaemon, method: str, params: object) -> dict[str, object]:
+    """Run a method's handler as the server does; its result (every gemini/* answers an object)."""
+    result = await handlers.HANDLERS[method](daemon, params)
+    assert isinstance(result, dict), f"{method} answered {result!r}, not an object"
+    return result  # type: ignore[return-value]
+
+
+async def refused(daemon: FakeDaemon, method: str, params: object) -> JsonRpcException:
+    """The JSON-RPC error a method's handler ends with."""
+    with pytest.raises(JsonRpcException) as info:
+        await handlers.HANDLERS[method](daemon, params)
+    return info.value
 
 
 def full_disk(db_path: Path, event: str) -> None:

@@ -15,7 +15,7 @@ from gemini_chat.gemini.errors import RateLimitedError
 from gemini_chat.store import ConversationStore
 from polling import until
 
-from .core_fakes import KEY, MODEL, FakeDaemon, Gate, Rig, text
+from .core_fakes import KEY, MODEL, FakeDaemon, Gate, Rig, call, text
 from .gemini_fakes import BASE, EXAMPLES
 
 
@@ -151,10 +151,3 @@ async def test_status_carries_the_last_rate_limit(rig: Rig, daemon: FakeDaemon) 
     )  # fmt: skip
     at = datetime.fromisoformat(limited["at"].replace("Z", "+00:00"))
     assert limited["resetsAt"] == (at + timedelta(seconds=26)).isoformat().replace("+00:00", "Z")
-
-
-async def call(daemon: FakeDaemon, method: str, params: object) -> dict[str, object]:
-    """Run a method's handler as the server does; its (object) result."""
-    result = await handlers.HANDLERS[method](daemon, params)
-    assert isinstance(result, dict)
-    return result  # type: ignore[return-value]

@@ -20,9 +20,11 @@ from .core_fakes import (
     FakeDaemon,
     Gate,
     Rig,
+    call,
     contents_text,
     error,
     full_disk,
+    refused,
     sse,
     text,
     then,
@@ -34,18 +36,6 @@ from .core_fakes import (
 def rig(rig: Rig) -> Rig:
     """A chat service whose folder holds src/app.py."""
     return with_app(rig)
-
-
-async def call(daemon: FakeDaemon, method: str, params: object) -> object:
-    """Run a method's handler as the server does."""
-    return await handlers.HANDLERS[method](daemon, params)
-
-
-async def refused(daemon: FakeDaemon, method: str, params: object) -> JsonRpcException:
-    """The JSON-RPC error a call ends with."""
-    with pytest.raises(JsonRpcException) as info:
-        await call(daemon, method, params)
-    return info.value
 
 
 async def test_a_streamed_chat_reports_progress_and_work(rig: Rig, daemon: FakeDaemon) -> None:

@@ -20,7 +20,18 @@ from gemini_chat.db import Database
 from gemini_chat.imagegen import ImageRequest
 from gemini_chat.store import ConversationStore
 
-from .core_fakes import AWS_KEY, Events, FakeDaemon, Gate, Rig, error, full_disk, ok
+from .core_fakes import (
+    AWS_KEY,
+    Events,
+    FakeDaemon,
+    Gate,
+    Rig,
+    call,
+    error,
+    full_disk,
+    ok,
+    refused,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels-one"
 PNG2 = b"\x89PNG\r\n\x1a\n" + b"pixels-two"
@@ -40,16 +51,12 @@ def predictions(*images: bytes, filtered: str | None = None) -> httpx.Response:
 
 async def draw(daemon: FakeDaemon, **params: object) -> dict[str, object]:
     """gemini/generateImage through its handler; the result."""
-    result = await handlers.HANDLERS[protocol.GENERATE_IMAGE](daemon, params)
-    assert isinstance(result, dict)
-    return result  # type: ignore[return-value]
+    return await call(daemon, protocol.GENERATE_IMAGE, params)
 
 
-async def refused(daemon: FakeDaemon, **params: object) -> JsonRpcException:
+async def draw_refused(daemon: FakeDaemon, **params: object) -> JsonRpcException:
     """The JSON-RPC error gemini/generateImage ends with."""
-    with pytest.raises(JsonRpcException) as info:
-        await handlers.HANDLERS[protocol.GENERATE_IMAGE](daemon, params)
-    return info.value
+    return await refused(daemon, protocol.GENERATE_IMAGE, params)
 
 
 async def test_images_are_drawn_saved_and_committed_as_an_exchange(
@@ -130,7 +137,7 @@ async def test_a_model_that_is_not_imagen_is_refused_naming_model(
     if setting:
         rig.configure(image_model=setting)
     params: dict[str, object] = {"prompt": "a fox"} | ({"model": asked} if asked else {})
-    err = await refused(daemon, **params)
+    err = await draw_refused(daemon, **params)
     assert (err.code, err.data) == (-32602, {"reason": "invalidParams", "field": "model"})
     assert message in err.message
     assert rig.gemini.generated == [] and rig.stored() == []
@@ -140,7 +147,7 @@ async def test_a_key_without_imagen_models_is_told_so(rig: Rig, daemon: FakeDaem
     """A model list without any Imagen model and no model asked: -32602 on `model`."""
     flash = {"name": "models/gemini-2.5-flash", "supportedGenerationMethods": ["generateContent"]}
     rig.gemini.models_list = ok({"models": [flash]})
-    err = await refused(daemon, prompt="a fox")
+    err = await draw_refused(daemon, prompt="a fox")
     assert err.data == {"reason": "invalidParams", "field": "model"}
     assert "can use no Imagen model" in err.message
 
@@ -154,7 +161,7 @@ async def test_an_unlisted_name_is_used_when_the_list_cannot_be_had(
     rig.gemini.script(predictions(PNG))
     result = await draw(daemon, prompt="a fox", model="imagen-5-preview")
     assert result["model"] == "imagen-5-preview"
-    err = await refused(daemon, prompt="a fox")
+    err = await draw_refused(daemon, prompt="a fox")
     assert err.code == -32803 and err.data["reason"] == "upstreamUnavailable"  # type: ignore[index]
 
 
@@ -164,11 +171,11 @@ async def test_a_failed_request_leaves_nothing_but_its_failed_row(
     """Imagen refusing: -32803, nothing stored, the journal cleared, the feed says failed;
     an empty prompt is -32602 on `prompt` before anything."""
     rig.gemini.script(error(400, "INVALID_ARGUMENT", "Bad aspect"))
-    err = await refused(daemon, prompt="a fox", workDoneToken=3)
+    err = await draw_refused(daemon, prompt="a fox", workDoneToken=3)
     assert err.code == -32803 and daemon.sent[-1] == ("end", 3, None)
     assert rig.stored() == [] and rig.store.journal.in_flight(rig.ws.key) == []
     assert [c.reason for c in rig.store.journal.changes_since(0)] == ["started", "failed"]
-    empty = await refused(daemon, prompt="  ")
+    empty = await draw_refused(daemon, prompt="  ")
     assert empty.data == {"reason": "invalidParams", "field": "prompt"}
 
 
@@ -194,7 +201,7 @@ async def test_a_journal_that_cannot_be_cleared_is_logged(
     rig.gemini.script(error(500, "INTERNAL", "boom"))
     full_disk(rig.store.path, "DELETE ON journal")
     with caplog.at_level(logging.WARNING, logger="gemini_chat.imagegen"):
-        err = await refused(daemon, prompt="a fox")
+        err = await draw_refused(daemon, prompt="a fox")
     assert err.data["reason"] == "upstreamUnavailable"  # type: ignore[index]
     assert "Could not clear the journal of a failed image request" in caplog.text
 
@@ -226,7 +233,7 @@ async def test_a_read_only_store_refuses_before_drawing(
     monkeypatch.setattr(Database, "_open", refuse)
     rig.store.close()
     rig.store = ConversationStore(rig.settings.data_dir)
-    err = await refused(daemon, prompt="a fox", workDoneToken="w")
+    err = await draw_refused(daemon, prompt="a fox", workDoneToken="w")
     assert err.data == {"reason": "storage"}
     assert rig.gemini.requests == []
     assert "begin" not in [kind for kind, _, _ in daemon.sent]

@@ -8,26 +8,11 @@ import logging
 import re
 
 import pytest
-from pygls.exceptions import JsonRpcException
 
-from gemini_chat import handlers, protocol
+from gemini_chat import protocol
 from gemini_chat.library import Library
 
-from .core_fakes import FakeDaemon, Gate, Rig, text, usage
-
-
-async def call(daemon: FakeDaemon, method: str, params: object) -> dict[str, object]:
-    """Run a method's handler as the server does; its (object) result."""
-    result = await handlers.HANDLERS[method](daemon, params)
-    assert isinstance(result, dict)
-    return result  # type: ignore[return-value]
-
-
-async def refused(daemon: FakeDaemon, method: str, params: object) -> JsonRpcException:
-    """The JSON-RPC error a call ends with."""
-    with pytest.raises(JsonRpcException) as info:
-        await handlers.HANDLERS[method](daemon, params)
-    return info.value
+from .core_fakes import FakeDaemon, Gate, Rig, call, refused, text, usage
 
 
 async def chat(rig: Rig, *questions: str) -> None:
