@@ -38,10 +38,14 @@ export function replacesShown(
   }
 }
 
-/** Two spellings of one folder URI (the daemon echoes what it was given; encodings may differ). */
+/**
+ * Two spellings of one folder URI (the daemon echoes what it was given; encodings and a trailing
+ * slash may differ). Case counts: the daemon keys folders case-sensitively, so /Proj and /proj
+ * are two conversations.
+ */
 export function sameFolder(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return false;
-  const norm = (u: string): string => decodeURIComponent(u).replace(/\/+$/, "").toLowerCase();
+  const norm = (u: string): string => decodeURIComponent(u).replace(/\/+$/, "");
   return norm(a) === norm(b);
 }
 

@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 const require = createRequire(import.meta.url);
 const image = require("../out/imageAsk.js");
 const text = require("../out/usageText.js");
-const { replacesShown } = require("../out/live.js");
+const { replacesShown, sameFolder } = require("../out/live.js");
 const where = require("../out/serverLocation.js");
 const { planInstall } = require("../out/serverInstall.js");
 
@@ -133,6 +133,17 @@ describe("which conversation a change is about", () => {
     assert.equal(replacesShown("open", "3", "3"), false, "opened here: shown already");
     assert.equal(replacesShown("turn", "7", "7"), false);
     assert.equal(replacesShown("compacted", "8", "7"), false);
+  });
+
+  test("a change is about the shown folder whatever its encoding or trailing slash, but not in another case", () => {
+    assert.equal(sameFolder("file:///home/u/my%20proj", "file:///home/u/my proj/"), true);
+    assert.equal(sameFolder("file:///c%3A/src", "file:///c:/src"), true);
+    assert.equal(
+      sameFolder("file:///home/u/Proj", "file:///home/u/proj"),
+      false,
+      "the daemon's keys are case-sensitive",
+    );
+    assert.equal(sameFolder("file:///home/u/proj", undefined), false);
   });
 });
 
