@@ -99,7 +99,9 @@ class ChatService:
         self, store: ConversationStore, key: str, events: TurnEvents
     ) -> AsyncGenerator[None]:
         """The folder, for a turn or a change of its conversation: first in this daemon, then
-        across daemons."""
+        across daemons. A store that cannot be written refuses at once (its lock files could
+        not be made either)."""
+        store.check_writable()
         async with (
             self._locks.setdefault(key, asyncio.Lock()),
             store.locks.hold(key, events.waiting),

@@ -20,6 +20,8 @@ from gemini_chat.gemini.errors import (
     StorageError,
     UpstreamUnavailableError,
 )
+from gemini_chat.library import Library
+from gemini_chat.store import ConversationStore
 from gemini_chat.turn import Turn
 
 from .core_fakes import (
@@ -354,3 +356,22 @@ async def test_count_tokens_of_nothing_is_zero_without_counting(rig: Rig) -> Non
     counted = await rig.service.count_tokens(Turn(rig.ws, ""))
     assert counted["totalTokens"] == 0
     assert not any(r.url.path.endswith(":countTokens") for r in rig.gemini.requests)
+
+
+async def test_changes_on_a_store_that_cannot_be_written_are_storage_errors(
+    rig: Rig, tmp_path: Path
+) -> None:
+    """dataDir under a regular file (no lock files can be made either): reset, a new
+    conversation and a turn each fail with the store's StorageError naming the setting, not
+    an internal error, and nothing goes upstream."""
+    (tmp_path / "blocker").write_text("not a folder")
+    rig.store.close()
+    rig.store = ConversationStore(tmp_path / "blocker" / "data")
+    for attempt in (
+        lambda: rig.service.reset(rig.ws),
+        lambda: Library(rig.service).new_conversation(rig.ws),
+        lambda: rig.turn("hello"),
+    ):
+        with pytest.raises(StorageError, match=r"Cannot save to the conversation store.*dataDir"):
+            await attempt()
+    assert rig.gemini.generated == []
