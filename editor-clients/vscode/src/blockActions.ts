@@ -12,7 +12,7 @@ import type { ViewMessage } from "./messages";
 export async function codeBlockAction(
   message: ViewMessage,
   code: CodeOut,
-  target: (replyId: string) => ApplyTarget | undefined,
+  target: (replyId: string) => Promise<ApplyTarget | undefined>,
 ): Promise<boolean> {
   switch (message.type) {
     case "copy":
@@ -24,7 +24,7 @@ export async function codeBlockAction(
       return true;
     case "apply":
       try {
-        await code.apply(message.text, target(message.id));
+        await code.apply(message.text, await target(message.id));
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not apply the code: ${describeError(err).message}`);
       }

@@ -255,7 +255,7 @@ export class ChatController implements vscode.Disposable {
   }
 
   /** Where a reply's code (by the reply's id) applies: the lines its question pointed at. */
-  private applyTarget(replyId: string): ApplyTarget | undefined {
+  private async applyTarget(replyId: string): Promise<ApplyTarget | undefined> {
     const question = this.transcript.questionOf(replyId);
     const own = question === undefined ? undefined : this.sender.targetOf(question.id);
     return own ?? targetFromHistory(this.folders.folder, question);

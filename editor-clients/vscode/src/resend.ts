@@ -1,12 +1,26 @@
 /** A stored question's attachments back as files of the folder: to send it again, or to apply code there. */
 
-import { existsSync, promises as fs } from "node:fs";
+import { promises as fs } from "node:fs";
 import * as vscode from "vscode";
-import { fileAttachment, type PendingAttachment } from "./attachments";
+import { fileAttachment, type PendingAttachment, relativeIn } from "./attachments";
 import { parseAttachmentName } from "./codeEdit";
 import type { ApplyTarget } from "./codeOut";
 import type { Entry } from "./messages";
 import type { Question } from "./sender";
+
+/**
+ * The file a stored attachment's path names, when it is a file inside the folder: a name from the
+ * store ("../x", however it got there) never leads outside it (Apply writes where this points).
+ */
+async function folderFile(folder: vscode.WorkspaceFolder, path: string): Promise<vscode.Uri | undefined> {
+  const uri = vscode.Uri.joinPath(folder.uri, ...path.split("/"));
+  if (relativeIn(folder, uri) === undefined) return undefined;
+  try {
+    return (await fs.stat(uri.fsPath)).isFile() ? uri : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A stored attachment's name ("src/a.py:11-20") as the file it names, when it is one of the folder's. */
 async function fromName(
@@ -14,12 +28,8 @@ async function fromName(
   name: string,
 ): Promise<PendingAttachment | undefined> {
   const { path, lines } = parseAttachmentName(name);
-  const uri = vscode.Uri.joinPath(folder.uri, ...path.split("/"));
-  try {
-    if (!(await fs.stat(uri.fsPath)).isFile()) return undefined;
-  } catch {
-    return undefined;
-  }
+  const uri = await folderFile(folder, path);
+  if (uri === undefined) return undefined;
   if (lines === undefined) return fileAttachment(folder, uri);
   const range = { start: { line: lines[0], character: 0 }, end: { line: lines[1] + 1, character: 0 } };
   const target = { uri: uri.toString(), lines };
@@ -40,19 +50,20 @@ export async function resendQuestion(
 }
 
 /** Where a stored question's code applies: the first attached range, else the first attached file. */
-export function targetFromHistory(
+export async function targetFromHistory(
   folder: vscode.WorkspaceFolder | undefined,
   user: Entry | undefined,
-): ApplyTarget | undefined {
+): Promise<ApplyTarget | undefined> {
   if (folder === undefined || user === undefined) return undefined;
   // Only text of the folder: a pasted image or a PDF is not where code goes.
-  const files = (user.attachments ?? [])
+  const names = (user.attachments ?? [])
     .filter((a) => a.mimeType === undefined || a.mimeType.startsWith("text/"))
-    .map((a) => parseAttachmentName(a.name))
-    .map((p) => ({ ...p, uri: vscode.Uri.joinPath(folder.uri, ...p.path.split("/")) }))
-    .filter((p) => existsSync(p.uri.fsPath));
+    .map((a) => parseAttachmentName(a.name));
+  const files = (
+    await Promise.all(names.map(async (p) => ({ ...p, uri: await folderFile(folder, p.path) })))
+  ).filter((p) => p.uri !== undefined);
   const chosen = files.find((p) => p.lines !== undefined) ?? files[0];
-  if (chosen === undefined) return undefined;
+  if (chosen?.uri === undefined) return undefined;
   const uri = chosen.uri.toString();
   return chosen.lines === undefined ? { uri } : { uri, lines: chosen.lines };
 }
