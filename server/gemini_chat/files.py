@@ -54,13 +54,25 @@ def read_bounded(path: Path, cap: int, field: str, *, cut: bool = False) -> byte
 
 def regular_size(path: Path, field: str) -> int:
     """The size of a regular file (checked as `read_bounded` checks, without reading it)."""
+    fd, size = open_regular(path, field)
+    os.close(fd)
+    return size
+
+
+def open_regular(path: Path, field: str) -> tuple[int, int]:
+    """A descriptor of the regular file `path`, opened as `read_bounded` opens it, and the size
+    of what it opened (so a file swapped for another after the open is not measured instead).
+
+    The caller reads it (`os.pread`) and closes it; anything else is refused, closed.
+    """
     fd = _open(path, field)
     try:
         st = os.fstat(fd)
-    finally:
+        _check_regular(st, path, field)
+    except BaseException:
         os.close(fd)
-    _check_regular(st, path, field)
-    return st.st_size
+        raise
+    return fd, st.st_size
 
 
 def read_confined(root: Path, path: Path, cap: int, field: str) -> tuple[Path, bytes]:

@@ -88,6 +88,28 @@ def test_size_is_checked_before_reading(root: Path) -> None:
     assert files.read_bounded(big, 5000, "f") == b"a" * 5000
 
 
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_open_regular_answers_a_descriptor_and_its_size(root: Path) -> None:
+    """open_regular answers a descriptor reading the file and the size fstat gave it; a
+    symlink (even to a file inside), a FIFO (at once) and a folder are refused, none of them
+    leaving a descriptor open."""
+    fd, size = files.open_regular(root / "src" / "ok.py", "f")
+    try:
+        assert (os.pread(fd, 100, 0), size) == (b"x = 1\n", 6)
+    finally:
+        os.close(fd)
+    os.symlink(root / "src" / "ok.py", root / "link.py")
+    os.mkfifo(root / "pipe")
+    before = _open_descriptors()
+    for name, why in [("link.py", "symbolic link"), ("pipe", "not a regular"), ("src", "not a")]:
+        with pytest.raises(files.FileRefused, match=why):
+            files.open_regular(root / name, "f")
+    assert _open_descriptors() == before
+
+
 def test_a_missing_file_is_refused_with_its_cause(root: Path) -> None:
     """An unreadable path is a FileRefused saying why, never an OSError."""
     with pytest.raises(files.FileRefused, match="No such file"):

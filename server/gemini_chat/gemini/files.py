@@ -11,7 +11,7 @@ key (its ``upload_id`` is the credential); it is never shown or logged, since th
 from __future__ import annotations
 
 import asyncio
-import io
+import os
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from gemini_chat import files
 from gemini_chat.gemini.api import ApiCore, CallOptions, RetryCallback, encode_body
 from gemini_chat.gemini.errors import (
     BadRequestError,
@@ -65,11 +66,9 @@ class _Session:
 class _Source:
     """The bytes to send, read a chunk at a time (a file is never read whole)."""
 
-    def __init__(
-        self, data: bytes | None, handle: io.BufferedReader | None, size: int, name: str
-    ) -> None:
+    def __init__(self, data: bytes | None, fd: int | None, size: int, name: str) -> None:
         self._data = memoryview(data) if data is not None else None
-        self._handle = handle
+        self._fd = fd
         self.size = size
         self.name = name
         """What messages call the file."""
@@ -78,30 +77,30 @@ class _Source:
         """Up to ``count`` bytes from ``offset``; disk reads run in a thread."""
         if self._data is not None:
             return bytes(self._data[offset : offset + count])
-        handle = self._handle
-        assert handle is not None
-
-        def read() -> bytes:
-            handle.seek(offset)
-            return handle.read(count)
-
-        return await asyncio.to_thread(read)
+        assert self._fd is not None
+        try:
+            return await asyncio.to_thread(os.pread, self._fd, count, offset)
+        except OSError as exc:
+            raise BadRequestError(
+                f"Could not read {self.name} to upload it ({exc.strerror})."
+            ) from None
 
 
 @asynccontextmanager
 async def _opened(source: Path | bytes, display_name: str | None) -> AsyncGenerator[_Source]:
+    """The bytes, or the file opened by files.py's rule: a regular file, never through a last
+    symlink, without blocking on a FIFO (the daemon confined the path to the folder)."""
     if isinstance(source, bytes):
         yield _Source(source, None, len(source), display_name or "The file")
         return
     try:
-        handle = await asyncio.to_thread(source.open, "rb")
-    except OSError as exc:
+        fd, size = await asyncio.to_thread(files.open_regular, source, "source")
+    except (files.FileRefused, OSError) as exc:
         raise BadRequestError(f"Could not read {source.name} to upload it ({exc}).") from None
     try:
-        size = await asyncio.to_thread(lambda: Path(source).stat().st_size)
-        yield _Source(None, handle, size, display_name or source.name)
+        yield _Source(None, fd, size, display_name or source.name)
     finally:
-        await asyncio.to_thread(handle.close)
+        await asyncio.to_thread(os.close, fd)
 
 
 async def upload_file(
