@@ -7,6 +7,13 @@ from typing import Literal, TypeAlias, cast
 Json: TypeAlias = dict[str, object]
 """A JSON object as the daemon handles it (params, results, stored contents)."""
 
+
+def objects(value: object) -> list[Json]:
+    """The JSON objects in `value` when it is a list (stored meta read back), else none."""
+    items = cast(list[object], value) if isinstance(value, list) else []
+    return [cast(Json, v) for v in items if isinstance(v, dict)]
+
+
 SETTINGS_SECTION = "gemini"
 
 PROTOCOL_VERSION = 1

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
-from .protocol import Json
+from .protocol import Json, objects
 from .store import Entry
 
 _USER_FIELDS = ("compacted", "imagen")
@@ -58,7 +58,7 @@ def _you(e: Entry) -> list[str]:
     text = str(e.meta.get("text", "")).strip()
     if text:
         lines += [text, ""]
-    names = [str(a.get("name", "")) for a in _dicts(e.meta.get("attachments"))]
+    names = [str(a.get("name", "")) for a in objects(e.meta.get("attachments"))]
     if names:
         lines.append("Attached: " + ", ".join(f"`{n}`" for n in names))
     return lines
@@ -69,14 +69,14 @@ def _gemini(e: Entry) -> list[str]:
     thoughts = str(e.meta.get("thoughts") or "").strip()
     if thoughts:
         lines += ["<details><summary>Thoughts</summary>", "", thoughts, "", "</details>", ""]
-    calls = _dicts(e.meta.get("toolCalls"))
+    calls = objects(e.meta.get("toolCalls"))
     if calls:
         lines += [f"- `{c.get('name', '')}`: {c.get('summary', '')}" for c in calls]
         lines.append("")
     text = str(e.meta.get("text", "")).strip()
     if text:
         lines += [text, ""]
-    for image in _dicts(e.meta.get("images")):
+    for image in objects(e.meta.get("images")):
         path = Path(str(image.get("path", "")))  # <...>: a path with spaces stays one link
         lines += [f"![{path.name}](<{path}>)", ""]
     usage = e.meta.get("usage")
@@ -99,9 +99,3 @@ def _spent(u: dict[str, object]) -> str:
     cost = u.get("cost")
     reply = cast(dict[str, object], cost).get("reply") if isinstance(cost, dict) else None
     return f"{what}, ${reply:.6f}" if isinstance(reply, float | int) else what
-
-
-def _dicts(value: object) -> list[dict[str, object]]:
-    if not isinstance(value, list):
-        return []
-    return [v for v in value if isinstance(v, dict)]  # pyright: ignore[reportUnknownVariableType]

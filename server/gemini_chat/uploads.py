@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 from .attachments import Prepared, Upload
 from .gemini import wire
 from .gemini.client import GeminiClient
-from .protocol import Json
+from .protocol import Json, objects
 from .store import Entry
 from .turn import TurnContext, TurnEvents, dumps
 
@@ -64,7 +64,7 @@ def _reporter(upload: Upload, events: TurnEvents):
 def sendable(entry: Entry, now: datetime | None = None) -> str:
     """An entry's JSON text as sent upstream: a file part Gemini no longer keeps becomes a
     note (a request naming an expired file would fail as a whole)."""
-    files = _dicts(entry.meta.get("files"))
+    files = objects(entry.meta.get("files"))
     moment = now or datetime.now(UTC)
     gone = {
         str(f.get("uri")): str(f.get("name", "a file"))
@@ -74,7 +74,7 @@ def sendable(entry: Entry, now: datetime | None = None) -> str:
     if not gone:
         return entry.raw or dumps(entry.content)
     kept: list[object] = []
-    for part in _dicts(entry.content.get("parts")):
+    for part in objects(entry.content.get("parts")):
         data = part.get("fileData")
         uri = cast(Json, data).get("fileUri") if isinstance(data, dict) else None
         if isinstance(uri, str) and uri in gone:
@@ -82,11 +82,6 @@ def sendable(entry: Entry, now: datetime | None = None) -> str:
         else:
             kept.append(part)
     return dumps({**entry.content, "parts": kept})
-
-
-def _dicts(value: object) -> list[Json]:
-    items = cast(list[object], value) if isinstance(value, list) else []
-    return [cast(Json, v) for v in items if isinstance(v, dict)]
 
 
 def _passed(stamp: str, moment: datetime) -> bool:
