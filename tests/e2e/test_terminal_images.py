@@ -247,8 +247,8 @@ async def test_another_editors_imagen_request_shows_its_images(
     daemons: StartDaemon,
 ):
     """Another editor's gemini/generateImage shows in the idle REPL: the header, its prompt,
-    an `image saved: PATH` line per image (the paths of its result, read from the stored
-    turn: turnProgress carries none) and the end line."""
+    an `image saved: PATH` line per image (the paths of its result, carried by the `finished`
+    turnProgress) and the end line."""
     await start(tmux, server_env, workspace)
     other = await daemons()
     _id, answer = other.send(

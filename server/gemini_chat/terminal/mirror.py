@@ -86,9 +86,6 @@ class Mirror:
     def __init__(self, feed: Feed, screen: Screen) -> None:
         self.feed, self.screen = feed, screen
         self.stopped_turn: object = None  # the turn Ctrl-C stopped following
-        # The folder's history turns: turnProgress carries no images, the stored turn does.
-        self.history: Callable[[], list[JsonObject]] = lambda: []
-        self._question = ""
 
     def show_pending(self) -> None:
         """Everything waiting; a turn under way is followed until it ends (Ctrl-C leaves it)."""
@@ -103,8 +100,7 @@ class Mirror:
         style, turn = self.screen.style, first.get("turn")
         self.screen.line(style.dim("── from another editor ──"))
         question = first.get("message")
-        self._question = question if isinstance(question, str) else ""
-        if self._question:
+        if isinstance(question, str) and question:
             self.screen.wrapped(f"{style.you('you>')} {question}")
         self.screen.begin_reply()
         params: JsonObject | None = first
@@ -144,7 +140,7 @@ class Mirror:
         if state in ("started", "streaming"):
             return False
         if state == "finished":
-            for path, mime in self._images(self.screen.text_so_far):
+            for path, mime in images(params):  # the stored reply's, carried by `finished`
                 self.screen.image(path, mime)
             self.screen.end_reply(f"  from another editor · turn {params.get('turn')}")
         else:
@@ -152,13 +148,3 @@ class Mirror:
             note = INTERRUPTED if params.get("interrupted") else ENDS.get(str(state), "")
             self.screen.line(self.screen.style.dim(note or f"({state})"))
         return True
-
-    def _images(self, text: str) -> list[tuple[str, str]]:
-        """The images of the stored exchange of this question and reply (the newest such)."""
-        turns = self.history()
-        for index in range(len(turns) - 1, 0, -1):
-            turn, asked = turns[index], turns[index - 1]
-            pair = (asked.get("role"), asked.get("text"), turn.get("role"), turn.get("text") or "")
-            if pair == ("user", self._question, "model", text):
-                return images(turn)
-        return []

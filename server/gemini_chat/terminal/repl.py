@@ -15,7 +15,7 @@ from .editor import LineEditor, Woken, quiet_keys
 from .history import show_history
 from .mirror import Feed, Mirror
 from .models import Models, reset
-from .rpc import JsonObject, RpcClient, RpcError, as_list, as_object
+from .rpc import JsonObject, RpcClient, RpcError, as_object
 from .screen import Screen
 from .session import Session
 from .status import show_status
@@ -58,7 +58,6 @@ class Repl:
         self.more = style.dim("...>") + " "
         self.feed = Feed()
         self.mirror = Mirror(self.feed, screen)
-        self.mirror.history = self._turns
         self.models = Models(session, screen, self.feed)
         self.chats = Chats(session, screen, self.feed, self._confirm)
         self.json = JsonMode(folder)
@@ -233,14 +232,6 @@ class Repl:
             self.models.show(everything=arg == "all")
         else:
             self.models.choose(arg)
-
-    def _turns(self) -> list[JsonObject]:
-        """The folder's stored turns (for another editor's images), none if the daemon fails."""
-        try:
-            result = self.session.call("gemini/history", {"workspace": self.session.workspace})
-        except RpcError:
-            return []
-        return [as_object(t) for t in as_list(result.get("turns"))]
 
     def _history(self) -> None:
         self.retry = as_object(show_history(self.session, self.screen).get("interrupted"))
