@@ -207,8 +207,14 @@ class ApiCore:
     ) -> int:
         """After failed attempt ``attempt`` (0 for the first): scrub the key from ``error``,
         then wait retry.py's delay (``on_retry`` told first) and return the next attempt's
-        number; raise ``error`` when retry.py says stop or it is not ``retryable``."""
+        number; raise ``error`` when retry.py says stop or it is not ``retryable``.
+
+        Every failed attempt of every call comes here, so ``on_error`` hears of each, retried
+        or not (the daemon keeps the newest 429 for gemini/status, a stream's too).
+        """
         error.redact_secret(opts.api_key)
+        if self.on_error is not None:
+            self.on_error(error)
         delay = self.delay(error, attempt, opts) if retryable else None
         if delay is None:
             raise error
@@ -216,13 +222,7 @@ class ApiCore:
         return attempt + 1
 
     def delay(self, error: GeminiError, attempt: int, opts: CallOptions) -> float | None:
-        """retry.py's wait before retry ``attempt + 1``, or None to give up.
-
-        Every failed attempt of every call is asked about here, so ``on_error`` hears of each
-        (the daemon keeps the newest 429 for gemini/status).
-        """
-        if self.on_error is not None:
-            self.on_error(error)
+        """retry.py's wait before retry ``attempt + 1``, or None to give up."""
         return retry_delay(
             error,
             attempt,
