@@ -7,9 +7,10 @@ on sys.path for tests/conftest.py.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar, overload
 
 import pytest
 
@@ -45,16 +46,39 @@ def wait_until(
     return value
 
 
+@overload
+async def until(
+    check: Callable[[], Awaitable[T]],
+    what: str,
+    within: float = TIMEOUT,
+    detail: Callable[[], str] | None = None,
+) -> T: ...
+
+
+@overload
 async def until(
     check: Callable[[], T],
     what: str,
     within: float = TIMEOUT,
     detail: Callable[[], str] | None = None,
-) -> T:
-    """`wait_until` for coroutines: the event loop runs between checks."""
+) -> T: ...
+
+
+async def until(
+    check: Callable[[], object],
+    what: str,
+    within: float = TIMEOUT,
+    detail: Callable[[], str] | None = None,
+) -> object:
+    """`wait_until` for coroutines: the event loop runs between checks. `check` may return an
+    awaitable (say, a coroutine function asking a daemon): its result is what is checked."""
     end = time.monotonic() + within
-    while not (value := check()):
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
         if time.monotonic() > end:
             _fail(what, within, detail)
         await asyncio.sleep(INTERVAL)
-    return value

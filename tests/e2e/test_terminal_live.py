@@ -13,8 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gemini_chat.emulator import Emulator
 from polling import INTERVAL, until
 
@@ -316,8 +314,8 @@ async def test_ctrl_c_racing_the_end_of_a_reply_shows_the_whole_reply(
 
 async def until_turns(daemon: Any, count: int) -> None:
     """Poll `daemon`'s history until it holds `count` entries (the turn was committed)."""
-    end = time.monotonic() + 30
-    while len(await daemon.history()) < count:
-        if time.monotonic() > end:
-            pytest.fail(f"the history never reached {count} entries")
-        await asyncio.sleep(INTERVAL)
+
+    async def committed() -> bool:
+        return len(await daemon.history()) >= count
+
+    await until(committed, f"the history to hold {count} entries", 30.0)

@@ -41,3 +41,16 @@ async def test_until_fails_naming_what() -> None:
     with pytest.raises(pytest.fail.Exception) as failed:
         await until(lambda: 0, "x", within=0.05)
     assert str(failed.value) == "timed out after 0.05 s waiting for x"
+
+
+async def test_until_awaits_a_check_that_returns_an_awaitable() -> None:
+    """A coroutine function as the check: each call's result is awaited, and the first truthy
+    one is returned."""
+    calls = itertools.count()
+
+    async def check() -> str | None:
+        await asyncio.sleep(0)
+        return "ready" if next(calls) >= 2 else None
+
+    assert await until(check, "the third call", within=1) == "ready"
+    assert next(calls) == 3
