@@ -291,6 +291,8 @@ async def _until_active(
                 f"Gemini was still processing {_shown(file)} after {processing_timeout:g} s; "
                 "try again later."
             )
+        # The loop's own sleep, not api.sleep (the retry wait, which tests record instead of
+        # sleeping): the deadline runs on the loop's clock, so a skipped wait would busy-poll.
         await asyncio.sleep(poll_interval)
         file = await get_file(api, file.name, opts, on_retry)
     if file.state == "FAILED":
