@@ -15,7 +15,7 @@ from typing import cast
 
 from .db import now
 from .journal import record
-from .protocol import FieldError, Json
+from .protocol import FieldError, Json, objects
 from .store import ConversationStore, Entry, title_of
 
 MAX_LIST = 1000
@@ -134,7 +134,7 @@ def delete(store: ConversationStore, workspace: str, conv: int) -> list[Path]:
         if archived is None:
             db.execute("DELETE FROM journal WHERE workspace = ?", (workspace,))
         record(db, workspace, conv, "deleted", 0, store.origin)
-        kept = {p for p in images if _still_shown(db, p)}
+        kept: set[str] = _images(db, None) if images else set()  # shared by content
         store.forget(workspace)
     return [Path(p) for p in images - kept]
 
@@ -149,32 +149,22 @@ def _originals(db: sqlite3.Connection, conv: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def _images(db: sqlite3.Connection, ids: list[int]) -> set[str]:
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(
-        f"SELECT meta FROM entries WHERE conversation_id IN ({marks}) AND role = 'model'"
-        " AND meta LIKE '%\"images\"%'",
-        ids,
-    ).fetchall()
+def _images(db: sqlite3.Connection, ids: list[int] | None) -> set[str]:
+    """The image files the replies of these conversations (None: of all) show."""
+    where = "role = 'model' AND meta LIKE '%\"images\"%'"
+    if ids is None:
+        rows = db.execute(f"SELECT meta FROM entries WHERE {where}").fetchall()
+    else:
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT meta FROM entries WHERE conversation_id IN ({marks}) AND {where}"
+        rows = db.execute(sql, ids).fetchall()
     paths: set[str] = set()
     for (meta,) in rows:
-        shown = cast(Json, json.loads(meta))
-        images = shown.get("images")
-        for image in cast(list[object], images) if isinstance(images, list) else []:
-            path = cast(Json, image).get("path") if isinstance(image, dict) else None
+        for image in objects(cast(Json, json.loads(meta)).get("images")):
+            path = image.get("path")
             if isinstance(path, str):
                 paths.add(path)
     return paths
-
-
-def _still_shown(db: sqlite3.Connection, path: str) -> bool:
-    """Whether another conversation's reply shows the same image file (files are shared by
-    content)."""
-    needle = json.dumps(path, ensure_ascii=False)
-    row = db.execute(
-        "SELECT 1 FROM entries WHERE role = 'model' AND instr(meta, ?) > 0 LIMIT 1", (needle,)
-    ).fetchone()
-    return row is not None
 
 
 def whole(store: ConversationStore, workspace: str, conv: int) -> tuple[Listed, list[list[Entry]]]:
