@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.alias_generators import to_camel
 
-from .gemini.media_wire import MAX_IMAGES, AspectRatio
+from .gemini.limits import MAX_IMAGES, AspectRatio
 from .gemini.wire import ModelId
 from .protocol import FieldError, Json
 

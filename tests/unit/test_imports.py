@@ -105,3 +105,14 @@ def test_the_daemon_starts_without_the_heavy_half() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_core_loads_without_the_media_models() -> None:
+    """Loading the core (what `initialize` brings in) does not build the Files API and Imagen
+    models of gemini/media_wire: only an upload or an image request loads them."""
+    code = (
+        "import sys, gemini_chat.core\n"
+        "print([m for m in ['gemini_chat.gemini.media_wire'] if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

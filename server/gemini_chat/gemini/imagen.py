@@ -16,9 +16,8 @@ from pydantic import ValidationError
 
 from gemini_chat.gemini.api import ApiCore, CallOptions, RetryCallback, model_id
 from gemini_chat.gemini.errors import BadRequestError, BlockedError, UpstreamUnavailableError
+from gemini_chat.gemini.limits import ASPECT_RATIOS, MAX_IMAGES
 from gemini_chat.gemini.media_wire import (
-    ASPECT_RATIOS,
-    MAX_IMAGES,
     ImagenInstance,
     ImagenParameters,
     PredictRequest,

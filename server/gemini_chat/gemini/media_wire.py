@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from gemini_chat.gemini.limits import MAX_IMAGES, AspectRatio
 from gemini_chat.gemini.wire import FileData, JsonObject, Part, RequestModel, ResponseModel
 
 _FILE_NAME = re.compile(r"files/[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
@@ -84,12 +85,6 @@ class CreateFileResponse(ResponseModel):
 
 
 # --- Imagen ``predict`` ----------------------------------------------------------------------
-
-AspectRatio = Literal["1:1", "3:4", "4:3", "9:16", "16:9"]
-ASPECT_RATIOS: tuple[str, ...] = get_args(AspectRatio)
-"""The aspect ratios Imagen takes."""
-MAX_IMAGES = 4
-"""The most images one ``predict`` call makes (``sampleCount`` is 1 to 4)."""
 
 
 class ImagenInstance(RequestModel):
