@@ -141,6 +141,14 @@ def test_unusable_settings_are_refused(
         options.layer(path, None, pairs)
 
 
+def test_the_api_key_is_not_a_set_flag() -> None:
+    """`--set apiKey=...` is refused as the terminal's `--setting` is (an argv is readable by
+    every user of the machine): the error says to use GEMINI_API_KEY and does not echo the key."""
+    with pytest.raises(options.OptionsError, match="GEMINI_API_KEY") as info:
+        options.layer(None, None, ["apiKey=secret-123"])
+    assert "secret-123" not in str(info.value)
+
+
 class _Editor:
     """Records the hooks; serves one file's text."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import cast
 
 from ..protocol import Json, settings_section
+from ..setting_flag import parse_setting
 from ..settings import FIELDS
 
 
@@ -44,12 +45,12 @@ def _read(path: Path) -> Json:
 
 
 def _pair(pair: str) -> tuple[str, object]:
-    """`NAME=VALUE`: VALUE is JSON when it parses as JSON (numbers, true, objects), else text."""
-    name, sep, raw = pair.partition("=")
-    if not sep or name not in FIELDS.values():
+    """`NAME=VALUE` read as the terminal's --setting reads it; NAME a known setting."""
+    name, sep, _ = pair.partition("=")
+    if not sep or name.strip() not in FIELDS.values():
         known = ", ".join(sorted(FIELDS.values()))
-        raise OptionsError(f"--set wants NAME=VALUE with NAME one of: {known} (got {pair!r})")
+        raise OptionsError(f"--set wants NAME=VALUE with NAME one of: {known} (got {name!r})")
     try:
-        return name, cast(object, json.loads(raw))
-    except json.JSONDecodeError:
-        return name, raw
+        return parse_setting(pair)
+    except ValueError as exc:  # a secret setting: the message does not repeat its value
+        raise OptionsError(f"--set {exc}") from None

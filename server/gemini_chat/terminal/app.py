@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import json
 import os
 import secrets
 import shlex
@@ -14,9 +13,9 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from gemini_chat import __version__
+from gemini_chat import __version__, setting_flag
 
 from . import attach, imaging
 from .repl import Repl
@@ -42,7 +41,6 @@ EMULATOR_NOTICE = (
 )
 START_TIMEOUT = 30.0
 JSON_MISMATCH = 3  # one-shot exit status: the reply is not JSON, or not the schema's
-SECRET_SETTINGS = ("apiKey",)  # an argv is visible to every user of the machine (ps)
 
 
 @dataclass
@@ -130,18 +128,10 @@ class StartError(Exception):
 
 
 def parse_setting(text: str) -> tuple[str, JsonValue]:
-    """`KEY=JSON` (a value that is not JSON is a string) -> (KEY, value); ValueError if bad."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ValueError(f"{text!r} is not KEY=VALUE")
-    if key in SECRET_SETTINGS:
-        raise ValueError(f"{key} cannot be given on the command line: set GEMINI_API_KEY")
-    try:
-        value: JsonValue = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw  # --setting model=gemini-2.5-pro needs no quotes
-    return key, value
+    """`KEY=JSON` (a value that is not JSON is a string) -> (KEY, value); ValueError if bad
+    (the API key is refused: see setting_flag)."""
+    key, value = setting_flag.parse_setting(text)
+    return key, cast(JsonValue, value)  # json.loads or a str
 
 
 def _parser() -> argparse.ArgumentParser:
