@@ -184,9 +184,7 @@ class FileStore:
 
     def _new_file_id(self, name: object) -> str:
         if name is None or name == "":
-            return "".join(
-                secrets.choice(string.ascii_lowercase + string.digits) for _ in range(12)
-            )
+            return "".join(secrets.choice(_ID_CHARS) for _ in range(12))
         text = str(name).removeprefix("files/")
         if not _ID.fullmatch(text):
             raise plain_error(400, f"Invalid file name: {name}. Use files/ and up to 40 a-z0-9-.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -99,7 +99,6 @@ class ImagenParameters(RequestModel):
     sample_count: Annotated[int, Field(ge=1, le=MAX_IMAGES)]
     aspect_ratio: AspectRatio | None = None
     include_rai_reason: bool | None = None
-    person_generation: Literal["dont_allow", "allow_adult", "allow_all"] | None = None
 
 
 class PredictRequest(RequestModel):
