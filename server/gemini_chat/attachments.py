@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from . import files
+from .gemini.limits import MAX_FILE_BYTES
 from .params import Attachment, DataAttachment, Range, TextAttachment, UriAttachment
 from .protocol import FieldError
 from .workspaces import Workspace
@@ -20,8 +21,6 @@ MAX_TEXT_BYTES = 1_000_000
 MAX_INLINE_BYTES = 20_000_000
 """All inline data of one turn together (Gemini's documented inline request limit); a media
 file that does not fit goes through the Files API instead."""
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
-"""The Files API's limit per file."""
 
 INLINE_TYPES = {
     "image/png", "image/jpeg", "image/webp", "image/heic", "image/heif",
@@ -199,7 +198,7 @@ def _add_uri(
 
 def _defer(out: Prepared, upload: Upload, where: str, field: str) -> None:
     """Too big to send inline: a placeholder part, filled in after the upload."""
-    if upload.size > MAX_UPLOAD_BYTES:
+    if upload.size > MAX_FILE_BYTES:
         raise AttachmentError(f"{where}: {upload.name} is larger than 2 GB", field)
     out.uploads.append(upload)
     out.add({}, upload.name, upload.mime_type, where)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import cast
 
 from .errors import plain_error
+from .replies import part_tokens
 from .schema import JsonObject, objects
 
 SIZES = {"1:1": (64, 64), "3:4": (56, 80), "4:3": (80, 56), "9:16": (48, 88), "16:9": (88, 48)}
@@ -59,8 +59,8 @@ class ImagenRequest:
     with_reasons: bool
 
     def tokens(self) -> int:
-        """The prompt's token count, as the emulator counts text (ceil(chars / 4))."""
-        return math.ceil(len(self.prompt) / 4)
+        """The prompt's token count, as the emulator counts text."""
+        return part_tokens({"text": self.prompt})
 
 
 def read_request(request: JsonObject) -> ImagenRequest:

@@ -29,6 +29,7 @@ from gemini_chat.gemini.errors import (
     GeminiTimeoutError,
     UpstreamUnavailableError,
 )
+from gemini_chat.gemini.limits import MAX_FILE_BYTES
 from gemini_chat.gemini.media_wire import (
     CreateFileRequest,
     CreateFileResponse,
@@ -41,8 +42,6 @@ from gemini_chat.gemini.wire import dump
 
 UPLOAD_CHUNK = 8 * 1024 * 1024
 """Bytes per upload request (rounded to the server's granularity, which is 8 MiB at Google)."""
-MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
-"""The Files API's limit per file (the discovery document's ``maxSize``)."""
 
 
 @dataclass(frozen=True)

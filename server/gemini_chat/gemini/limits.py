@@ -1,7 +1,8 @@
 """The API's limits and choices that the daemon checks requests against before any call.
 
-Kept apart from media_wire.py (its pydantic models) so that params.py can name them without
-building the Files API and Imagen models at start: those load with the first upload or image.
+Kept apart from media_wire.py (its pydantic models) so that params.py and attachments.py can
+name them without building the Files API and Imagen models at start: those load with the
+first upload or image.
 """
 
 from __future__ import annotations
@@ -13,3 +14,5 @@ ASPECT_RATIOS: tuple[str, ...] = get_args(AspectRatio)
 """The aspect ratios Imagen takes."""
 MAX_IMAGES = 4
 """The most images one ``predict`` call makes (``sampleCount`` is 1 to 4)."""
+MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
+"""The Files API's limit per file (the discovery document's ``maxSize``)."""
