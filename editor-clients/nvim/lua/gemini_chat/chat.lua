@@ -340,12 +340,15 @@ function M.reset()
       errors.notify(err)
       return
     end
-    s.foreign, s.seen_turn, s.conversation = {}, 0, nil
-    transcript.render_history(s, {})
-    vim.notify(
-      ("Gemini: chat reset (%d entries archived)"):format(tonumber(result.cleared) or 0),
-      levels.INFO
-    )
+    -- The chat shows the store's fresh conversation before the note says so; the daemon's
+    -- conversationChanged (reason "reset"), due within 500 ms, then does the session's
+    -- bookkeeping, as for a reset from another editor.
+    history.load(s, function(ok)
+      if ok then
+        local cleared = tonumber(result.cleared) or 0
+        vim.notify(("Gemini: chat reset (%d entries archived)"):format(cleared), levels.INFO)
+      end
+    end)
   end)
 end
 
