@@ -131,6 +131,8 @@ local function on_exit(code, signal, _)
   vim.schedule(function()
     state.client_id = nil
     state.folders = {}
+    -- A dead daemon streams nothing more: its requests' stream handlers would stay for good.
+    state.partial, state.work = {}, {}
     -- Neovim never answers the requests of a dead client: let their owners finish them.
     for _, hook in ipairs(M.exit_hooks) do
       hook()
