@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,31 @@ def test_completion_of_json_schema_files(folder: Path):
     ]
     assert texts(folder, "/json api") == ["api/v1/order.schema.json"]
     assert texts(folder, "/json packa") == ["package.json"]
+
+
+def test_typing_after_json_looks_through_the_folder_once_and_again_on_tab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The completer runs on the prompt's loop at every keystroke: in a folder of 1,500
+    folders, four keystrokes after `/json` open at most 1,000 folders in all (listed once, the
+    walk capped; a path that names no schema file reads its own folder), and a schema file made
+    since shows only once Tab asks again."""
+    for index in range(1500):
+        (tmp_path / f"d{index:04}").mkdir()
+    (tmp_path / "a.schema.json").write_text("{}")
+    opened: list[object] = []
+    real = os.scandir
+
+    def counting(path: str = ".") -> object:
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    editor = LineEditor("you> ", "...> ", tmp_path, lambda _wait: [])
+    for typed in ("/json ", "/json d", "/json d0", "/json d00"):
+        list(complete(editor, typed))
+    assert len(opened) <= 1000 + 3
+    (tmp_path / "b.schema.json").write_text("{}")
+    assert [c.text for c in complete(editor, "/json ")] == ["off", "a.schema.json"]
+    tabbed = [c.text for c in complete(editor, "/json ", wait=True)]
+    assert tabbed == ["off", "a.schema.json", "b.schema.json"]

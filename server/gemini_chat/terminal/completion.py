@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..tools import SKIP_DIRS
 from . import imaging
-from .structured import OFF, schema_files
+from .structured import OFF
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import CompleteEvent, Completion
@@ -35,15 +36,16 @@ COMMANDS = {
     "/quit": "leave",
 }
 IMAGE_OPTIONS = {"-n": "how many images (1-4)", "--aspect": "W:H", "--model": "an Imagen model"}
-SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv"}
 
 
 class Completable(Protocol):
-    """What completion needs of the line editor: the folder and the model lists."""
+    """What completion needs of the line editor: the folder, the model and schema lists (each
+    takes `wait`: Tab was pressed, so it may be looked up again now)."""
 
     workspace: Path
     models: Callable[[bool], list[str]]
     image_models: Callable[[bool], list[str]]
+    schemas: Callable[[bool], list[str]]
 
 
 def completer(editor: Completable) -> Any:
@@ -74,7 +76,7 @@ def complete(editor: Completable, before: str, *, wait: bool = False) -> Iterato
     elif command == "/image":
         yield from _image(editor, rest, wait)
     elif command == "/json":
-        yield from _json(editor.workspace, rest)
+        yield from _json(editor, rest, wait)
     elif word.startswith("@"):
         yield from _paths(editor.workspace, word[1:], "@")
 
@@ -111,13 +113,13 @@ def _image(editor: Completable, rest: str, wait: bool) -> Iterator[Completion]:
         yield from _choices(typed, [k for k in IMAGE_OPTIONS if k not in used], IMAGE_OPTIONS)
 
 
-def _json(root: Path, typed: str) -> Iterator[Completion]:
+def _json(editor: Completable, typed: str, wait: bool) -> Iterator[Completion]:
     """`off` and the folder's `*.schema.json` files; any path once it names none of them."""
-    found = [f for f in [OFF[0], *schema_files(root)] if f.startswith(typed)]
+    found = [f for f in [OFF[0], *editor.schemas(wait)] if f.startswith(typed)]
     if found or not typed:
         yield from _choices(typed, found)
     else:
-        yield from _paths(root, typed, "")
+        yield from _paths(editor.workspace, typed, "")
 
 
 def _paths(root: Path, typed: str, mark: str) -> Iterator[Completion]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .completion import complete, completer
+from .structured import SchemaFiles
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -51,6 +52,7 @@ class LineEditor:
         self.prompt, self.more = prompt, more
         self.workspace, self.models = workspace, models
         self.image_models: Callable[[bool], list[str]] = lambda _wait: []  # for /image --model
+        self.schemas: Callable[[bool], list[str]] = SchemaFiles(workspace)  # for /json
         self.pending: Callable[[], bool] = lambda: False  # whether output waits to be shown
         self._lock = threading.Lock()
         self._session: PromptSession[str] | None = None

@@ -9,15 +9,18 @@ not match is told in so many words, each mismatch with its place.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 from pathlib import Path
 
+from ..tools import SKIP_DIRS
 from .rpc import JsonObject, JsonValue, as_list, as_object
 
 SCHEMA_SUFFIX = ".schema.json"
-SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "build", "dist"}
-MAX_SCHEMA_FILES = 200  # completion stops looking after this many: a huge tree must not stall Tab
+# Completion stops looking after this many files or folders: a huge tree must not stall the prompt.
+MAX_SCHEMA_FILES = 200
+MAX_SCHEMA_FOLDERS = 1000
 MAX_SCHEMA_BYTES = 1_000_000
 OFF = ("off", "no", "-")
 
@@ -40,15 +43,41 @@ def read_schema(path: Path) -> JsonObject:
 
 
 def schema_files(root: Path) -> list[str]:
-    """The folder's `*.schema.json` files, relative to it (for completion), shallowest first."""
+    """The folder's `*.schema.json` files, relative to it (for completion), shallowest first.
+
+    Breadth first, so the folders the caps leave out are the deepest."""
     found: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        here = Path(folder).relative_to(root)
-        found += [str(here / f) for f in sorted(files) if f.endswith(SCHEMA_SUFFIX)]
-        if len(found) >= MAX_SCHEMA_FILES:
+    folders = collections.deque([Path()])
+    for _visited in range(MAX_SCHEMA_FOLDERS):
+        if not folders or len(found) >= MAX_SCHEMA_FILES:
             break
+        here = folders.popleft()
+        try:
+            with os.scandir(root / here) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable, or gone since it was listed
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                    folders.append(here / entry.name)
+            elif entry.name.endswith(SCHEMA_SUFFIX):
+                found.append(str(here / entry.name))
     return sorted(found[:MAX_SCHEMA_FILES], key=lambda p: (p.count(os.sep), p))
+
+
+class SchemaFiles:
+    """The schema files completion offers: listed when first wanted and again when Tab asks
+    (`refresh`), not at each keystroke (the completer runs on the prompt's UI loop)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._found: list[str] | None = None
+
+    def __call__(self, refresh: bool) -> list[str]:
+        if self._found is None or refresh:
+            self._found = schema_files(self.root)
+        return self._found
 
 
 class JsonMode:
