@@ -23,7 +23,7 @@ from .gemini.client import GeminiClient
 from .gemini.errors import BadRequestError, GeminiError, StorageError
 from .journal import InFlight
 from .live import JournaledEvents
-from .protocol import FieldError, Json
+from .protocol import FieldError, Json, objects
 from .redaction import Redactions
 from .settings import Settings
 from .store import ConversationStore, Entry, History
@@ -221,7 +221,7 @@ class ChatService:
         # (its part is a placeholder until the turn uploads it, which the API would refuse).
         contents: list[object] = [json.loads(uploads.sendable(e)) for e in history]
         user, _ = _user_content(turn, ctx.redactions)
-        parts = [part for part in user["parts"] if part]
+        parts = [part for part in objects(user["parts"]) if part]
         if parts:
             contents.append({**user, "parts": parts})
         total = 0
