@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EMULATOR_KEY, REPO
+from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator, RecordedRequest
 
 from .test_storage import tiny_disk
+from .tmux import GEMINI_CHAT
 
-GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
 RUN_TIMEOUT = 60
 GENERATE_SUFFIXES = (":generateContent", ":streamGenerateContent")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from gemini_chat.emulator import Emulator
 from samples import MARKDOWN_REPLY
 
-from .test_terminal_live import at_prompt, is_dim, last_request, shows, start_repl
-from .tmux import EXITED, Tmux
+from .test_terminal_live import is_dim, last_request
+from .tmux import EXITED, Tmux, at_prompt, shows, start_repl
 
 
 def pieces(text: str) -> list[str]:

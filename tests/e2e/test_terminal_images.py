@@ -11,7 +11,6 @@ import os
 import pty
 import re
 import select
-import shlex
 import subprocess
 import time
 from collections.abc import Callable
@@ -24,8 +23,7 @@ from gemini_chat.emulator.imagen import colour, png
 
 from .conftest import StartDaemon
 from .test_terminal import GEMINI_CHAT, gemini_chat, upstream_bodies
-from .test_terminal_live import shows
-from .tmux import Tmux
+from .tmux import Tmux, shows, start_repl
 
 IMAGEN = "imagen-4.0-generate-001"
 EDITOR = "gemini-2.5-flash-image"
@@ -43,12 +41,6 @@ def prompt_after(text: str) -> Callable[[str], bool]:
     return lambda s: text in s and s.rstrip().endswith("you>") and s.rindex(text) < s.rindex("you>")
 
 
-async def start(tmux: Tmux, env: dict[str, str], workspace: Path, args: str = "") -> None:
-    """`gemini-chat` in the workspace, at its first prompt."""
-    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} {args}", env, workspace)
-    await shows(tmux, lambda s: s.rstrip().endswith("you>"), "the first prompt")
-
-
 def saved_paths(text: str) -> list[Path]:
     """The paths of the `image saved: PATH` lines, in order."""
     return [Path(p) for p in SAVED.findall(text)]
@@ -62,7 +54,7 @@ async def test_image_command_asks_imagen_and_prints_the_saved_files(
     `image saved: PATH` lines naming PNG files under the data folder holding the emulator's
     images, then the usage line (2 images, $0.04 each, the conversation's total); /history
     shows the prompt with its Imagen line and the paths."""
-    await start(tmux, server_env, workspace)
+    await start_repl(tmux, server_env, workspace)
     prompt = "a lighthouse at dusk"
     tmux.type(f"/image -n 2 --aspect 16:9 {prompt}")
     screen = await shows(tmux, prompt_after("turn 1"), "the images and the usage line")
@@ -90,7 +82,7 @@ async def test_bad_image_options_say_how_it_goes(
 ):
     """`/image -n 7 ...` and `/image` without a prompt are refused in the REPL with the usage;
     nothing reaches the API."""
-    await start(tmux, server_env, workspace)
+    await start_repl(tmux, server_env, workspace)
     tmux.type("/image -n 7 a cat")
     await shows(tmux, prompt_after("-n takes 1 to 4 images, not 7"), "the count refused")
     tmux.type("/image --aspect 16:9")
@@ -210,7 +202,7 @@ async def test_editing_an_attached_photo_then_the_latest_edit(
     red, blue, round_blue = (png(8, 8, c) for c in ((255, 0, 0), (0, 0, 255), (0, 0, 254)))
     (workspace / "photo.png").write_bytes(red)
     b64 = [base64.b64encode(i).decode() for i in (red, blue, round_blue)]
-    await start(tmux, server_env, workspace)
+    await start_repl(tmux, server_env, workspace)
     tmux.type("hello")
     await shows(tmux, prompt_after("turn 1"), "a plain turn")
     assert "responseModalities" not in json.dumps(upstream_bodies(emulator)[-1])
@@ -249,7 +241,7 @@ async def test_another_editors_imagen_request_shows_its_images(
     """Another editor's gemini/generateImage shows in the idle REPL: the header, its prompt,
     an `image saved: PATH` line per image (the paths of its result, carried by the `finished`
     turnProgress) and the end line."""
-    await start(tmux, server_env, workspace)
+    await start_repl(tmux, server_env, workspace)
     other = await daemons()
     _id, answer = other.send(
         "gemini/generateImage", {"prompt": "a quiet harbour", "numberOfImages": 2}

@@ -16,9 +16,9 @@ from gemini_chat.emulator import Emulator
 
 from .test_json_mode import PERSON, SENT
 from .test_terminal import gemini_chat, upstream_bodies
-from .test_terminal_images import prompt_after, start
-from .test_terminal_live import is_dim, shows
-from .tmux import Tmux
+from .test_terminal_images import prompt_after
+from .test_terminal_live import is_dim
+from .tmux import Tmux, shows, start_repl
 
 SCHEMA = "schemas/person.schema.json"
 ADA = {"name": "Ada", "age": 36, "role": "admin"}
@@ -61,7 +61,7 @@ async def test_json_mode_sends_the_schema_and_shows_the_reply_pretty_and_checked
     lists each error with its place in yellow; a reply that is not JSON is shown as it came
     and told; `/json off` ends it (the next request asks for no JSON); /history shows the
     JSON turns the same way."""
-    await start(tmux, server_env, schemas)
+    await start_repl(tmux, server_env, schemas)
     tmux.keys("-l", "/json ")
     tmux.keys("Tab")
     menu = await shows(tmux, SCHEMA, "the schema offered")
@@ -123,7 +123,7 @@ async def test_a_schema_the_api_cannot_take_is_named_and_nothing_is_sent(
     and nothing goes upstream; JSON mode stays on."""
     bad = {"type": "object", "properties": {"tags": {"type": "array", "items": {"not": {}}}}}
     (schemas / "bad.schema.json").write_text(json.dumps(bad))
-    await start(tmux, server_env, schemas)
+    await start_repl(tmux, server_env, schemas)
     tmux.type("/json bad.schema.json")
     await shows(tmux, lambda s: s.rstrip().endswith("you [json: bad]>"), "JSON mode on")
     tmux.type("tags?")
@@ -176,7 +176,7 @@ async def test_each_reply_shows_its_cost_and_the_conversations_total(
     sum of the replies so far), as aider prints them; a model without a price shows tokens
     only."""
     prices = shlex.quote(f"prices={json.dumps(PRICES)}")
-    await start(tmux, server_env, workspace, f"--setting {prices}")
+    await start_repl(tmux, server_env, workspace, f"--setting {prices}")
     tmux.type("first question")
     await shows(tmux, prompt_after("turn 1"), "the first reply")
     tmux.type("second, a little longer question")
@@ -201,7 +201,7 @@ async def test_status_tells_the_rate_limit_last_met(
     """`/status` before any 429 says none was met; a per-minute 429 asking for 30 s (no
     retries) fails the turn with a hint to /status, which then names the quota and the model,
     when it ran out and when it lifts (30 s later, in local time) and how long is left."""
-    await start(tmux, server_env, workspace, "--setting maxRetries=0")
+    await start_repl(tmux, server_env, workspace, "--setting maxRetries=0")
     tmux.type("/status")
     screen = await shows(tmux, prompt_after("rate limit"), "the status")
     assert "rate limit  none met since the daemon started" in screen

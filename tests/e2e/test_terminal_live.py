@@ -17,24 +17,10 @@ from gemini_chat.emulator import Emulator
 from polling import INTERVAL, until
 
 from .conftest import StartDaemon
-from .test_terminal import GEMINI_CHAT
-from .tmux import Tmux
+from .tmux import GEMINI_CHAT, Tmux, at_prompt, shows, start_repl
 
 SLOW = ["First ", "part, ", "then ", "the ", "rest."]
 QUESTION = "What about the other editor?"
-
-
-async def shows(tmux: Tmux, check: str | Callable[[str], bool], what: str = "") -> str:
-    """Poll the pane (scrollback included) until `check` holds; the screen then."""
-    test = (lambda s: check in s) if isinstance(check, str) else check
-    last = [""]
-
-    def ok() -> bool:
-        last[0] = tmux.screen()
-        return test(last[0])
-
-    await until(ok, what or repr(check), 30.0, detail=lambda: f"screen:\n{last[0]}")
-    return last[0]
 
 
 async def stays(tmux: Tmux, check: Callable[[str], bool], seconds: float, what: str) -> None:
@@ -57,17 +43,6 @@ def is_dim(raw: str, text: str) -> bool:
             elif code == "2":
                 dim = True
     return dim
-
-
-def at_prompt(text: str = "") -> Callable[[str], bool]:
-    """The pane ends with the prompt holding `text`."""
-    return lambda s: s.rstrip().endswith(f"you> {text}".rstrip())
-
-
-async def start_repl(tmux: Tmux, env: dict[str, str], workspace: Path, args: str = "") -> None:
-    """`gemini-chat` at its first prompt."""
-    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} {args}", env, workspace)
-    await shows(tmux, at_prompt(), "the first prompt")
 
 
 def other_turn(daemon: Any, message: str = QUESTION) -> Any:

@@ -3,18 +3,24 @@ reading its screen with capture-pane."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import tool
-from polling import wait_until
+from conftest import REPO, tool
+from polling import until, wait_until
 
 DEADLINE = 30.0
 EXITED = "[gemini-chat exited "
 """What the pane shows once the client ends (its exit status follows, then `]`)."""
 WIDTH = 80
 """The pane's columns unless a test asks for more."""
+GEMINI_CHAT = REPO / ".venv" / "bin" / "gemini-chat"
+"""The terminal client's executable."""
+
+Check = str | Callable[[str], bool]
+"""What a screen must show: a substring, or a predicate on the whole screen."""
 
 
 class Tmux:
@@ -68,20 +74,49 @@ class Tmux:
         """The visible pane with its colour escapes."""
         return self.cmd("capture-pane", "-p", "-e", "-t", "chat")
 
-    def wait_for(self, check: str | Callable[[str], bool], what: str = "") -> str:
+    def wait_for(self, check: Check, what: str = "") -> str:
         """Poll the screen until `check` (a substring or predicate) holds; the screen then."""
-        test = (lambda s: check in s) if isinstance(check, str) else check
-        last = [""]
-
-        def shows() -> bool:
-            last[0] = self.screen()
-            return test(last[0])
-
-        wait_until(shows, what or repr(check), DEADLINE, detail=lambda: f"screen:\n{last[0]}")
-        return last[0]
+        look = _Look(self, check)
+        wait_until(look, what or repr(check), DEADLINE, detail=look.detail)
+        return look.screen
 
     def stop(self) -> None:
         """Kill the tmux server and everything in it."""
         subprocess.run(
             [self.binary, "-S", str(self.socket), "kill-server"], capture_output=True, check=False
         )
+
+
+class _Look:
+    """One look at the pane per call, for `check`: what `wait_for` and `shows` poll with."""
+
+    def __init__(self, tmux: Tmux, check: Check) -> None:
+        self.tmux = tmux
+        self.test = (lambda s: check in s) if isinstance(check, str) else check
+        self.screen = ""
+
+    def __call__(self) -> bool:
+        self.screen = self.tmux.screen()
+        return self.test(self.screen)
+
+    def detail(self) -> str:
+        """The last screen seen, for a failure."""
+        return f"screen:\n{self.screen}"
+
+
+async def shows(tmux: Tmux, check: Check, what: str = "") -> str:
+    """`Tmux.wait_for` for coroutines (the event loop runs between looks); the screen then."""
+    look = _Look(tmux, check)
+    await until(look, what or repr(check), DEADLINE, detail=look.detail)
+    return look.screen
+
+
+def at_prompt(text: str = "") -> Callable[[str], bool]:
+    """The pane ends with the prompt holding `text`."""
+    return lambda s: s.rstrip().endswith(f"you> {text}".rstrip())
+
+
+async def start_repl(tmux: Tmux, env: dict[str, str], workspace: Path, args: str = "") -> None:
+    """`gemini-chat` in `workspace` with `args`, at its first prompt."""
+    tmux.start(f"{shlex.quote(str(GEMINI_CHAT))} {args}", env, workspace)
+    await shows(tmux, at_prompt(), "the first prompt")
