@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
-import ctypes.util
 import gc
 import logging
 from collections.abc import Callable, Mapping
@@ -65,8 +65,7 @@ def release_memory() -> None:
     """Hand the memory that loading freed back to the OS (glibc keeps freed heap otherwise):
     the daemon then idles smaller, for the rest of its life."""
     gc.collect()
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        # The process's own symbols: libc is loaded already, and ctypes.util.find_library
+        # would run `ldconfig -p` to find its name.
+        ctypes.CDLL(None).malloc_trim(0)
