@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeAlias
 
@@ -128,13 +127,12 @@ class _ClientEvents(TurnEvents):
 
     async def _count_down(self, work: ProgressToken, notice: RetryNotice) -> None:
         """After "rate limited: retrying in 12 s": 11 s, 10 s... while the wait lasts."""
-        what = notice.describe().rsplit(" in ", 1)[0]
         end = asyncio.get_running_loop().time() + notice.delay
-        left = math.ceil(notice.delay - 1e-9)
+        left = notice.seconds
         while left > 1:
             left -= 1
             await asyncio.sleep(max(0.0, end - left - asyncio.get_running_loop().time()))
-            self._ls.work_report(work, f"{what} in {left} s")
+            self._ls.work_report(work, notice.describe(left))
 
     def _stop_countdown(self) -> None:
         if self._countdown is not None:

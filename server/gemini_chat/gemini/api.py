@@ -59,9 +59,14 @@ class RetryNotice:
     delay: float
     error: GeminiError
 
-    def describe(self) -> str:
-        """A short status line, e.g. ``rate limited: retrying in 12 s``."""
-        seconds = max(1, math.ceil(self.delay - 1e-9))
+    @property
+    def seconds(self) -> int:
+        """The wait in whole seconds, as shown (at least 1)."""
+        return max(1, math.ceil(self.delay - 1e-9))
+
+    def describe(self, seconds: int | None = None) -> str:
+        """A short status line, e.g. ``rate limited: retrying in 12 s`` (with `seconds` left:
+        a count-down's later line)."""
         if isinstance(self.error, RateLimitedError):
             what = "rate limited"
         elif self.error.http_status is not None:
@@ -70,7 +75,7 @@ class RetryNotice:
             what = "connection failed"
         else:
             what = "Gemini's reply was unusable"
-        return f"{what}: retrying in {seconds} s"
+        return f"{what}: retrying in {self.seconds if seconds is None else seconds} s"
 
 
 class Spliced(tuple[bytes | bytearray, ...]):
