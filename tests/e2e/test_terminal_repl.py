@@ -14,7 +14,7 @@ from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
 from gemini_chat.terminal.completion import COMMANDS
 
-from .test_terminal import GEMINI_CHAT
+from .test_terminal import GEMINI_CHAT, gemini_chat
 from .tmux import EXITED, Tmux
 
 COST = r"\$[\d.]+ reply, \$[\d.]+ conversation"
@@ -108,6 +108,21 @@ def test_history_and_reset(repl: Tmux, emulator: Emulator):
     body = emulator.requests(":streamGenerateContent")[-1].body
     assert isinstance(body, dict)
     assert len(body["contents"]) == 1
+
+
+def test_a_reset_with_no_conversation_leaves_another_editors_reset_noted(
+    repl: Tmux, server_env: dict[str, str], workspace: Path
+):
+    """/reset with no conversation changes nothing (no change is sent), so it expects none:
+    another editor (a one-shot `gemini-chat`) then asks a question and starts afresh with
+    `--new`, and the REPL notes `(another editor started a fresh conversation)`."""
+    repl.type("/reset")
+    repl.wait_for("Started a fresh conversation.")
+    for args in (["first"], ["--new", "second"]):
+        done = gemini_chat(*args, env=server_env, cwd=workspace)
+        assert done.returncode == 0, done.stderr
+    screen = repl.wait_for(lambda s: s.count("from another editor · turn 1") == 2, "both turns")
+    assert "(another editor started a fresh conversation)" in screen
 
 
 def test_model_command_sticks_to_the_folder(repl: Tmux, emulator: Emulator):

@@ -127,8 +127,12 @@ class Models:
 
 def reset(session: Session, screen: Screen, feed: Feed) -> None:
     """Archive the conversation; the next question starts a fresh one."""
-    with feed.own("reset"):
-        cleared = session.call("gemini/reset", {"workspace": session.workspace}).get("cleared")
+    workspace: JsonObject = {"workspace": session.workspace}
+    # With no conversation active the daemon changes nothing and sends no change: expecting
+    # one then would swallow the next reset another editor makes.
+    active = session.call("gemini/conversations", {**workspace, "limit": 1}).get("active")
+    with feed.own("reset") if active is not None else contextlib.nullcontext():
+        cleared = session.call("gemini/reset", workspace).get("cleared")
     screen.line(
         f"Started a fresh conversation ({cleared} entries archived)."
         if cleared
