@@ -31,14 +31,6 @@ _COPIED = frozenset(
     }
 )  # fmt: skip
 """Keywords the API's Schema has under the same name."""
-_CHECKED_AFTER = frozenset(
-    {
-        "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "uniqueItems",
-        "multipleOf", "contains", "minContains", "maxContains", "propertyNames",
-        "dependentRequired", "exclusiveMinimum", "exclusiveMaximum",
-    }
-)  # fmt: skip
-"""Constraints the API cannot take: not sent, but the reply is validated against them."""
 _REFUSED = {
     "not": "negation",
     "if": "conditional schemas",
