@@ -27,7 +27,7 @@ class Library:
         store = self._chat.store()
         items, total = await asyncio.to_thread(conversations.listed, store, ws.key, limit, offset)
         active = next((str(c.id) for c in items if c.active), None)
-        if active is None and offset:
+        if active is None:  # not on this page (an opened old one sorts by its own update time)
             found = await asyncio.to_thread(store.active, ws.key)
             active = None if found is None else str(found)
         return {

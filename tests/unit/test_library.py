@@ -60,6 +60,23 @@ async def test_a_later_page_of_a_folder_without_active_conversation(
     assert (len(ids(listing)), listing["active"], listing["total"]) == (1, None, 2)
 
 
+async def test_the_active_conversation_is_named_when_it_is_not_on_the_first_page(
+    rig: Rig, daemon: FakeDaemon
+) -> None:
+    """Three conversations, the oldest opened (opening does not make it recent): the first page
+    of two lists the two newest and still names the opened one as active."""
+    await chat(rig, "One")
+    await call(daemon, protocol.RESET, {})
+    await chat(rig, "Two")
+    await call(daemon, protocol.RESET, {})
+    await chat(rig, "Three")
+    *_, oldest = ids(await call(daemon, protocol.CONVERSATIONS, {}))
+    await call(daemon, protocol.OPEN_CONVERSATION, {"id": oldest})
+    page = await call(daemon, protocol.CONVERSATIONS, {"limit": 2})
+    assert oldest not in ids(page)
+    assert page["active"] == oldest
+
+
 @pytest.mark.parametrize(
     ("method", "params"),
     [
