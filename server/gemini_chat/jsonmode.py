@@ -232,6 +232,12 @@ class _Converter:
             raise SchemaError(
                 f"{field}: only references inside the schema (#/$defs/...) can be sent", field
             )
+        if ref != "#" and not ref.startswith("#/"):
+            raise SchemaError(
+                f"{field}: {ref}: anchors ($anchor / #name) are not supported; "
+                "refer by JSON pointer (#/$defs/...)",
+                field,
+            )
         first = next((at for seen, at in refs if seen == ref), None)
         if first is not None:
             raise SchemaError(

@@ -185,6 +185,21 @@ def test_what_the_api_cannot_take_is_refused_naming_the_place(
     assert refused(schema).field == field
 
 
+def test_an_anchor_reference_is_refused_as_an_anchor_not_as_recursion() -> None:
+    """A `$ref` naming an $anchor (#name, no pointer) is refused saying anchors are not
+    supported, at the $ref's place; it is not taken for a reference to the root (which
+    reported the schema as recursive)."""
+    schema = {
+        "$defs": {"P": {"$anchor": "point", "type": "string"}},
+        "type": "object",
+        "properties": {"a": {"$ref": "#point"}},
+    }
+    error = refused(schema)
+    assert error.field == "json.schema.properties.a.$ref"
+    assert "anchors ($anchor / #name) are not supported" in str(error)
+    assert "recursive" not in str(error)
+
+
 def test_request_fields_ask_for_json_and_leave_the_tools_out() -> None:
     """JSON mode keeps the turn's config but any schema of it, adds the MIME type and the
     converted schema, and drops the tools and their config."""
