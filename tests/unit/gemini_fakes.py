@@ -1,4 +1,5 @@
-"""A scripted Gemini on httpx's MockTransport, and a client whose retry waits are recorded."""
+"""A scripted Gemini on httpx's MockTransport, and a client whose retry waits are recorded; the
+replies several modules script; options and an SDK client for the emulator."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from google import genai
+from google.genai import types
 
-from gemini_chat.gemini.client import GeminiClient, RetryNotice
+from conftest import EMULATOR_KEY
+from gemini_chat.emulator import Emulator
+from gemini_chat.gemini.client import CallOptions, GeminiClient, RetryNotice
 from gemini_chat.gemini.files import UploadProgress
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "gemini-api"
@@ -65,3 +70,30 @@ class Harness(Recorder):
         self.client = GeminiClient(
             transport=httpx.MockTransport(upstream), sleep=self.sleep, rng=lambda: 0.0
         )
+
+
+def rate_limited(delay: str) -> httpx.Response:
+    """A 429 whose RetryInfo asks to wait `delay` (e.g. "1.01s")."""
+    retry = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
+    error = {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "quota exceeded",
+             "details": [retry]}  # fmt: skip
+    return httpx.Response(429, json={"error": error})
+
+
+def started(url: str, granularity: str = "8388608") -> httpx.Response:
+    """The Files API's answer to an upload's start: upload to `url`, in `granularity` steps."""
+    headers = {"x-goog-upload-status": "active", "x-goog-upload-url": url}
+    return httpx.Response(200, headers=headers | {"x-goog-upload-chunk-granularity": granularity})
+
+
+def opts(emulator: Emulator, key: str = EMULATOR_KEY) -> CallOptions:
+    """Options pointing at the emulator."""
+    return CallOptions(api_key=key, base_url=emulator.url, timeout=30, stream_idle_timeout=30)
+
+
+def sdk(emulator: Emulator) -> genai.Client:
+    """The official SDK's client for the emulator. Keep it while using it: the SDK closes its
+    HTTP client when the client object is collected."""
+    # google-genai 3.x defaults to the v1 API; the emulator (like our daemon) speaks v1beta.
+    options = types.HttpOptions(base_url=emulator.url, api_version="v1beta")
+    return genai.Client(api_key=EMULATOR_KEY, http_options=options)

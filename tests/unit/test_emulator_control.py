@@ -13,6 +13,8 @@ from google.genai import types
 from conftest import EMULATOR_KEY, tool
 from gemini_chat.emulator import Emulator, RecordedRequest
 
+from .gemini_fakes import sdk
+
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
 
@@ -143,16 +145,10 @@ def test_cli_prints_its_url_and_exits_cleanly_on_sigterm() -> None:
     assert "cli-key" not in err
 
 
-def _sdk(emulator: Emulator) -> genai.Client:
-    # google-genai 3.x defaults to the v1 API; the emulator (like our daemon) speaks v1beta.
-    options = types.HttpOptions(base_url=emulator.url, api_version="v1beta")
-    return genai.Client(api_key=EMULATOR_KEY, http_options=options)
-
-
 def test_google_genai_sdk_chats_without_streaming(emulator: Emulator) -> None:
     """The official SDK's chat (non-streamed) works against the emulator: wire fidelity."""
     emulator.script({"reply": "Hi! How can I help?"}, {"reply": "Two dogs have 8 paws."})
-    client = _sdk(emulator)  # keep it: the SDK closes its HTTP client when this is collected
+    client = sdk(emulator)  # keep it: the SDK closes its HTTP client when this is collected
     chat = client.chats.create(model="gemini-2.5-flash")
     assert chat.send_message("Hello").text == "Hi! How can I help?"
     reply = chat.send_message("How many paws do two dogs have?")
@@ -168,7 +164,7 @@ def test_google_genai_sdk_chats_without_streaming(emulator: Emulator) -> None:
 def test_google_genai_sdk_streams(emulator: Emulator) -> None:
     """The official SDK's streamed chat parses the emulator's SSE and records the history."""
     emulator.script({"chunks": ["Once ", "upon ", "a time."]})
-    client = _sdk(emulator)
+    client = sdk(emulator)
     chat = client.chats.create(model="gemini-2.5-flash")
     pieces = [c.text for c in chat.send_message_stream("Tell me a story")]
     assert pieces == ["Once ", "upon ", "a time."]
@@ -188,7 +184,7 @@ def test_google_genai_sdk_streams(emulator: Emulator) -> None:
 
 def test_google_genai_sdk_counts_tokens_and_lists_models(emulator: Emulator) -> None:
     """countTokens, models.list (paged) and models.get through the SDK."""
-    client = _sdk(emulator)
+    client = sdk(emulator)
     counted = client.models.count_tokens(model="gemini-2.5-flash", contents="hello world")
     assert counted.total_tokens == 3
     names = [m.name for m in client.models.list(config={"page_size": 10})]
@@ -200,7 +196,7 @@ def test_google_genai_sdk_counts_tokens_and_lists_models(emulator: Emulator) -> 
 def test_google_genai_sdk_sees_api_errors(emulator: Emulator) -> None:
     """Scripted errors reach the SDK as its own ClientError/ServerError with the right code."""
     emulator.script({"status": 429, "retryDelay": "1s"}, {"errorAfter": 1, "status": 500})
-    client = _sdk(emulator)
+    client = sdk(emulator)
     with pytest.raises(genai.errors.ClientError) as info:
         client.models.generate_content(model="gemini-2.5-flash", contents="x")
     assert info.value.code == 429

@@ -19,6 +19,8 @@ from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
 from polling import wait_until
 
+from .gemini_fakes import sdk
+
 UPLOAD = "/upload/v1beta/files"
 FLASH = "/v1beta/models/gemini-2.5-flash"
 START = {
@@ -299,11 +301,6 @@ def test_upload_control_endpoints(emulator: Emulator, client: httpx.Client) -> N
     assert emulator.files() == []
 
 
-def _sdk(emulator: Emulator) -> genai.Client:
-    options = types.HttpOptions(base_url=emulator.url, api_version="v1beta")
-    return genai.Client(api_key=EMULATOR_KEY, http_options=options)
-
-
 def test_google_genai_sdk_uploads_uses_lists_and_deletes(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -311,7 +308,7 @@ def test_google_genai_sdk_uploads_uses_lists_and_deletes(
     emulator: wire fidelity of the Files API."""
     path = tmp_path / "notes.txt"
     path.write_text("hello " * 1000)
-    client = _sdk(emulator)
+    client = sdk(emulator)
     file = client.files.upload(file=path, config={"display_name": "Notes"})
     assert file.name is not None and file.uri is not None
     assert (file.display_name, file.mime_type, file.size_bytes) == ("Notes", "text/plain", 6000)

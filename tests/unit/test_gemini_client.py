@@ -28,7 +28,7 @@ from gemini_chat.gemini.errors import (
 )
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
 
-from .gemini_fakes import BASE, EXAMPLES, MODELS_JSON, Harness, Reply, Upstream
+from .gemini_fakes import BASE, EXAMPLES, MODELS_JSON, Harness, Reply, Upstream, rate_limited
 
 KEY = "test-secret-key-5f2e"
 REPLY = (EXAMPLES / "generate-content-response-cookbook-2024.json").read_bytes()
@@ -72,12 +72,6 @@ def err(
 def ok(content: bytes = REPLY) -> httpx.Response:
     """A 200 JSON reply."""
     return httpx.Response(200, content=content, headers={"content-type": "application/json"})
-
-
-def rate_limited(seconds: str) -> httpx.Response:
-    """A 429 with RetryInfo."""
-    retry = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": seconds}
-    return err(429, "RESOURCE_EXHAUSTED", "quota exceeded", [retry])
 
 
 async def test_generate_sends_key_only_in_header(make: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
-from gemini_chat.gemini.client import CallOptions, GeminiClient
+from gemini_chat.gemini.client import GeminiClient
 from gemini_chat.gemini.errors import (
     ApiKeyInvalidError,
     BlockedError,
@@ -28,12 +28,7 @@ from gemini_chat.gemini.wire import (
     dump,
 )
 
-from .gemini_fakes import Recorder
-
-
-def opts(emulator: Emulator, key: str = EMULATOR_KEY) -> CallOptions:
-    """Options pointing at the emulator."""
-    return CallOptions(api_key=key, base_url=emulator.url, timeout=30, stream_idle_timeout=30)
+from .gemini_fakes import Recorder, opts
 
 
 def request(

@@ -30,16 +30,11 @@ from gemini_chat.gemini.files import UploadProgress
 from gemini_chat.gemini.wire import Content, GenerateContentRequest, Part
 from polling import until
 
-from .gemini_fakes import BASE, Harness, Recorder
+from .gemini_fakes import BASE, Harness, Recorder, opts, started
 from .test_emulator_imagen import decode_png
 
 KEY = "test-secret-key-5f2e"
 UPLOAD_URL = f"{BASE}/upload/v1beta/files?upload_id=abc123&upload_protocol=resumable"
-
-
-def opts(emulator: Emulator) -> CallOptions:
-    """Options pointing at the emulator."""
-    return CallOptions(api_key=EMULATOR_KEY, base_url=emulator.url, timeout=30)
 
 
 def sha(data: bytes) -> str:
@@ -262,12 +257,6 @@ def mock_opts(**overrides: Any) -> CallOptions:
     return CallOptions(**({"api_key": KEY, "base_url": BASE} | overrides))
 
 
-def started(url: str = UPLOAD_URL, granularity: str = "8388608") -> httpx.Response:
-    """The answer to start."""
-    headers = {"x-goog-upload-status": "active", "x-goog-upload-url": url}
-    return httpx.Response(200, headers=headers | {"x-goog-upload-chunk-granularity": granularity})
-
-
 def final(state: str = "ACTIVE", **extra: Any) -> httpx.Response:
     """The answer to finalize."""
     file = {"name": "files/abc", "uri": f"{BASE}/v1beta/files/abc", "state": state} | extra
@@ -286,7 +275,7 @@ async def test_mock_start_429_retried_then_processing_polled() -> None:
     quota = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [retry]}}
     replies = [
         httpx.Response(429, json=quota),
-        started(),
+        started(UPLOAD_URL),
         final("PROCESSING", sizeBytes="3"),
         file_state("PROCESSING"),
         file_state("ACTIVE"),
@@ -357,8 +346,8 @@ ACTIVE_ONLY = httpx.Response(200, headers={"x-goog-upload-status": "active"})
     [
         ([httpx.Response(200)], 3, "usable upload address"),
         ([started("ftp://x/y")], 3, "usable upload address"),
-        ([started(granularity="1024"), final()], 2048, "stopped taking the upload"),
-        ([started(), ACTIVE_ONLY], 3, "stopped taking the upload"),
+        ([started(UPLOAD_URL, granularity="1024"), final()], 2048, "stopped taking the upload"),
+        ([started(UPLOAD_URL), ACTIVE_ONLY], 3, "stopped taking the upload"),
     ],
 )
 async def test_mock_unusable_answers(replies: list[httpx.Response], size: int, match: str) -> None:

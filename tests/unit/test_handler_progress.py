@@ -16,7 +16,7 @@ from gemini_chat.store import ConversationStore
 from polling import until
 
 from .core_fakes import KEY, MODEL, FakeDaemon, Gate, Rig, call, text
-from .gemini_fakes import BASE, EXAMPLES
+from .gemini_fakes import BASE, EXAMPLES, rate_limited
 
 
 async def nothing() -> None:
@@ -42,14 +42,6 @@ async def test_a_turn_waiting_for_another_editors_says_so(rig: Rig, daemon: Fake
     assert result["text"] == "done"  # type: ignore[index]
     assert [kind for kind, _, _ in daemon.sent] == ["begin", "report", "end"]
     other.close()
-
-
-def rate_limited(delay: str) -> httpx.Response:
-    """A 429 whose RetryInfo asks to wait `delay` (e.g. "1.01s")."""
-    retry = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
-    body = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "Slow down",
-                      "details": [retry]}}  # fmt: skip
-    return httpx.Response(429, json=body)
 
 
 def other_tasks() -> list[asyncio.Task[object]]:

@@ -16,23 +16,11 @@ from gemini_chat import attachments, handlers, protocol, uploads
 from gemini_chat.store import Entry
 
 from .core_fakes import FakeDaemon, Rig, contents_text, sse, text
-from .gemini_fakes import BASE
+from .gemini_fakes import BASE, started
 
 UPLOAD_URL = f"{BASE}/upload/v1beta/files?upload_id=u-1&upload_protocol=resumable"
 FILE_URI = f"{BASE}/v1beta/files/clip-1"
 CLIP = bytes(range(256)) * 4
-
-
-def started() -> httpx.Response:
-    """The Files API's answer to the upload's start."""
-    return httpx.Response(
-        200,
-        headers={
-            "x-goog-upload-status": "active",
-            "x-goog-upload-url": UPLOAD_URL,
-            "x-goog-upload-chunk-granularity": "8388608",
-        },
-    )
 
 
 def finalized(expires: str) -> httpx.Response:
@@ -61,7 +49,7 @@ def rig(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> Rig:
 
 async def turn_with_clip(rig: Rig, expires: str) -> tuple[FakeDaemon, object]:
     """A streamed gemini/chat attaching the clip; returns the edge and the result."""
-    rig.gemini.script(started(), finalized(expires), sse(
+    rig.gemini.script(started(UPLOAD_URL), finalized(expires), sse(
         {"candidates": [{"content": {"parts": [{"text": "A cat jumps."}]}, "finishReason": "STOP"}]}
     ))  # fmt: skip
     daemon = FakeDaemon(rig)
