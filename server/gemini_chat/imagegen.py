@@ -22,7 +22,7 @@ from .chat import ChatService
 from .exchange import USAGE_KEYS
 from .gemini.client import GeminiClient
 from .gemini.errors import GeminiError, StorageError
-from .images import save_image
+from .images import write_image
 from .journal import InFlight
 from .models import Models
 from .protocol import FieldError, Json
@@ -132,8 +132,8 @@ def _save(data_dir: Path, images: Sequence[GeneratedImage]) -> list[tuple[Json, 
     """Each image saved under dataDir/images, with its `inlineData` part (base64)."""
     out: list[tuple[Json, Json]] = []
     for image in images:
+        path = write_image(data_dir, image.mime_type, image.data)
         data = base64.b64encode(image.data).decode("ascii")
-        path = save_image(data_dir, image.mime_type, data)
         shown: Json = {"mimeType": image.mime_type, "path": str(path)}
         out.append((shown, {"inlineData": {"mimeType": image.mime_type, "data": data}}))
     return out

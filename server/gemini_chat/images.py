@@ -12,8 +12,13 @@ IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".web
 
 
 def save_image(data_dir: Path, mime: str, data: str) -> Path:
-    """Write an image part under dataDir/images, named by its content; private to the user."""
+    """Write an image part (base64, standard or URL-safe, padded or not) under dataDir/images."""
     raw = base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_" if "-" in data else None)
+    return write_image(data_dir, mime, raw)
+
+
+def write_image(data_dir: Path, mime: str, raw: bytes) -> Path:
+    """Write an image's bytes under dataDir/images, named by its content; private to the user."""
     folder = data_dir / "images"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     suffix = IMAGE_SUFFIXES.get(mime) or mimetypes.guess_extension(mime) or ".bin"
