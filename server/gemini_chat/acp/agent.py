@@ -32,6 +32,7 @@ from acp.schema import (
 from .. import __version__, conversations
 from ..core import Core
 from ..protocol import FieldError
+from ..workspaces import Workspace
 from . import replay, sessions, turns
 from .errors import mapped
 from .prompt import Block
@@ -114,7 +115,7 @@ class GeminiAgent:
         ws = sessions.folder(cwd)
         core = self._core()
         conv = await core.library.new_conversation(ws)
-        self._add(Session(conv, ws, conv))
+        self._add(conv, ws)
         options = await sessions.model_options(core, ws)
         return NewSessionResponse(session_id=conv, config_options=list(options))
 
@@ -129,7 +130,7 @@ class GeminiAgent:
         store = core.chat.store()
         _, exchanges = await asyncio.to_thread(conversations.whole, store, ws.key, number)
         await core.library.open_conversation(ws, session_id)
-        self._add(Session(session_id, ws, session_id))
+        self._add(session_id, ws)
         for update in replay.updates(exchanges):
             await self.conn.session_update(session_id=session_id, update=update)
         return LoadSessionResponse(config_options=list(await sessions.model_options(core, ws)))
@@ -166,12 +167,12 @@ class GeminiAgent:
         if session is not None:
             turns.cancel(session)
 
-    def _add(self, session: Session) -> None:
-        old = self._sessions.get(session.id)
+    def _add(self, session_id: str, ws: Workspace) -> None:
+        old = self._sessions.get(session_id)
         if old is not None:
             turns.cancel(old)
-        session.lock = self._locks.setdefault(session.ws.key, asyncio.Lock())
-        self._sessions[session.id] = session
+        lock = self._locks.setdefault(ws.key, asyncio.Lock())
+        self._sessions[session_id] = Session(session_id, ws, session_id, lock)
 
     def _session(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -30,9 +30,9 @@ class Session:
     ws: Workspace
     conversation: str
     """The stored conversation (the session's id, until compaction starts a successor)."""
+    lock: asyncio.Lock
+    """The folder's: one prompt at a time per folder, whichever session sends it."""
     turn: asyncio.Task[object] | None = None
-    cancelled: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def folder(cwd: str) -> Workspace:

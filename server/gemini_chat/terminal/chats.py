@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .mirror import Feed
+from .models import fit
 from .rpc import JsonObject, as_list, as_object
 from .screen import Screen
 from .session import Session
@@ -45,7 +46,7 @@ class Chats:
             mark = "*" if chat.get("active") else " "
             meta = f"{_turns(chat)} · {_ago(chat.get('updated'), now)}"
             room = min(longest, max(10, width - len(meta) - 8))
-            title = _fit(str(chat.get("title") or "(untitled)"), room)
+            title = fit(str(chat.get("title") or "(untitled)"), room)
             self.screen.line(f"{number:>3} {mark} {title:<{room}}  {style.dim(meta)}")
         total = int(str(result.get("total") or len(self.listed)))
         more = f" ({total - len(self.listed)} older not shown)" if total > len(self.listed) else ""
@@ -133,8 +134,3 @@ def _ago(value: object, now: datetime.datetime) -> str:
     if seconds < 2 * 86400:
         return "yesterday"
     return when.astimezone().strftime("%Y-%m-%d")
-
-
-def _fit(text: str, room: int) -> str:
-    """`text` cut to `room` columns with an ellipsis."""
-    return text if len(text) <= room else text[: room - 1] + "…"

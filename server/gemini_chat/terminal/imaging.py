@@ -24,7 +24,6 @@ OPTIONS = {  # option -> (the field of gemini/generateImage, its other spellings
     "--model": ("model", ("-m",)),
 }
 USAGE = "/image [-n 1-4] [--aspect 1:1|3:4|4:3|9:16|16:9] [--model imagen-…] PROMPT"
-WITH_IMAGES: JsonObject = {"responseModalities": ["TEXT", "IMAGE"]}
 INLINE_ROWS = 12
 INLINE_MAX_BYTES = 8_000_000  # larger files are only named: drawing them would take a while
 KITTY_CHUNK = 4096

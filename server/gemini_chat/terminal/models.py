@@ -78,7 +78,7 @@ class Models:
             extra = f"{limit // 1024:,}k in" if isinstance(limit, int) else ""
             about = KINDS.get(str(model.get("kind")), str(model.get("displayName") or ""))
             self.screen.line(
-                f"{mark} {name:<{width}}  {style.dim(f'{extra:>9}  {_fit(about, room)}')}"
+                f"{mark} {name:<{width}}  {style.dim(f'{extra:>9}  {fit(about, room)}')}"
             )
         if rest and not everything:
             self.screen.line(
@@ -140,7 +140,7 @@ def reset(session: Session, screen: Screen, feed: Feed) -> None:
     )
 
 
-def _fit(text: str, room: int) -> str:
+def fit(text: str, room: int) -> str:
     """`text` cut to `room` columns with an ellipsis (nothing if there is no room)."""
     if len(text) <= room:
         return text

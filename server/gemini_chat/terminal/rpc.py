@@ -27,18 +27,14 @@ from typing import TypeAlias, TypeVar, cast
 
 from gemini_chat.protocol import (
     INTERNAL_ERROR,
-    INVALID_PARAMS,
     METHOD_NOT_FOUND,
     REQUEST_CANCELLED,
-    REQUEST_FAILED,
 )
 
 __all__ = [
     "INTERNAL_ERROR",
-    "INVALID_PARAMS",
     "METHOD_NOT_FOUND",
     "REQUEST_CANCELLED",
-    "REQUEST_FAILED",
     "JsonObject",
     "JsonValue",
     "LoopThread",
