@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from conftest import REPO
+from e2e.daemon import SERVER
 from gemini_chat.emulator import Emulator
 
-SERVER = REPO / ".venv" / "bin" / "gemini-chat-server"
 ACPX = REPO / "tests" / "clients" / "acp" / "node_modules" / ".bin" / "acpx"
 pytestmark = pytest.mark.timeout(120)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, tool
+from e2e.daemon import SERVER
 from gemini_chat.emulator import Emulator
 
-SERVER = str(REPO / ".venv" / "bin" / "gemini-chat-server")
 CLIENT_DIR = REPO / "tests" / "clients" / "acp"
 pytestmark = pytest.mark.timeout(120)
 
