@@ -33,9 +33,9 @@ class Core:
         self.limits = RateLimits()
         self.gemini = GeminiClient(on_error=self.limits.seen)
         self._stores: dict[Path, ConversationStore] = {}
-        self.chat = ChatService(self.gemini, lambda: self.settings.current, self.store)
-        self.library = Library(self.chat)
         current = lambda: self.settings.current  # noqa: E731 - the settings of the moment
+        self.chat = ChatService(self.gemini, current, self.store)
+        self.library = Library(self.chat)
         self.models = Models(self.gemini, current)
         self.images = ImageService(self.gemini, self.chat, self.models, current)
         self._tasks: set[asyncio.Task[None]] = set()

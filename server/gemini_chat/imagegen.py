@@ -24,7 +24,7 @@ from .gemini.client import GeminiClient
 from .gemini.errors import GeminiError, StorageError
 from .images import write_image
 from .journal import InFlight
-from .models import Models
+from .models import IMAGE_KIND, Models
 from .protocol import FieldError, Json
 from .redaction import Redactions
 from .settings import Settings
@@ -37,8 +37,6 @@ if TYPE_CHECKING:  # loaded with the first call that needs it
 
 
 log = logging.getLogger(__name__)
-IMAGE_KIND = "image"
-"""The `kind` gemini/models gives Imagen models."""
 
 
 @dataclass(frozen=True)

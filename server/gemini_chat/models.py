@@ -18,6 +18,8 @@ from .turn import call_options
 
 log = logging.getLogger(__name__)
 MODELS_TTL = 300.0
+IMAGE_KIND = "image"
+"""The `kind` gemini/models gives Imagen models."""
 _SPECIAL = re.compile(
     r"tts|robotics|computer-use|deep-research|customtools|native-audio|gemma|embedding|aqa"
 )
@@ -27,7 +29,7 @@ _SPECIAL = re.compile(
 def model_kind(m: wire.Model) -> str | None:
     """`chat`, `special` (generateContent, but TTS, robotics...), `image` (Imagen), or None."""
     if m.supports("predict") and m.id.startswith("imagen-"):
-        return "image"
+        return IMAGE_KIND
     if not m.supports("generateContent"):
         return None
     return "special" if _SPECIAL.search(m.id) else "chat"

@@ -256,7 +256,7 @@ class GeminiChatServer(LanguageServer):
 
     def __init__(self, cwd: Path | None = None, environ: dict[str, str] | None = None) -> None:
         super().__init__(  # pyright: ignore[reportUnknownMemberType]
-            "gemini-chat-server",
+            early.SERVER_NAME,
             __version__,
             protocol_cls=GeminiChatProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Full,
