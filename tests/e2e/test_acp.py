@@ -150,7 +150,8 @@ async def test_load_replays_the_whole_conversation_before_answering(
 async def test_load_refuses_a_conversation_of_another_folder(
     server_env: dict[str, str], workspace: Path, tmp_path: Path
 ) -> None:
-    """A session id that is not a conversation of the cwd folder is -32602, nothing replayed."""
+    """A session id that is not a conversation of the cwd folder, or no conversation id at all,
+    is -32602 naming the request's field `sessionId`, nothing replayed."""
     other = tmp_path / "other"
     other.mkdir()
     async with start_agent(server_env) as agent:
@@ -160,6 +161,11 @@ async def test_load_refuses_a_conversation_of_another_folder(
             await agent.conn.load_session(cwd=str(other), session_id=session, mcp_servers=[])
         assert refused.value.code == -32602
         assert "not a conversation of this folder" in str(refused.value)
+        assert refused.value.data == {"reason": "invalidParams", "field": "sessionId"}
+        with pytest.raises(acp.RequestError) as refused:
+            await agent.conn.load_session(cwd=str(workspace), session_id="x1", mcp_servers=[])
+        assert refused.value.code == -32602
+        assert refused.value.data == {"reason": "invalidParams", "field": "sessionId"}
 
 
 async def test_stop_reasons_max_tokens_and_refusal(

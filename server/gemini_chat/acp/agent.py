@@ -126,10 +126,15 @@ class GeminiAgent:
         """Reopen a conversation of the folder and replay it, then answer."""
         ws = sessions.folder(cwd)
         core = self._core()
-        number = conversations.conversation_id(session_id)
-        store = core.chat.store()
-        _, exchanges = await asyncio.to_thread(conversations.whole, store, ws.key, number)
-        await core.library.open_conversation(ws, session_id)
+        try:
+            number = conversations.conversation_id(session_id)
+            store = core.chat.store()
+            _, exchanges = await asyncio.to_thread(conversations.whole, store, ws.key, number)
+            await core.library.open_conversation(ws, session_id)
+        except FieldError as exc:  # the native protocol's field is `id`; here it is sessionId
+            if exc.field != "id":
+                raise
+            raise FieldError(str(exc), "sessionId") from None
         self._add(session_id, ws)
         for update in replay.updates(exchanges):
             await self.conn.session_update(session_id=session_id, update=update)
