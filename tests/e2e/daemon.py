@@ -17,6 +17,8 @@ from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCResponseMessage
 from pytest_lsp.client import LanguageClient, register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
 
+from gemini_chat.emulator import Emulator
+
 SERVER = str(Path(sys.executable).parent / "gemini-chat-server")
 LIVE = ("gemini/conversationChanged", "gemini/turnProgress")
 RAW_NOTIFICATIONS = (types.PROGRESS, *LIVE)
@@ -171,3 +173,9 @@ def error_data(err: JsonRpcException) -> dict[str, Any]:
     """The `data` of a JSON-RPC error answer, as a dict."""
     data = err.data
     return data if isinstance(data, dict) else data._asdict()  # type: ignore[union-attr]
+
+
+def last_body(emulator: Emulator, kind: str = "enerateContent") -> dict[str, Any]:
+    """The JSON body of the emulator's last request whose path holds `kind` (by default a
+    generateContent or streamGenerateContent call)."""
+    return emulator.requests(kind)[-1].body  # type: ignore[return-value]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
@@ -13,13 +12,9 @@ from pygls.exceptions import JsonRpcException
 from gemini_chat.emulator import Emulator
 
 from .conftest import StartDaemon
-from .daemon import Daemon, error_data
+from .daemon import Daemon, error_data, last_body
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
-
-
-def _last_body(emulator: Emulator, kind: str = "enerateContent") -> dict[str, Any]:
-    return emulator.requests(kind)[-1].body  # type: ignore[return-value]
 
 
 async def test_thinking_config_setting_and_per_turn(
@@ -30,10 +25,10 @@ async def test_thinking_config_setting_and_per_turn(
         init_options={"generationConfig": {"thinkingConfig": {"thinkingBudget": 512}}}
     )
     await d.chat("a")
-    assert _last_body(emulator)["generationConfig"]["thinkingConfig"] == {"thinkingBudget": 512}
+    assert last_body(emulator)["generationConfig"]["thinkingConfig"] == {"thinkingBudget": 512}
     per_turn = {"thinkingConfig": {"thinkingBudget": 0, "includeThoughts": True}}
     await d.chat("b", generationConfig=per_turn)
-    assert _last_body(emulator)["generationConfig"]["thinkingConfig"] == per_turn["thinkingConfig"]
+    assert last_body(emulator)["generationConfig"]["thinkingConfig"] == per_turn["thinkingConfig"]
 
 
 async def test_safety_settings_pass_through_and_blocks_name_the_category(
@@ -45,7 +40,7 @@ async def test_safety_settings_pass_through_and_blocks_name_the_category(
     emulator.script({"reply": "", "finishReason": "SAFETY"})
     with pytest.raises(JsonRpcException) as err:
         await d.chat("something risky")
-    assert _last_body(emulator)["safetySettings"] == safety
+    assert last_body(emulator)["safetySettings"] == safety
     data = error_data(err.value)
     assert data["blockReason"] == "SAFETY"
     assert "safetySettings" in err.value.message
@@ -61,15 +56,15 @@ async def test_gemini_md_joins_the_system_instruction(
     text, a later one the new), named in status."""
     (workspace / "GEMINI.md").write_text("Always answer in French.\n")
     await daemon.chat("hello")
-    system = _last_body(emulator)["systemInstruction"]["parts"][0]["text"]
+    system = last_body(emulator)["systemInstruction"]["parts"][0]["text"]
     assert "coding assistant" in system
     assert "Always answer in French." in system
     (workspace / "GEMINI.md").write_text("Always answer in German, please.\n")
     deadline = time.monotonic() + 10
-    while "German" not in _last_body(emulator)["systemInstruction"]["parts"][0]["text"]:
+    while "German" not in last_body(emulator)["systemInstruction"]["parts"][0]["text"]:
         assert time.monotonic() < deadline, "no turn carried the edited GEMINI.md"
         await daemon.chat("again")
-    system = _last_body(emulator)["systemInstruction"]["parts"][0]["text"]
+    system = last_body(emulator)["systemInstruction"]["parts"][0]["text"]
     assert "French" not in system
     status = await daemon.request("gemini/status", {"workspace": workspace.as_uri()})
     assert status["contextFiles"] == [str((workspace / "GEMINI.md").resolve())]
@@ -109,7 +104,7 @@ async def test_tool_call_round_trip(daemon: Daemon, emulator: Emulator, workspac
     assert {"tool": {"name": "read_file", "summary": "read src/app.py"}} in daemon.client.progress[
         "p"
     ]
-    second = _last_body(emulator)
+    second = last_body(emulator)
     assert second["tools"][0]["functionDeclarations"][0]["name"] == "read_file"
     answer = second["contents"][-1]["parts"][0]["functionResponse"]
     assert answer["name"] == "read_file"
@@ -121,7 +116,7 @@ async def test_tool_call_round_trip(daemon: Daemon, emulator: Emulator, workspac
     assert [t["role"] for t in turns] == ["user", "model"]
     assert turns[1]["toolCalls"] == result["toolCalls"]
     await daemon.chat("thanks")
-    contents = _last_body(emulator)["contents"]
+    contents = last_body(emulator)["contents"]
     assert len(contents) == 5
     assert contents[1]["parts"][0]["thoughtSignature"] == call["thoughtSignature"]
 
@@ -136,7 +131,7 @@ async def test_tools_cannot_leave_the_workspace(
         {"reply": "I cannot read that."},
     )
     await daemon.chat("read the secret")
-    answer = _last_body(emulator)["contents"][-1]["parts"][0]["functionResponse"]["response"]
+    answer = last_body(emulator)["contents"][-1]["parts"][0]["functionResponse"]["response"]
     assert "error" in answer
     assert "TOP-SECRET" not in str(emulator.requests())
 
@@ -183,7 +178,7 @@ async def test_tools_setting_off(daemons: StartDaemon, emulator: Emulator) -> No
     """With tools off no functionDeclarations are sent."""
     d = await daemons(init_options={"tools": False})
     await d.chat("hi")
-    assert "tools" not in _last_body(emulator)
+    assert "tools" not in last_body(emulator)
 
 
 async def test_images_in_replies_are_saved(

@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcException
 
 from gemini_chat.emulator import Emulator
 
-from .daemon import Daemon, error_data
+from .daemon import Daemon, error_data, last_body
 
 PERSON = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -41,10 +41,6 @@ SENT = {
 as nullable, the enum typed STRING, additionalProperties left to the check."""
 
 
-def _last_body(emulator: Emulator) -> dict[str, Any]:
-    return emulator.requests("enerateContent")[-1].body  # type: ignore[return-value]
-
-
 async def test_a_valid_reply_is_parsed_and_kept_in_history(
     daemon: Daemon, emulator: Emulator
 ) -> None:
@@ -56,7 +52,7 @@ async def test_a_valid_reply_is_parsed_and_kept_in_history(
     result = await daemon.chat(
         "who is Ada?", json={"schema": PERSON}, generationConfig={"temperature": 0}
     )
-    body = _last_body(emulator)
+    body = last_body(emulator)
     assert body["generationConfig"] == {
         "temperature": 0,
         "responseMimeType": "application/json",
@@ -101,7 +97,7 @@ async def test_json_mode_without_a_schema(daemon: Daemon, emulator: Emulator) ->
     emulator.script({"chunks": ['{"a": ', "[1, 2]}"]})
     config = {"responseSchema": {"type": "STRING"}}
     result = await daemon.chat("list", json={}, generationConfig=config, partialResultToken="p")
-    assert _last_body(emulator)["generationConfig"] == {"responseMimeType": "application/json"}
+    assert last_body(emulator)["generationConfig"] == {"responseMimeType": "application/json"}
     assert result["json"] == {"valid": True, "errors": [], "value": {"a": [1, 2]}}
     assert "".join(v["text"] for v in daemon.client.progress["p"]) == result["text"]
 
