@@ -93,8 +93,7 @@ async def test_a_cancel_during_a_retry_wait_stops_the_count_down(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0)  # the cancelled count-down ends at its next step
-    assert other_tasks() == []
+    await until(lambda: other_tasks() == [], "the count-down ended")
     assert daemon.sent[-1] == ("end", "w", None)
 
 
