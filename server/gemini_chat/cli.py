@@ -7,9 +7,10 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import __version__
+from .exiting import exit_now
 
 if TYPE_CHECKING:
     from .server import GeminiChatServer
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     if args.acp:
-        _exit(_serve_acp(args, frames))
+        exit_now(_serve_acp(args, frames))
     if args.tcp:
         from .server import create_server
 
@@ -66,20 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     from .stdio import serve_stdio  # pygls loads in there, after `initialize` is answered
 
     log.info("gemini-chat-server %s on stdio (pid %d)", __version__, os.getpid())
-    code = 1
     try:
-        code = serve_stdio(sys.stdin.buffer, frames, _log_to_client)
+        serve_stdio(sys.stdin.buffer, frames, _log_to_client)
     except Exception:
         log.exception("The daemon failed")
     finally:
-        _exit(code)
-
-
-def _exit(code: int) -> NoReturn:
-    # Never a normal interpreter exit: the stdin reader thread may hold stdin's lock, and
-    # finalising then aborts the process (SIGABRT) instead of exiting with `code`.
-    logging.shutdown()
-    os._exit(code)
+        exit_now(1)  # reached only when serve_stdio failed: it ends the process itself
 
 
 def _serve_acp(args: argparse.Namespace, out: BinaryIO) -> int:

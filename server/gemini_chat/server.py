@@ -24,6 +24,7 @@ from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__, early, envelope, logs, protocol
+from .exiting import exit_now
 from .framing import Refusal
 from .workspaces import Workspaces
 
@@ -357,9 +358,7 @@ def _register_lifecycle(server: GeminiChatServer) -> None:
 
     @server.feature(types.EXIT)
     def on_exit(ls: GeminiChatServer, *_: object) -> None:  # pyright: ignore[reportUnusedFunction]
-        code = 0 if ls.edge.shut_down else 1
-        logging.shutdown()
-        os._exit(code)  # the stdin reader thread would otherwise keep the process alive
+        exit_now(0 if ls.edge.shut_down else 1)
 
 
 def _watch_parent(ls: GeminiChatServer, pid: int) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from . import early, envelope
+from .exiting import exit_now
 from .framing import FrameReader, Refusal
 
 if TYPE_CHECKING:
@@ -41,9 +41,10 @@ class _Writer:
 
 def serve_stdio(
     stdin: BinaryIO, out: BinaryIO, ready: Callable[[GeminiChatServer], None] | None = None
-) -> int:
+) -> NoReturn:
     """Answer a first `initialize` early, build the server (`ready` is called with it), then
-    read frames on a thread and handle them on the event loop; return the exit status."""
+    read frames on a thread and handle them on the event loop; at the end of input, end the
+    process (status 0 after `shutdown`, else 1)."""
     started = time.time()  # before `initialize` is answered: the client's changes come after
     writer = _Writer(out)
     frames = FrameReader(stdin)
@@ -59,7 +60,7 @@ def serve_stdio(
         ready(server)
     server.protocol.set_writer(writer)
 
-    async def run() -> int:
+    async def run() -> NoReturn:
         loop = asyncio.get_running_loop()
         ended: asyncio.Future[None] = loop.create_future()
 
@@ -85,10 +86,10 @@ def serve_stdio(
         # End here, like `exit`: letting asyncio.run cancel the turns in flight would run their
         # cancel clean-up, and a turn cut short by its editor going away must stay journaled
         # (other daemons show it as interrupted), not vanish as if the user had cancelled it.
-        logging.shutdown()
-        os._exit(code)
+        exit_now(code)
 
-    return asyncio.run(run())
+    asyncio.run(run())
+    raise AssertionError("run() ends the process")  # for the type checker: never reached
 
 
 def _read_frames(reader: FrameReader, deliver: Callable[[Item], object]) -> None:
