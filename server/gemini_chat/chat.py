@@ -81,9 +81,7 @@ class ChatService:
                 ex.amend(ctx.model, await _reply_extras(ctx, history, ex, turn.json_mode))
                 number = _commit(ctx, ex)
             except BaseException as exc:
-                _end(
-                    ctx, live, "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
-                )
+                end_in_flight(ctx.store, ctx.ws.key, live, exc)
                 raise
             finally:  # no journal write of the reply after its turn ended
                 journaled.close()
@@ -276,12 +274,15 @@ def _joined(history: list[Entry]) -> tuple[bytes, ...]:
     return (",".join(uploads.sendable(e) for e in history).encode(),)
 
 
-def _end(ctx: TurnContext, live: InFlight, reason: str) -> None:
-    """A turn that failed or was cancelled leaves nothing in the journal."""
+def end_in_flight(
+    store: ConversationStore, key: str, live: InFlight, exc: BaseException, what: str = "turn"
+) -> None:
+    """A turn (or image request) that failed or was cancelled leaves nothing in the journal."""
+    reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
     try:
-        ctx.store.journal.end(live, ctx.ws.key, reason)
-    except StorageError as exc:
-        log.warning("Could not clear the journal of a %s turn: %s", reason, exc)
+        store.journal.end(live, key, reason)
+    except StorageError as err:
+        log.warning("Could not clear the journal of a %s %s: %s", reason, what, err)
 
 
 def _shown_history(store: ConversationStore, key: str) -> tuple[History, InFlight | None]:

@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from . import pricing, redaction
-from .chat import ChatService
+from .chat import ChatService, end_in_flight
 from .exchange import USAGE_KEYS
 from .gemini.client import GeminiClient
-from .gemini.errors import GeminiError, StorageError
+from .gemini.errors import GeminiError
 from .images import write_image
-from .journal import InFlight
 from .models import IMAGE_KIND, Models
 from .protocol import FieldError, Json
 from .redaction import Redactions
 from .settings import Settings
-from .store import ConversationStore, Entry
+from .store import Entry
 from .turn import TurnEvents, call_options
 from .workspaces import Workspace
 
@@ -90,7 +89,7 @@ class ImageService:
                 reply = _reply(model, made, saved, settings, history)
                 number = store.commit(key, [_question(req, prompt, model), reply])
             except BaseException as exc:
-                _end(store, live, key, exc)
+                end_in_flight(store, key, live, exc, "image request")
                 raise
         result: Json = {"workspace": req.ws.uri, "turn": number, **reply[2]}
         if redactions.found:
@@ -167,12 +166,3 @@ def _reply(
         meta["filtered"] = made.filtered
     content: Json = {"role": "model", "parts": [part for _, part in saved]}
     return ("model", content, meta)
-
-
-def _end(store: ConversationStore, live: InFlight, key: str, exc: BaseException) -> None:
-    """A request that failed or was cancelled leaves nothing in the journal."""
-    reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
-    try:
-        store.journal.end(live, key, reason)
-    except StorageError as err:
-        log.warning("Could not clear the journal of a %s image request: %s", reason, err)
