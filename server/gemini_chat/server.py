@@ -369,7 +369,7 @@ def _watch_parent(ls: GeminiChatServer, pid: int) -> None:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 log.info("The editor (pid %d) is gone; exiting", pid)
-                os._exit(1)
+                exit_now(1)
             except PermissionError:
                 continue
 

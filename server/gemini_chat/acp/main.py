@@ -11,6 +11,7 @@ from typing import BinaryIO, cast
 
 from .. import __version__
 from ..core import Core
+from ..exiting import exit_now
 from ..protocol import Json
 from .options import OptionsError, layer
 
@@ -59,5 +60,4 @@ async def _run(stdin: BinaryIO, stdout: BinaryIO, core: _LazyCore) -> None:
     log.info("The client closed the connection")
     # End now: a turn cut short by its editor going away stays journaled (interrupted for the
     # other editors) instead of being cleaned up as a cancel when asyncio.run cancels it.
-    logging.shutdown()
-    os._exit(0)
+    exit_now(0)
