@@ -4,7 +4,6 @@ then each reply's thoughts, tool calls, text and images, in the order they were 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from acp import (
     start_tool_call,
@@ -14,7 +13,7 @@ from acp import (
     update_user_message_text,
 )
 
-from ..protocol import Json
+from ..protocol import Json, objects
 from ..store import Entry
 from .updates import KINDS, Update, image_link
 
@@ -32,7 +31,7 @@ def updates(exchanges: Sequence[Sequence[Entry]]) -> list[Update]:
 
 def _user(meta: Json) -> list[Update]:
     text = str(meta.get("text", ""))
-    names = [str(a.get("name", "")) for a in _dicts(meta.get("attachments"))]
+    names = [str(a.get("name", "")) for a in objects(meta.get("attachments"))]
     if names:
         attached = "Attached: " + ", ".join(f"`{n}`" for n in names)
         text = f"{text}\n\n{attached}" if text else attached
@@ -44,7 +43,7 @@ def _reply(meta: Json, turn: int) -> list[Update]:
     thoughts = str(meta.get("thoughts") or "")
     if thoughts:
         out.append(update_agent_thought_text(thoughts))
-    for i, call in enumerate(_dicts(meta.get("toolCalls")), 1):
+    for i, call in enumerate(objects(meta.get("toolCalls")), 1):
         name = str(call.get("name", ""))
         title = str(call.get("summary", name))
         out.append(
@@ -55,11 +54,5 @@ def _reply(meta: Json, turn: int) -> list[Update]:
     text = str(meta.get("text", ""))
     if text:
         out.append(update_agent_message(text_block(text)))
-    out += [update_agent_message(image_link(image)) for image in _dicts(meta.get("images"))]
+    out += [update_agent_message(image_link(image)) for image in objects(meta.get("images"))]
     return out
-
-
-def _dicts(value: object) -> list[Json]:
-    if not isinstance(value, list):
-        return []
-    return [cast(Json, v) for v in cast(list[object], value) if isinstance(v, dict)]
