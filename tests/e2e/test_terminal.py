@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shlex
@@ -325,6 +326,39 @@ def test_ctrl_c_stops_a_one_shot_reply(
     emulator.wait_for_event("disconnect", timeout=RUN_TIMEOUT)
     assert client.returncode == 130
     assert out.rstrip().endswith("(stopped)")
+
+
+TGKILL = {"x86_64": 234, "aarch64": 131}
+"""tgkill(2)'s syscall number: a signal to one thread of another process."""
+
+
+def _signal_thread(pid: int, tid: int, sig: int) -> None:
+    number = TGKILL.get(os.uname().machine)
+    assert number is not None, f"no tgkill syscall number known for {os.uname().machine}"
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(number, pid, tid, sig) == 0, os.strerror(ctypes.get_errno())
+
+
+def test_ctrl_c_that_lands_on_another_thread_still_stops_the_reply(
+    emulator: Emulator, server_env: dict[str, str], workspace: Path
+):
+    """The OS may deliver Ctrl-C's SIGINT to any thread of the client: sent to one that is not
+    the main thread while a one-shot reply streams, it still cancels the reply upstream and
+    ends with "(stopped)", exit 130 (before, the main thread's endless wait held the
+    KeyboardInterrupt back until the whole reply had streamed)."""
+    client = _slow_one_shot(emulator, server_env, workspace)
+    try:
+        emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
+        others = sorted(int(t.name) for t in Path(f"/proc/{client.pid}/task").iterdir())
+        others.remove(client.pid)
+        _signal_thread(client.pid, others[0], signal.SIGINT)
+        out, _err = client.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        client.kill()
+    emulator.wait_for_event("disconnect", timeout=RUN_TIMEOUT)
+    assert client.returncode == 130
+    assert out.rstrip().endswith("(stopped)")
+    assert not any(e["type"] == "done" for e in emulator.events()), "the reply was not cut"
 
 
 def test_daemon_dying_mid_reply_is_explained(

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
@@ -358,6 +359,10 @@ def _configuration_nulls(params: JsonObject) -> JsonValue:
     return cast("JsonValue", [None] * count)
 
 
+WAKE = 0.1
+"""Seconds between the main thread's looks at a pending Ctrl-C while it waits on the loop."""
+
+
 class LoopThread:
     """An asyncio loop on a daemon thread for synchronous callers (a REPL keeps input(), Ctrl-C)."""
 
@@ -372,7 +377,23 @@ class LoopThread:
 
     def run(self, coro: Coroutine[object, object, T], timeout: float | None = None) -> T:
         """Run `coro` on the loop and wait for its result."""
-        return self.submit(coro).result(timeout)
+        return self.wait(self.submit(coro), timeout)
+
+    @staticmethod
+    def wait(future: concurrent.futures.Future[T], timeout: float | None = None) -> T:
+        """Wait for `future` in slices of WAKE seconds (TimeoutError after `timeout`).
+
+        The OS may hand Ctrl-C's SIGINT to any thread, and Python raises KeyboardInterrupt
+        only in the main thread when it runs: a wait without end would hold it back until the
+        reply finished. In slices it is raised here within WAKE seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = WAKE if deadline is None else min(WAKE, deadline - time.monotonic())
+            try:
+                return future.result(max(0.0, left))
+            except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
 
     def stop(self) -> None:
         """Stop the loop and its thread."""

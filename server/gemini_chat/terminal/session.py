@@ -83,14 +83,14 @@ class Session:
         assert self.started is not None, "start() first"
         if not self.started.done():
             self.screen.status("starting gemini-chat-server…", transient=True)
-        return self.started.result()
+        return self.loop.wait(self.started)
 
     def close(self, timeout: float) -> None:
         """Shut the daemon down (once it has started, if it was starting)."""
         if self.started is None:
             return
         try:
-            client = self.started.result(timeout)
+            client = self.loop.wait(self.started, timeout)
         except Exception:  # it never started: nothing to close
             return
         self.loop.run(client.close(), timeout=timeout)
@@ -211,7 +211,7 @@ class Session:
         self.screen.status(waiting, transient=True)
         future = self.loop.submit(client.request(method, params, msg_id=msg_id))
         try:
-            self.last = as_object(future.result())
+            self.last = as_object(self.loop.wait(future))
         except KeyboardInterrupt:
             return self._stop(client, future, msg_id)
         except RpcError as exc:
@@ -307,7 +307,7 @@ class Session:
         self._drop_tokens()  # no more text after the user said stop
         self.loop.submit(client.cancel(msg_id))
         try:
-            result = as_object(future.result(CANCEL_GRACE))
+            result = as_object(self.loop.wait(future, CANCEL_GRACE))
         except (KeyboardInterrupt, RpcError, TimeoutError, concurrent.futures.CancelledError):
             self.screen.end_reply(None)
             self.screen.line(self.screen.style.dim("(stopped)"))
