@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -58,7 +58,23 @@ class ChatService:
         """Context files already scanned for secrets (a 100 kB file costs ~0.1 ms a scan)."""
 
     async def chat(self, turn: Turn, events: TurnEvents) -> Json:
-        """Send a turn with the whole history; commit its contents only once the reply finished."""
+        """Send a turn with the whole history; commit its contents only once the reply finished.
+
+        A folder's turns in this daemon run in the order they arrived: the turn takes its
+        place in the folder's queue before anything is awaited (reading the context file may
+        hop to a thread for one turn and not for the next), and waits for it only when it
+        needs the folder (it reports its start at once)."""
+        lock = self._in_order(turn.ws.key)
+        place = asyncio.ensure_future(lock.acquire())
+        try:
+            return await self._chat(turn, events, place)
+        finally:
+            if place.done() and not place.cancelled():
+                lock.release()
+            else:
+                place.cancel()
+
+    async def _chat(self, turn: Turn, events: TurnEvents, place: Awaitable[object]) -> Json:
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
         if turn.json_mode is not None:
             ctx = replace(ctx, fields=jsonmode.request_fields(ctx.fields, turn.json_mode))
@@ -70,7 +86,8 @@ class ChatService:
             meta["files"] = uploaded
         if ctx.redactions.found:
             await events.progress({"redacted": ctx.redactions.found})
-        async with self.hold(ctx.store, turn.ws.key, events):
+        await place
+        async with self._across_daemons(ctx.store, turn.ws.key, events):
             # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread
             # hop per call costs more than the call.
             history = ctx.store.history(turn.ws.key)
@@ -99,11 +116,19 @@ class ChatService:
         """The folder, for a turn or a change of its conversation: first in this daemon, then
         across daemons. A store that cannot be written refuses at once (its lock files could
         not be made either)."""
+        async with self._in_order(key), self._across_daemons(store, key, events):
+            yield
+
+    def _in_order(self, key: str) -> asyncio.Lock:
+        """The folder's turn in this daemon (asyncio's lock serves waiters first come)."""
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    @asynccontextmanager
+    async def _across_daemons(
+        self, store: ConversationStore, key: str, events: TurnEvents
+    ) -> AsyncGenerator[None]:
         store.check_writable()
-        async with (
-            self._locks.setdefault(key, asyncio.Lock()),
-            store.locks.hold(key, events.waiting),
-        ):
+        async with store.locks.hold(key, events.waiting):
             yield
 
     async def _exchange(

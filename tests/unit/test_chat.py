@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from gemini_chat.gemini.errors import (
 from gemini_chat.library import Library
 from gemini_chat.store import ConversationStore
 from gemini_chat.turn import Turn
+from polling import until
 
 from .core_fakes import (
     MODEL,
@@ -79,6 +82,31 @@ async def test_the_next_turn_carries_the_whole_history_verbatim(rig: Rig) -> Non
         {"role": "model", "parts": [signed]},
         {"role": "user", "parts": [{"text": "and 2+3?"}]},
     ]
+
+
+async def test_turns_of_one_workspace_keep_the_order_they_arrived_in(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first turn's context file read is slow (its thread hop), the second's is not
+    (answered from the cache the first filled): the first turn still goes first, so turn 1 is
+    "first" and the second request carries its exchange."""
+    real = rig.service.context.read
+    reading = threading.Event()
+
+    def slow_once(root: Path, name: str) -> object:
+        monkeypatch.setattr(rig.service.context, "read", real)
+        reading.set()
+        time.sleep(0.3)
+        return real(root, name)
+
+    monkeypatch.setattr(rig.service.context, "read", slow_once)
+    rig.gemini.script(text("First answer."), text("Second answer."))
+    first = asyncio.create_task(rig.turn("first"))
+    await until(reading.is_set, "the first turn reading the context file")
+    second = asyncio.create_task(rig.turn("second"))
+    results = await asyncio.wait_for(asyncio.gather(first, second), 10)
+    assert [r["turn"] for r in results] == [1, 2]
+    assert contents_text(rig.gemini.bodies[1])[:2] == ["user: first", "model: First answer."]
 
 
 async def test_turns_of_one_workspace_run_one_after_the_other(rig: Rig) -> None:
