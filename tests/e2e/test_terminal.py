@@ -9,6 +9,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -312,31 +313,44 @@ def _slow_one_shot(
     )
 
 
+def _interrupt_one_shot(
+    emulator: Emulator, env: dict[str, str], workspace: Path, interrupt: Callable[[int], None]
+) -> subprocess.CompletedProcess[str]:
+    """A slow one-shot reply, `interrupt`ed (given the client's pid) once its request is
+    upstream; the client's result once it ended, after the emulator saw the disconnect."""
+    client = _slow_one_shot(emulator, env, workspace)
+    try:
+        emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
+        interrupt(client.pid)
+        out, err = client.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        client.kill()
+    emulator.wait_for_event("disconnect", timeout=RUN_TIMEOUT)
+    return subprocess.CompletedProcess(client.args, client.returncode, out, err)
+
+
 def test_ctrl_c_stops_a_one_shot_reply(
     emulator: Emulator, server_env: dict[str, str], workspace: Path
 ):
     """SIGINT while a one-shot reply streams cancels it upstream: "(stopped)", exit 130."""
-    client = _slow_one_shot(emulator, server_env, workspace)
-    try:
-        emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
-        client.send_signal(signal.SIGINT)
-        out, _err = client.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        client.kill()
-    emulator.wait_for_event("disconnect", timeout=RUN_TIMEOUT)
-    assert client.returncode == 130
-    assert out.rstrip().endswith("(stopped)")
+    ended = _interrupt_one_shot(
+        emulator, server_env, workspace, lambda pid: os.kill(pid, signal.SIGINT)
+    )
+    assert ended.returncode == 130
+    assert ended.stdout.rstrip().endswith("(stopped)")
 
 
 TGKILL = {"x86_64": 234, "aarch64": 131}
 """tgkill(2)'s syscall number: a signal to one thread of another process."""
 
 
-def _signal_thread(pid: int, tid: int, sig: int) -> None:
+def _sigint_another_thread(pid: int) -> None:
+    """SIGINT to a thread of process `pid` that is not its main thread."""
     number = TGKILL.get(os.uname().machine)
     assert number is not None, f"no tgkill syscall number known for {os.uname().machine}"
+    others = sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir() if t.name != str(pid))
     libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.syscall(number, pid, tid, sig) == 0, os.strerror(ctypes.get_errno())
+    assert libc.syscall(number, pid, others[0], signal.SIGINT) == 0, os.strerror(ctypes.get_errno())
 
 
 def test_ctrl_c_that_lands_on_another_thread_still_stops_the_reply(
@@ -346,18 +360,9 @@ def test_ctrl_c_that_lands_on_another_thread_still_stops_the_reply(
     the main thread while a one-shot reply streams, it still cancels the reply upstream and
     ends with "(stopped)", exit 130 (before, the main thread's endless wait held the
     KeyboardInterrupt back until the whole reply had streamed)."""
-    client = _slow_one_shot(emulator, server_env, workspace)
-    try:
-        emulator.wait_for_event("request", timeout=RUN_TIMEOUT)
-        others = sorted(int(t.name) for t in Path(f"/proc/{client.pid}/task").iterdir())
-        others.remove(client.pid)
-        _signal_thread(client.pid, others[0], signal.SIGINT)
-        out, _err = client.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        client.kill()
-    emulator.wait_for_event("disconnect", timeout=RUN_TIMEOUT)
-    assert client.returncode == 130
-    assert out.rstrip().endswith("(stopped)")
+    ended = _interrupt_one_shot(emulator, server_env, workspace, _sigint_another_thread)
+    assert ended.returncode == 130
+    assert ended.stdout.rstrip().endswith("(stopped)")
     assert not any(e["type"] == "done" for e in emulator.events()), "the reply was not cut"
 
 
