@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,36 @@ async def test_generate_sends_key_only_in_header(make: Any) -> None:
     assert json.loads(sent.content) == {
         "contents": [{"role": "user", "parts": [{"text": "Sort a list"}]}]
     }
+
+
+async def test_http_client_is_made_at_the_first_call_once(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No httpx client exists until a call needs one (its TLS context costs ~16 ms and 3 MB of
+    an idle daemon); two first calls at once share one client, made off the event loop; a
+    client that never called closes without making one."""
+    made: list[int] = []
+    real = httpx.AsyncClient
+    loop_thread = threading.get_ident()
+
+    def counting(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        made.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "AsyncClient", counting)
+    idle = make(Upstream(ok()))
+    await idle.client.aclose()
+    upstream = Upstream(ok(), ok())
+    h = make(upstream)
+    assert made == []
+    await asyncio.gather(
+        h.client.generate_content("gemini-2.5-flash", request(), opts()),
+        h.client.generate_content("gemini-2.5-flash", request(), opts()),
+    )
+    await h.client.generate_content("gemini-2.5-flash", request(), opts())
+    assert len(made) == 1, made
+    assert made[0] != loop_thread
+    assert len(upstream.requests) == 3
 
 
 @pytest.mark.parametrize(

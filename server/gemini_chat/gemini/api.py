@@ -104,14 +104,34 @@ class ApiCore:
         rng: Callable[[], float],
         on_error: Callable[[GeminiError], None] | None = None,
     ) -> None:
-        # Keep a connection per concurrent turn alive (httpx keeps 20): a TLS handshake each
-        # otherwise when many workspaces talk at once.
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
-        self.http = httpx.AsyncClient(transport=transport, follow_redirects=False, limits=limits)
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._making = asyncio.Lock()
         self.sleep = sleep
         self.rng = rng
         self.on_error = on_error
         self.agent = f"gemini-chat/{__version__} gl-python/{platform.python_version()}"
+
+    async def http(self) -> httpx.AsyncClient:
+        """The one reused client, made at the first call that needs it, on a thread: its TLS
+        context reads the CA bundle (about 16 ms and 3 MB), which a daemon that is never asked
+        to talk to Gemini does not pay, and the event loop never waits for."""
+        if self._http is None:
+            async with self._making:
+                if self._http is None:
+                    self._http = await asyncio.to_thread(self._new_client)
+        return self._http
+
+    def _new_client(self) -> httpx.AsyncClient:
+        # Keep a connection per concurrent turn alive (httpx keeps 20): a TLS handshake each
+        # otherwise when many workspaces talk at once.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+        return httpx.AsyncClient(transport=self._transport, follow_redirects=False, limits=limits)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (nothing to close when no call was made)."""
+        if self._http is not None:
+            await self._http.aclose()
 
     def url(self, opts: CallOptions, path: str, *, prefix: str = "") -> str:
         """``{base_url}{prefix}/v1beta/{path}``; checks the key and the base URL before any I/O."""
@@ -156,7 +176,8 @@ class ApiCore:
         content, headers = sendable(content, headers)
         try:
             async with asyncio.timeout(opts.timeout):
-                response = await self.http.request(
+                http = await self.http()
+                response = await http.request(
                     method,
                     url,
                     params=params,

@@ -99,7 +99,7 @@ class GeminiClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._api.http.aclose()
+        await self._api.aclose()
 
     # --- public calls ------------------------------------------------------------------------
 
@@ -324,7 +324,8 @@ class GeminiClient:
         """Send the request and wait for the status line and headers."""
         headers = self._api.headers(opts, json_body=True) | {"accept": "text/event-stream"}
         body, headers = sendable(content, headers)
-        request = self._api.http.build_request(
+        http = await self._api.http()
+        request = http.build_request(
             "POST",
             url,
             params={"alt": "sse"},
@@ -334,7 +335,7 @@ class GeminiClient:
         )
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._api.http.send(request, stream=True)
+                return await http.send(request, stream=True)
         except TimeoutError:
             raise request_timeout_error(opts.timeout) from None
         except httpx.HTTPError as exc:
