@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from . import compaction, exchange, jsonmode, pricing, redaction, transcript, uploads
 from .context import ContextFiles, system_text
+from .folderlock import InOrder
 from .gemini import wire
 from .gemini.client import GeminiClient
 from .gemini.errors import BadRequestError, GeminiError, StorageError
@@ -51,7 +52,7 @@ class ChatService:
         self._client = client
         self._settings = settings
         self._store = store
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._queues: dict[str, InOrder] = {}
         self._limits: dict[str, tuple[int | None, float]] = {}
         self.context = ContextFiles()
         self._masked: dict[str, tuple[str, list[str]]] = {}
@@ -64,15 +65,12 @@ class ChatService:
         place in the folder's queue before anything is awaited (reading the context file may
         hop to a thread for one turn and not for the next), and waits for it only when it
         needs the folder (it reports its start at once)."""
-        lock = self._in_order(turn.ws.key)
-        place = asyncio.ensure_future(lock.acquire())
+        queue = self._in_order(turn.ws.key)
+        place = queue.take()
         try:
             return await self._chat(turn, events, place)
         finally:
-            if place.done() and not place.cancelled():
-                lock.release()
-            else:
-                place.cancel()
+            queue.leave(place)
 
     async def _chat(self, turn: Turn, events: TurnEvents, place: Awaitable[object]) -> Json:
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
@@ -116,12 +114,15 @@ class ChatService:
         """The folder, for a turn or a change of its conversation: first in this daemon, then
         across daemons. A store that cannot be written refuses at once (its lock files could
         not be made either)."""
-        async with self._in_order(key), self._across_daemons(store, key, events):
+        async with self._in_order(key).hold(), self._across_daemons(store, key, events):
             yield
 
-    def _in_order(self, key: str) -> asyncio.Lock:
-        """The folder's turn in this daemon (asyncio's lock serves waiters first come)."""
-        return self._locks.setdefault(key, asyncio.Lock())
+    def _in_order(self, key: str) -> InOrder:
+        """The folder's queue of turns in this daemon."""
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = InOrder()
+        return queue
 
     @asynccontextmanager
     async def _across_daemons(

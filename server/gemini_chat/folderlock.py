@@ -9,6 +9,7 @@ costs about a microsecond, where a general-purpose lock library spent ~150 µs p
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import os
 import sys
@@ -102,3 +103,45 @@ class FolderLocks:
         self._held.clear()
         self._probes.clear()
         self._closed = True
+
+
+class InOrder:
+    """A folder's turns in this daemon, first come first served: `take` is a place in the
+    queue, taken at once, without a task (an `asyncio.Lock` taken in arrival order needs a
+    task per turn, and the loop iterations it costs); await the place, then `leave` it."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def take(self) -> asyncio.Future[None]:
+        """A place: done at once when the folder is free, else when every earlier one left."""
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._held:
+            self._waiting.append(place)
+        else:
+            self._held = True
+            place.set_result(None)
+        return place
+
+    def leave(self, place: asyncio.Future[None]) -> None:
+        """Give up a place, held or still waiting (cancelled, it is skipped)."""
+        if not place.done() or place.cancelled():
+            place.cancel()
+            return
+        while self._waiting:
+            following = self._waiting.popleft()
+            if not following.done():
+                following.set_result(None)
+                return
+        self._held = False
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncGenerator[None]:
+        """The folder, in this daemon, until the block ends."""
+        place = self.take()
+        try:
+            await place
+            yield
+        finally:
+            self.leave(place)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gemini_chat import folderlock
-from gemini_chat.folderlock import FolderLocks
+from gemini_chat.folderlock import FolderLocks, InOrder
 
 
 def test_flock_on_two_descriptors_of_one_process_conflicts(tmp_path: Path) -> None:
@@ -118,3 +118,45 @@ def test_no_lock_folder_means_nobody_holds(tmp_path: Path) -> None:
     locks = FolderLocks(tmp_path / "file" / "data")
     assert locks.held("/w") is False
     locks.close()
+
+
+async def test_in_order_serves_places_first_come_and_skips_the_ones_given_up() -> None:
+    """A free folder's place is taken at once (no task, no await); later places are served in
+    the order they were taken, one at a time; a place given up while waiting (cancelled) is
+    skipped, and one given up after it was handed over passes the folder on."""
+    queue = InOrder()
+    first = queue.take()
+    assert first.done()
+    second, third, fourth = queue.take(), queue.take(), queue.take()
+    assert not (second.done() or third.done() or fourth.done())
+    queue.leave(third)  # gave up waiting
+    assert third.cancelled()
+    queue.leave(first)
+    assert second.done() and not fourth.done()
+    queue.leave(second)  # handed over, then given up without being used: passes it on
+    assert fourth.done() and not fourth.cancelled()
+    queue.leave(fourth)
+    assert queue.take().done()  # free again
+
+
+async def test_in_order_hold_runs_blocks_one_at_a_time_in_arrival_order() -> None:
+    """Blocks under `hold` run one at a time, in the order they asked; a cancelled waiter
+    does not hold up the ones behind it."""
+    queue = InOrder()
+    ran: list[str] = []
+
+    async def block(name: str, pause: float) -> None:
+        async with queue.hold():
+            ran.append(f"{name} in")
+            await asyncio.sleep(pause)
+            ran.append(f"{name} out")
+
+    a = asyncio.create_task(block("a", 0.02))
+    await asyncio.sleep(0)
+    b = asyncio.create_task(block("b", 0))
+    c = asyncio.create_task(block("c", 0))
+    await asyncio.sleep(0)
+    b.cancel()
+    await asyncio.gather(a, c, return_exceptions=True)
+    assert b.cancelled()
+    assert ran == ["a in", "a out", "c in", "c out"]
