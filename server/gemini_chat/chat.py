@@ -65,14 +65,10 @@ class ChatService:
         place in the folder's queue before anything is awaited (reading the context file may
         hop to a thread for one turn and not for the next), and waits for it only when it
         needs the folder (it reports its start at once)."""
-        queue = self._in_order(turn.ws.key)
-        place = queue.take()
-        try:
+        async with self.queued(turn.ws.key) as place:
             return await self._chat(turn, events, place)
-        finally:
-            queue.leave(place)
 
-    async def _chat(self, turn: Turn, events: TurnEvents, place: Awaitable[object]) -> Json:
+    async def _chat(self, turn: Turn, events: TurnEvents, place: Awaitable[None]) -> Json:
         ctx = await self.turn_context(turn.ws, turn.model, turn.generation_config)
         if turn.json_mode is not None:
             ctx = replace(ctx, fields=jsonmode.request_fields(ctx.fields, turn.json_mode))
@@ -85,7 +81,7 @@ class ChatService:
         if ctx.redactions.found:
             await events.progress({"redacted": ctx.redactions.found})
         await place
-        async with self._across_daemons(ctx.store, turn.ws.key, events):
+        async with self.across_daemons(ctx.store, turn.ws.key, events):
             # Short SQLite work (an incremental read, a few-row insert) runs inline: a thread
             # hop per call costs more than the call.
             history = ctx.store.history(turn.ws.key)
@@ -114,18 +110,26 @@ class ChatService:
         """The folder, for a turn or a change of its conversation: first in this daemon, then
         across daemons. A store that cannot be written refuses at once (its lock files could
         not be made either)."""
-        async with self._in_order(key).hold(), self._across_daemons(store, key, events):
-            yield
+        async with self.queued(key) as place:
+            await place
+            async with self.across_daemons(store, key, events):
+                yield
 
-    def _in_order(self, key: str) -> InOrder:
-        """The folder's queue of turns in this daemon."""
+    @asynccontextmanager
+    async def queued(self, key: str) -> AsyncGenerator[Awaitable[None]]:
+        """The folder's place in this daemon's queue, taken on entering (nothing is awaited
+        before): await it when the folder is needed, then hold it `across_daemons`."""
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = InOrder()
-        return queue
+        place = queue.take()
+        try:
+            yield place
+        finally:
+            queue.leave(place)
 
     @asynccontextmanager
-    async def _across_daemons(
+    async def across_daemons(
         self, store: ConversationStore, key: str, events: TurnEvents
     ) -> AsyncGenerator[None]:
         store.check_writable()

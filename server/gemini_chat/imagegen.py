@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -65,7 +65,15 @@ class ImageService:
         self._settings = settings
 
     async def generate(self, req: ImageRequest, events: TurnEvents) -> Json:
-        """Draw the images and commit them as the folder's next exchange."""
+        """Draw the images and commit them as the folder's next exchange (in the order the
+        folder's requests arrived: its place is taken before the model is looked up)."""
+        key = req.ws.key
+        async with self._chat.queued(key) as place:
+            return await self._generate(req, events, place)
+
+    async def _generate(
+        self, req: ImageRequest, events: TurnEvents, place: Awaitable[None]
+    ) -> Json:
         settings = self._settings()
         store = self._chat.store()
         store.check_writable()
@@ -76,7 +84,8 @@ class ImageService:
         if redactions.found:
             await events.progress({"redacted": redactions.found})
         key = req.ws.key
-        async with self._chat.hold(store, key, events):
+        await place
+        async with self._chat.across_daemons(store, key, events):
             history = store.history(key)
             live = store.journal.start(key, prompt, [])
             try:

@@ -145,7 +145,7 @@ class Gemini:
     def __init__(self) -> None:
         self.generate: list[Reply] = []
         self.model_info: Json | httpx.Response = {"name": f"models/{MODEL}"}
-        self.models_list: httpx.Response | None = None
+        self.models_list: Reply | None = None
         """models.list's answer; None: the recorded list the emulator ships."""
         self.token_count = 0
         self.requests: list[httpx.Request] = []
@@ -170,8 +170,11 @@ class Gemini:
         self.requests.append(request)
         path = request.url.path
         if request.method == "GET" and path.endswith("/models"):
-            if self.models_list is not None:
-                return self.models_list
+            listed = self.models_list
+            if isinstance(listed, httpx.Response):
+                return listed
+            if listed is not None and not isinstance(listed, Exception):
+                return await listed(request)
             return httpx.Response(200, content=MODELS_JSON.read_bytes())
         if request.method == "GET":
             info = self.model_info

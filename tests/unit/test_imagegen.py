@@ -31,7 +31,9 @@ from .core_fakes import (
     full_disk,
     ok,
     refused,
+    text,
 )
+from .gemini_fakes import MODELS_JSON
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels-one"
 PNG2 = b"\x89PNG\r\n\x1a\n" + b"pixels-two"
@@ -177,6 +179,27 @@ async def test_a_failed_request_leaves_nothing_but_its_failed_row(
     assert [c.reason for c in rig.store.journal.changes_since(0)] == ["started", "failed"]
     empty = await draw_refused(daemon, prompt="  ")
     assert empty.data == {"reason": "invalidParams", "field": "prompt"}
+
+
+async def test_an_image_request_keeps_its_place_before_a_later_chat_turn(
+    rig: Rig, daemon: FakeDaemon
+) -> None:
+    """The folder's requests are served in the order they arrived: a chat turn sent while an
+    earlier image request still looks up its model waits for it, and the image is the
+    conversation's first exchange (the place is taken on arrival, before any await)."""
+    listing = Gate(httpx.Response(200, content=MODELS_JSON.read_bytes()))
+    rig.gemini.models_list = listing
+    rig.gemini.script(predictions(PNG), text("Four paws."))
+    image = asyncio.create_task(draw(daemon, prompt="a fox"))
+    await asyncio.wait_for(listing.arrived.wait(), 5)
+    chat = asyncio.create_task(call(daemon, protocol.CHAT, {"message": "How many paws?"}))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not chat.done() and rig.gemini.generated == []
+    listing.released.set()
+    drawn, answered = await asyncio.wait_for(asyncio.gather(image, chat), 5)
+    assert (drawn["turn"], answered["turn"]) == (1, 2)
+    assert [text for _, text in rig.stored()][::2] == ["a fox", "How many paws?"]
 
 
 async def test_a_cancelled_request_says_cancelled(rig: Rig) -> None:
