@@ -10,6 +10,7 @@ import pytest
 
 from conftest import EMULATOR_KEY
 from gemini_chat.emulator import Emulator
+from gemini_chat.emulator.schema import SchemaValidator
 
 FLASH = "/v1beta/models/gemini-2.5-flash"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
@@ -345,3 +346,25 @@ def test_function_response_turn_ends_a_conversation(client: httpx.Client) -> Non
 def test_a_content_without_role_counts_as_user(client: httpx.Client) -> None:
     """The role may be left out, as the API allows."""
     assert _generate(client, {"contents": [{"parts": [{"text": "hi"}]}]}).status_code == 200
+
+
+def test_parse_names_fields_as_json_and_keeps_a_body_that_already_is() -> None:
+    """SchemaValidator.parse: a body with proto (snake_case) names comes back with JSON
+    (camelCase) names, nested ones too; a body already in JSON names is returned as it is,
+    not copied (the emulator's answer time must not grow with a copy of the history); an
+    invalid body gives its violations."""
+    v = SchemaValidator.bundled()
+    hi = [{"role": "user", "parts": [{"text": "hi"}]}]
+    snake = {"contents": hi, "generation_config": {"max_output_tokens": 5,
+             "thinking_config": {"include_thoughts": True}}}  # fmt: skip
+    found, parsed = v.parse(snake, "GenerateContentRequest")
+    assert found == []
+    assert parsed == {
+        "contents": hi,
+        "generationConfig": {"maxOutputTokens": 5, "thinkingConfig": {"includeThoughts": True}},
+    }
+    camel = {"contents": hi, "generationConfig": {"maxOutputTokens": 5}}
+    found, parsed = v.parse(camel, "GenerateContentRequest")
+    assert found == [] and parsed is camel
+    found, parsed = v.parse({"contents": hi, "nope": 1}, "GenerateContentRequest")
+    assert ["nope" in x.description for x in found] == [True] and parsed == {}

@@ -115,10 +115,10 @@ class Handler(BaseHandler):
             raise plain_error(
                 400, f"Invalid JSON payload received. Unexpected token.\n{snippet}\n^"
             )
-        violations = self.server.state.validator.validate({} if body is None else body, schema)
+        violations, parsed = self.server.state.validator.parse({} if body is None else body, schema)
         if violations:
             raise violations_error(violations)
-        return self.server.state.validator.camelize(cast("JsonObject", body or {}), schema)
+        return parsed
 
     def _count(self, model: str, raw: bytes, body: object | None) -> int:
         if self.server.state.catalog.get(model, "countTokens") is None:

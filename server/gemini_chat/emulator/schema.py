@@ -37,14 +37,22 @@ class Violation:
     description: str
 
 
+@functools.cache
 def snake(name: str) -> str:
-    """Return the proto (snake_case) spelling of a JSON (camelCase) field name."""
+    """Return the proto (snake_case) spelling of a JSON (camelCase) field name (the schema's
+    names and a client's few: cached, as every field of every request needs one)."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+class _Found(list[Violation]):
+    """The violations found so far, and whether a field came under its proto name."""
+
+    proto_names = False
 
 
 def _join(path: str, field: str) -> str:
@@ -88,9 +96,22 @@ class SchemaValidator:
 
     def validate(self, body: object, schema_id: str) -> list[Violation]:
         """Return every violation of `body` against the schema `schema_id` (empty when valid)."""
+        return self._walk(body, schema_id)
+
+    def parse(self, body: object, schema_id: str) -> tuple[list[Violation], JsonObject]:
+        """The violations of `body`, and the body with every field under its JSON name: the
+        body itself when it has no proto (snake_case) names, as clients mostly send."""
+        found = self._walk(body, schema_id)
+        if found or not isinstance(body, dict):
+            return found, {}
+        valid = cast("JsonObject", body)
+        return found, self.camelize(valid, schema_id) if found.proto_names else valid
+
+    def _walk(self, body: object, schema_id: str) -> _Found:
+        out = _Found()
         if not isinstance(body, dict):
-            return [_unknown("", "", "Root element must be a message.")]
-        out: list[Violation] = []
+            out.append(_unknown("", "", "Root element must be a message."))
+            return out
         self._message(cast("JsonObject", body), schema_id, "", out)
         return out
 
@@ -129,10 +150,14 @@ class SchemaValidator:
         props = self._schemas.get(schema_id, {}).get("properties", {})
         return cast("dict[str, JsonObject]", props)
 
-    def _message(self, obj: JsonObject, schema_id: str, path: str, out: list[Violation]) -> None:
+    def _message(self, obj: JsonObject, schema_id: str, path: str, out: _Found) -> None:
         props = self._properties(schema_id)
         for key, value in obj.items():
-            name = key if key in props else _camel(key)
+            if key in props:
+                name = key
+            else:
+                name = _camel(key)
+                out.proto_names = True
             prop = props.get(name)
             if prop is None:
                 out.append(_unknown(path, key, "Cannot find field."))
@@ -145,7 +170,7 @@ class SchemaValidator:
         prop: JsonObject,
         path: str,
         owner: tuple[str, str, str],
-        out: list[Violation],
+        out: _Found,
     ) -> None:
         items = prop.get("items")
         if prop.get("type") == "array" and isinstance(items, dict):
@@ -168,7 +193,7 @@ class SchemaValidator:
         prop: JsonObject,
         path: str,
         owner: tuple[str, str, str],
-        out: list[Violation],
+        out: _Found,
     ) -> None:
         ref = prop.get("$ref")
         extra = prop.get("additionalProperties")
@@ -188,7 +213,7 @@ class SchemaValidator:
         extra: JsonObject,
         path: str,
         owner: tuple[str, str, str],
-        out: list[Violation],
+        out: _Found,
     ) -> None:
         if not isinstance(value, dict):
             out.append(_invalid(path, "TYPE_MESSAGE", value))
