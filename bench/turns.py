@@ -140,8 +140,7 @@ async def _pass(
     try:
         for i in range(turns):
             msg = _message(i)
-            order = paths if len(paths) != 2 or i % 2 == 0 else paths[::-1]
-            for path in order:
+            for path in paths:
                 result.times[path].append(await _timed(calls[path](msg)))
                 if path == "daemon" and i == turns - 1:
                     daemon_body = _as_object(emu.requests(":generateContent")[-1].body)
