@@ -19,6 +19,9 @@ from pathlib import Path
 
 POLL = 0.01
 """Seconds between tries while another daemon holds the folder (cancel stays immediate)."""
+GLANCE = 0.002
+"""Seconds before a second try: another daemon's `held()` takes the lock for microseconds,
+which is no reason to tell the user this turn waits."""
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -70,15 +73,18 @@ class FolderLocks:
 
     @asynccontextmanager
     async def hold(self, key: str, on_wait: Callable[[], Awaitable[None]]) -> AsyncGenerator[None]:
-        """Hold the folder's lock; `on_wait` is called once if another daemon has it first.
+        """Hold the folder's lock; `on_wait` is called once if another daemon has it first
+        (and still has it a moment later: not for another daemon's glance, `held()`).
 
-        Within one daemon the caller serialises turns on a folder first (an asyncio lock): the
+        Within one daemon the caller serialises turns on a folder first (`InOrder`): the
         descriptor is never locked twice at once."""
         fd = self._open(key, self._held)
         if not _try(fd):
-            await on_wait()
-            while not _try(fd):  # noqa: ASYNC110 - an OS lock has no event to await
-                await asyncio.sleep(POLL)
+            await asyncio.sleep(GLANCE)
+            if not _try(fd):
+                await on_wait()
+                while not _try(fd):  # noqa: ASYNC110 - an OS lock has no event to await
+                    await asyncio.sleep(POLL)
         try:
             yield
         finally:

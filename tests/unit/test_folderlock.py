@@ -89,6 +89,26 @@ async def test_a_second_daemon_waits_once_then_gets_the_folder(
     b.close()
 
 
+async def test_another_daemons_glance_is_not_reported_as_waiting(tmp_path: Path) -> None:
+    """A folder that another daemon's `held()` probe has for a moment: the hold looks again
+    shortly and gets it without calling on_wait (no "waiting for another editor's turn"
+    for a probe)."""
+    a, b = FolderLocks(tmp_path), FolderLocks(tmp_path)
+    probe = b._open("/w", b._probes)  # pyright: ignore[reportPrivateUsage]
+    assert folderlock._try(probe)  # pyright: ignore[reportPrivateUsage]
+    asyncio.get_running_loop().call_later(0.0005, folderlock._release, probe)  # pyright: ignore[reportPrivateUsage]
+    waits: list[str] = []
+
+    async def on_wait() -> None:
+        waits.append("waiting")
+
+    async with a.hold("/w", on_wait):
+        assert b.held("/w")
+    assert waits == []
+    a.close()
+    b.close()
+
+
 async def test_close_releases_a_hold(tmp_path: Path) -> None:
     """Closing a daemon's lock files (as its process ending would) frees the folder it held;
     the hold ending afterwards does not unlock whatever its old descriptor number now names
