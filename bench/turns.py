@@ -79,9 +79,11 @@ async def _timed(call: Awaitable[object]) -> float:
 async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
     """Three passes over the same messages, each a fresh conversation of `turns` turns:
 
-    1. *paired*: the daemon and the floor turn by turn, which of the two goes first
-       alternating, so drift in load hits both alike and neither always follows the other;
-       the added time and the daemon's side of the SDK ratio come from here;
+    1. *paired*: the daemon then the floor, turn by turn, so drift in load hits both alike
+       and every call follows a call of the other path (alternating the order made a daemon
+       turn after its own warm and one after two floor calls cold: two populations whose
+       median swung between runs); the added time and the daemon's side of the SDK ratio
+       come from here;
     2. *SDK*: google-genai's chat alone;
     3. *interleaved*: all three turn by turn (daemon, floor, SDK), as the bench measured
        until 2026-11-30: the daemon's turn then follows the SDK's ~56 ms of CPU on the same
@@ -125,8 +127,8 @@ async def _pass(
     turns: int,
     paths: tuple[str, ...],
 ) -> Pass:
-    """`turns` turns of each path in `paths`, interleaved turn by turn (a two-path pass
-    alternates which goes first), each path its own conversation from the first message."""
+    """`turns` turns of each path in `paths`, interleaved turn by turn in that order, each
+    path its own conversation from the first message."""
     result = Pass()
     direct = DirectChat(emu.url)
     direct.template = template
