@@ -67,12 +67,16 @@ CREATE TABLE IF NOT EXISTS journal (
     started TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS journal_workspace ON journal(workspace);
+-- Journal columns added since (JOURNAL_MIGRATIONS): image (a generateImage's parameters).
 """
 MIGRATIONS = {
     "title": "ALTER TABLE conversations ADD COLUMN title TEXT",
     "updated": "ALTER TABLE conversations ADD COLUMN updated TEXT",
     "turns": "ALTER TABLE conversations ADD COLUMN turns INTEGER NOT NULL DEFAULT 0",
     "replaced_by": "ALTER TABLE conversations ADD COLUMN replaced_by INTEGER",
+}
+JOURNAL_MIGRATIONS = {
+    "image": "ALTER TABLE journal ADD COLUMN image TEXT",
 }
 INDEXES = """
 CREATE INDEX IF NOT EXISTS conversations_listed ON conversations(workspace, updated);
@@ -229,6 +233,10 @@ def _create(db: sqlite3.Connection) -> None:
                 " updated = COALESCE((SELECT MAX(time) FROM entries WHERE conversation_id = id),"
                 " created) WHERE updated IS NULL"
             )
+        journal = _columns(db, "journal")
+        for name in JOURNAL_MIGRATIONS:
+            if name not in journal:
+                db.execute(JOURNAL_MIGRATIONS[name])
         _run(db, INDEXES)
         db.execute("COMMIT")
     except BaseException:

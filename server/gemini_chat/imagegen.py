@@ -87,7 +87,7 @@ class ImageService:
         await place
         async with self._chat.across_daemons(store, key, events):
             history = store.history(key)
-            live = store.journal.start(key, prompt, [])
+            live = store.journal.start(key, prompt, [], _asked(req, model))
             try:
                 made = await self._client.generate_images(
                     model, prompt, req.count, req.aspect_ratio, call_options(settings), events.retry
@@ -175,3 +175,12 @@ def _reply(
         meta["filtered"] = made.filtered
     content: Json = {"role": "model", "parts": [part for _, part in saved]}
     return ("model", content, meta)
+
+
+def _asked(req: ImageRequest, model: str) -> Json:
+    """The request's parameters as `gemini/generateImage` takes them (an interrupted request
+    is offered back as one)."""
+    asked: Json = {"numberOfImages": req.count, "model": model}
+    if req.aspect_ratio is not None:
+        asked["aspectRatio"] = req.aspect_ratio
+    return asked

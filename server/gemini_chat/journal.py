@@ -49,16 +49,23 @@ class InFlight:
     text: str
     thoughts: str
     started: str
+    image: Json | None = None
+    """A `gemini/generateImage`'s parameters (numberOfImages, aspectRatio, model); None for
+    a chat turn."""
 
     def interrupted(self) -> Json:
-        """`gemini/history`'s `interrupted` object."""
-        return {
+        """`gemini/history`'s `interrupted` object (with `image` for an image request, so a
+        client sends it again as one)."""
+        shown: Json = {
             "message": self.message,
             "attachments": self.attachments,
             "text": self.text,
             "thoughts": self.thoughts,
             "time": self.started,
         }
+        if self.image is not None:
+            shown["image"] = self.image
+        return shown
 
 
 def record(
@@ -88,8 +95,15 @@ class Journal:
         self.origin = origin
         self._tokens = itertools.count(1)
 
-    def start(self, workspace: str, message: str, attachments: Sequence[object]) -> InFlight:
-        """Journal a turn that starts (its number is the next one of the active conversation)."""
+    def start(
+        self,
+        workspace: str,
+        message: str,
+        attachments: Sequence[object],
+        image: Json | None = None,
+    ) -> InFlight:
+        """Journal a turn that starts (its number is the next one of the active conversation);
+        `image`: the parameters of an image request."""
         token = f"{self.origin}-{next(self._tokens)}"
         stamp = now()
         with self._db.writing() as db:
@@ -100,13 +114,14 @@ class Journal:
             conv, turns = (int(row[0]), int(row[1])) if row else (None, 0)
             db.execute(
                 "INSERT INTO journal (token, workspace, origin, conversation, turn, message,"
-                " attachments, text, thoughts, started) VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?)",
+                " attachments, text, thoughts, started, image)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?)",
                 (token, workspace, self.origin, conv, turns + 1, message, _dumps(attachments),
-                 stamp),
+                 stamp, None if image is None else _dumps(image)),
             )  # fmt: skip
             record(db, workspace, conv, "started", turns + 1, self.origin)
         return InFlight(
-            token, self.origin, conv, turns + 1, message, list(attachments), "", "", stamp
+            token, self.origin, conv, turns + 1, message, list(attachments), "", "", stamp, image
         )
 
     def update(self, turn: InFlight, workspace: str, text: str, thoughts: str) -> None:
@@ -129,12 +144,12 @@ class Journal:
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT token, origin, conversation, turn, message, attachments, text, thoughts,"
-                " started FROM journal WHERE workspace = ? ORDER BY rowid",
+                " started, image FROM journal WHERE workspace = ? ORDER BY rowid",
                 (workspace,),
             ).fetchall()
         return [
             InFlight(str(r[0]), str(r[1]), r[2], int(r[3]), str(r[4]), json.loads(r[5]),
-                     str(r[6]), str(r[7]), str(r[8]))
+                     str(r[6]), str(r[7]), str(r[8]), None if r[9] is None else json.loads(r[9]))
             for r in rows
         ]  # fmt: skip
 
