@@ -331,3 +331,24 @@ def test_a_store_locked_by_another_writer_is_a_named_save_error(tmp_path: Path) 
         other.close()
     write(db, KEPT)  # free again
     db.close()
+
+
+def test_a_journal_without_the_image_column_gets_it_and_keeps_its_rows(tmp_path: Path) -> None:
+    """A store whose journal predates image requests' parameters: opening it adds the column;
+    the turn it had in flight reads back as a chat turn (no image), and a new image request's
+    parameters are stored and read back."""
+    first = ConversationStore(tmp_path)
+    first.journal.start("/w", "An old question", [])
+    first.close()
+    path = tmp_path / "conversations.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE journal DROP COLUMN image")
+    db.commit()
+    db.close()
+    store = ConversationStore(tmp_path)
+    store.journal.start("/w", "A red fox", [], {"numberOfImages": 2, "model": "imagen-4"})
+    old, new = store.journal.in_flight("/w")
+    assert (old.message, old.image) == ("An old question", None)
+    assert "image" not in old.interrupted()
+    assert new.interrupted()["image"] == {"numberOfImages": 2, "model": "imagen-4"}
+    store.close()

@@ -202,6 +202,28 @@ async def test_an_image_request_keeps_its_place_before_a_later_chat_turn(
     assert [text for _, text in rig.stored()][::2] == ["a fox", "How many paws?"]
 
 
+async def test_an_image_request_in_flight_is_journaled_with_its_parameters(
+    rig: Rig, daemon: FakeDaemon
+) -> None:
+    """While Imagen draws, the journal holds the prompt and the request's parameters (count,
+    the model used, aspect ratio), so a daemon that dies here leaves an interrupted turn that
+    `gemini/history` offers back as an image request (`interrupted.image`)."""
+    gate = Gate(predictions(PNG))
+    rig.gemini.script(gate)
+    task = asyncio.create_task(draw(daemon, prompt="a fox", numberOfImages=2, aspectRatio="4:3"))
+    await asyncio.wait_for(gate.arrived.wait(), 5)
+    (live,) = rig.store.journal.in_flight(rig.ws.key)
+    assert live.message == "a fox"
+    assert live.interrupted()["image"] == {
+        "numberOfImages": 2,
+        "model": IMAGEN,
+        "aspectRatio": "4:3",
+    }
+    gate.released.set()
+    await asyncio.wait_for(task, 5)
+    assert rig.store.journal.in_flight(rig.ws.key) == []
+
+
 async def test_a_cancelled_request_says_cancelled(rig: Rig) -> None:
     """Cancelled while Imagen draws: the feed says cancelled, nothing is stored."""
     gate = Gate(predictions(PNG))
