@@ -115,6 +115,14 @@ def test_inline_sequences_carry_the_file(tmp_path: Path):
     assert imaging.inline_image(None, path, "image/png") == ""
 
 
+def test_an_interrupted_image_request_is_asked_again_with_its_options():
+    """`gemini/history`'s interrupted `image` becomes /image's options: count, model and ratio
+    kept, a field the request does not take (or a null) left out."""
+    image = {"numberOfImages": 2, "model": "imagen-4.0-generate-001", "aspectRatio": "16:9"}
+    assert imaging.asked_again({**image, "other": 1}) == image
+    assert imaging.asked_again({"numberOfImages": 1, "aspectRatio": None}) == {"numberOfImages": 1}
+
+
 def test_history_markers_in_words():
     """History's imagen marker and filtered reasons as the REPL prints them."""
     note = imaging.imagen_note(

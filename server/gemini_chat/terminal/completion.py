@@ -29,7 +29,7 @@ COMMANDS = {
     "/model": "list or pick the model",
     "/attach": "attach a file to the next question",
     "/detach": "drop the attachments not sent yet",
-    "/retry": "send the interrupted question again",
+    "/retry": "send the interrupted turn again",
     "/image": "draw a picture with Imagen",
     "/json": "ask for JSON replies (with a schema)",
     "/status": "the daemon, the model, the rate limit",

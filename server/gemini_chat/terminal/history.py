@@ -9,6 +9,9 @@ from .session import TOOL_MARK, Session
 from .structured import reply_source, verdict
 from .usage import usage_line
 
+RETRY_CHAT = "the editor running it stopped before the reply ended; /retry asks again"
+RETRY_IMAGE = "the editor drawing it stopped before the images came; /retry draws again"
+
 
 def show_history(session: Session, screen: Screen) -> JsonObject:
     """Print the workspace's conversation; the `gemini/history` result."""
@@ -92,10 +95,12 @@ def show_interrupted(screen: Screen, turn: JsonObject, *, blank: bool) -> None:
     when = str(turn.get("time") or "")[:19].replace("T", " ")
     screen.line(style.warn(f"── interrupted{f' at {when}' if when else ''} ──"))
     screen.wrapped(f"{style.you('you>')} {turn.get('message') or ''}")
+    if image := as_object(turn.get("image")):  # an image request, not a question
+        screen.line(style.dim(f"  {imagen_note(image)}"))
+        screen.line(style.dim(f"  ({RETRY_IMAGE})"))
+        return
     _attached(screen, turn)
     text, thoughts = str(turn.get("text") or ""), str(turn.get("thoughts") or "")
     if text or thoughts:
         _reply(screen, thoughts, text)
-    screen.line(
-        style.dim("  (the editor running it stopped before the reply ended; /retry asks again)")
-    )
+    screen.line(style.dim(f"  ({RETRY_CHAT})"))

@@ -23,6 +23,7 @@ OPTIONS = {  # option -> (the field of gemini/generateImage, its other spellings
     "--aspect": ("aspectRatio", ("-a",)),
     "--model": ("model", ("-m",)),
 }
+FIELDS = tuple(field for field, _aliases in OPTIONS.values())
 USAGE = "/image [-n 1-4] [--aspect 1:1|3:4|4:3|9:16|16:9] [--model imagen-…] PROMPT"
 INLINE_ROWS = 12
 INLINE_MAX_BYTES = 8_000_000  # larger files are only named: drawing them would take a while
@@ -70,6 +71,12 @@ def _value(option: str, value: str) -> JsonValue:
     if not value:
         raise ValueError(f"{option} needs a value: {USAGE}")
     return value
+
+
+def asked_again(image: JsonObject) -> JsonObject:
+    """An interrupted request's `image` (`gemini/history`) as `gemini/generateImage` options:
+    the fields /image sets, so it is drawn again as it was asked."""
+    return {field: image[field] for field in FIELDS if image.get(field) is not None}
 
 
 def edits_images(model: str) -> bool:

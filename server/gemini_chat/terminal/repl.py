@@ -33,7 +33,8 @@ Enter sends; Alt-Enter or Ctrl-J (or a line ending in \\) starts a new line.
   /reset           start a fresh conversation (the old one is archived)
   /attach PATH     attach a file to the next question (/attach lists them)
   /detach          drop the attachments not sent yet
-  /retry           send the question of an interrupted turn again
+  /retry           send an interrupted turn again (a question, or an image
+                   request, which is drawn again)
   /image PROMPT    draw PROMPT with Imagen; before it: -n 1-4, --aspect 16:9,
                    --model imagen-…
   /json [SCHEMA]   replies as JSON (matching SCHEMA, a *.schema.json) until
@@ -249,7 +250,8 @@ class Repl:
         self.screen.line(f"Dropped {count} attachment{'s' if count != 1 else ''}.")
 
     def _retry(self) -> None:
-        """Ask the interrupted turn's question again (its files are named, not re-read)."""
+        """Send the interrupted turn again: its question (its files are named, not re-read), or
+        its image request through gemini/generateImage as /image sends one."""
         interrupted = self.retry or as_object(
             self.session.call("gemini/history", {"workspace": self.session.workspace}).get(
                 "interrupted"
@@ -261,6 +263,12 @@ class Repl:
             return
         self.retry = {}
         self._echo(message)
+        if image := as_object(interrupted.get("image")):  # an /image request: drawn again
+            self.screen.line(self.screen.style.dim(f"  {imaging.imagen_note(image)}"))
+            self.screen.line()
+            with quiet_keys():
+                self.session.draw(message, imaging.asked_again(image))
+            return
         self.screen.line()
         self.ask(message)
 

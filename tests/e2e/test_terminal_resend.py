@@ -1,0 +1,77 @@
+"""`/retry` of an interrupted Imagen request in the REPL (tmux, 120x40): another editor's real
+daemon on the same folder and data dir is killed while the emulator holds its `:predict`; the
+REPL's own daemon then offers the request back, and /retry draws it again as /image would."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from gemini_chat.emulator import Emulator
+from gemini_chat.emulator.imagen import colour, png
+from polling import until
+
+from .conftest import StartDaemon
+from .test_terminal_images import IMAGEN, prompt_after, saved_paths
+from .tmux import Tmux, shows, start_repl
+
+PROMPT = "a lighthouse at dusk"
+
+
+@pytest.fixture
+def tmux_width() -> int:
+    """A 120x40 pane: an `image saved: PATH` line fits on one row."""
+    return 120
+
+
+async def test_an_interrupted_image_request_is_drawn_again_by_retry(
+    tmux: Tmux,
+    emulator: Emulator,
+    server_env: dict[str, str],
+    workspace: Path,
+    data_dir: Path,
+    daemons: StartDaemon,
+):
+    """The other editor's `gemini/generateImage` (2 images, 16:9) is killed (SIGKILL) while the
+    emulator delays its `:predict`: the REPL says the other editor stopped; /history shows the
+    prompt with its Imagen line and that /retry draws again; /retry sends one more `:predict`
+    (and no generate request) to the same model with the prompt, sampleCount 2 and 16:9, and
+    shows the two saved PNGs (the emulator's images for the prompt) and the usage line as
+    /image does."""
+    await start_repl(tmux, server_env, workspace)
+    other = await daemons()
+    emulator.script({"delay": 30})
+    other.send(
+        "gemini/generateImage", {"prompt": PROMPT, "numberOfImages": 2, "aspectRatio": "16:9"}
+    )
+    await until(lambda: emulator.requests(":predict"), "the other daemon's predict request")
+    await shows(tmux, f"you> {PROMPT}", "the other editor's request mirrored")
+    os.kill(other.process.pid, signal.SIGKILL)
+    await shows(tmux, prompt_after("the other editor stopped"), "the interruption")
+    tmux.type("/history")
+    note = f"Imagen · 2 images · 16:9 · {IMAGEN}"
+    screen = await shows(tmux, prompt_after("/retry draws again"), "the interrupted request")
+    shown = screen.split("you> /history", 1)[1]
+    assert "── interrupted at " in shown
+    assert f"you> {PROMPT}\n  {note}\n" in shown
+    assert "gemini>" not in shown  # no reply to show: an image request streams none
+    tmux.type("/retry")
+    screen = await shows(tmux, prompt_after("turn 1"), "the images drawn again")
+    drawn = screen.split("you> /retry", 1)[1]
+    assert f"you> {PROMPT}\n  {note}\n" in drawn
+    first, again = emulator.requests(":predict")
+    assert again.path == first.path == f"/v1beta/models/{IMAGEN}:predict"
+    assert again.body == {
+        "instances": [{"prompt": PROMPT}],
+        "parameters": {"sampleCount": 2, "aspectRatio": "16:9", "includeRaiReason": True},
+    }
+    assert emulator.requests("enerateContent") == []
+    paths = saved_paths(drawn)
+    assert len(paths) == 2
+    for index, path in enumerate(paths):
+        assert path.parent == data_dir / "images"
+        assert path.read_bytes() == png(88, 48, colour(PROMPT, index))
+    assert f"{IMAGEN} · 2 images · $0.08 reply, $0.08 conversation · turn 1" in drawn
