@@ -6,8 +6,11 @@ a question asked while a reply is coming waits in a queue."""
 from __future__ import annotations
 
 from gemini_chat.emulator import Emulator
+from gemini_chat.emulator.imagen import colour, png
+from polling import wait_until
 
 from .nvim_helpers import NvimChat, OtherEditor, generate_bodies
+from .test_nvim_images import IMAGEN, image_paths
 
 SLOW = {"chunks": ["First piece. ", "Second piece. ", "Third piece. ", "Last piece."]}
 
@@ -102,6 +105,45 @@ def test_a_killed_editor_leaves_an_interrupted_turn_to_send_again(
     assert "Interrupted" not in text and "part1" not in text
     assert text.count("the question that dies") == 1
     assert contents(emulator) == [("user", "the question that dies")]
+
+
+def test_an_interrupted_image_request_is_drawn_again(
+    nvim: NvimChat, other: OtherEditor, emulator: Emulator
+) -> None:
+    """kill -9 of the other editor's daemon while Imagen works on its `generateImage` (2 images,
+    16:9): the chat shows the prompt with its "🎨 Imagen · 2 images · 16:9" line as interrupted,
+    saying `gr` sends the image request again; `gr` sends it as an image request (a second
+    `:predict` with the prompt, sampleCount 2, 16:9 and the journaled model; no
+    generateContent), and the pictures show as `:GeminiChatImage` shows them, once."""
+    prompt = "a lighthouse that dies"
+    nvim.cmd("GeminiChat")
+    nvim.wait_loaded()
+    emulator.script({"delay": 30})
+    other.start("gemini/generateImage", prompt=prompt, numberOfImages=2, aspectRatio="16:9")
+    wait_until(lambda: emulator.requests(":predict"), "the other editor's predict call")
+    other.kill()
+    nvim.wait_text("⚠ Interrupted:")
+    text = nvim.chat_text()
+    assert f"## You\n{prompt}\n🎨 Imagen · 2 images · 16:9\n\n## Gemini\n" in text
+    assert "gr or :GeminiChatResend sends the image request again" in text
+    winbar_lacks(nvim, "another editor")
+    nvim.nvim.input("gr")
+    nvim.wait_text("_2 images")
+    nvim.wait_idle()
+    first, again = emulator.requests(":predict")
+    assert again.path == first.path == f"/v1beta/models/{IMAGEN}:predict"
+    assert again.body["instances"] == [{"prompt": prompt}]  # type: ignore[index]
+    assert again.body["parameters"]["sampleCount"] == 2  # type: ignore[index]
+    assert again.body["parameters"]["aspectRatio"] == "16:9"  # type: ignore[index]
+    assert generate_bodies(emulator) == []
+    text = nvim.chat_text()
+    paths = image_paths(text)
+    assert [p.read_bytes() for p in paths] == [png(88, 48, colour(prompt, i)) for i in (0, 1)]
+    assert "Interrupted" not in text and text.count(prompt) == 1
+    assert (
+        f"## You\n{prompt}\n🎨 Imagen · 2 images · 16:9\n\n## Gemini\n"
+        f"![image]({paths[0]})\n![image]({paths[1]})\n\n_2 images · {IMAGEN} · $0.08" in text
+    )
 
 
 def test_changes_from_another_editor_reload_the_chat(

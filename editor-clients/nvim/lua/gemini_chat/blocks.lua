@@ -239,6 +239,9 @@ function M.interrupted(turn, hint)
     items,
     M.you(type(turn.message) == "string" and turn.message or "", labels_of(turn))
   )
+  local imagen = require("gemini_chat.imagen")
+  local asked = imagen.asked(turn)
+  items[#items + 1] = asked and imagen.note(asked) -- as under a stored image request
   vim.list_extend(items, { { "" }, { "## Gemini", "gemini" } })
   local body = M.model_body({ text = turn.text, thoughts = turn.thoughts })
   if #body == 1 and body[1][1] == "" then

@@ -352,7 +352,8 @@ function M.reset()
   end)
 end
 
----Send the interrupted question again (the partial reply goes; the question is asked anew).
+---Send the interrupted question again (the partial reply goes; the question is asked anew);
+---an interrupted image request goes again as one, with its parameters, as `:GeminiChatImage`.
 ---@param s? gemini_chat.Session
 function M.resend(s)
   s = s or session.get(client.workspace_root())
@@ -361,13 +362,18 @@ function M.resend(s)
     vim.notify("Gemini: no interrupted question to send again", levels.INFO)
     return
   end
+  local message = type(turn.message) == "string" and turn.message or ""
+  local asked = imagen.asked(turn)
+  -- The daemon drops it once our turn is stored: the screen shows the same from now on.
+  transcript.drop_interrupted(s)
+  if asked then
+    return M.send_image(s, message, asked)
+  end
   local items, missing = require("gemini_chat.attach").from_names(turn.attachments, s.root)
   if #missing > 0 then
     vim.notify("Gemini: not attached again: " .. table.concat(missing, ", "), levels.WARN)
   end
-  -- The daemon drops it once our turn is stored: the screen shows the same from now on.
-  transcript.drop_interrupted(s)
-  table.insert(s.queue, { message = turn.message or "", pending = items })
+  table.insert(s.queue, { message = message, pending = items })
   M.settle(s)
 end
 

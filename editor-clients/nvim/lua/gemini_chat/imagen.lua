@@ -15,6 +15,7 @@ M.RATIOS = { "1:1", "3:4", "4:3", "9:16", "16:9" }
 ---@class gemini_chat.Imagen The options of an Imagen request.
 ---@field numberOfImages? integer
 ---@field aspectRatio? string
+---@field model? string An Imagen model (none: the daemon's imageModel or first Imagen model).
 
 ---Split `:GeminiChatImage`'s arguments: a leading `Nx` (count) and `W:H` (ratio), in either
 ---order, then the prompt as typed.
@@ -79,6 +80,23 @@ function M.note(opts)
     text = text .. " · " .. opts.aspectRatio
   end
   return { text, "hint" }
+end
+
+---The parameters of an interrupted image request (`gemini/history`'s `interrupted.image`), as
+---`gemini/generateImage` takes them; nil for an interrupted chat question.
+---@param turn table
+---@return gemini_chat.Imagen?
+function M.asked(turn)
+  local image = turn.image
+  if type(image) ~= "table" then
+    return nil
+  end
+  local n = tonumber(image.numberOfImages)
+  return {
+    numberOfImages = n and math.floor(n) or nil,
+    model = type(image.model) == "string" and image.model or nil,
+    aspectRatio = type(image.aspectRatio) == "string" and image.aspectRatio or nil,
+  }
 end
 
 ---Lines saying why Imagen dropped pictures (`filtered`: one reason each).

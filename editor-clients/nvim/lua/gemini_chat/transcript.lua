@@ -51,11 +51,17 @@ function M.clear(s)
   input.add(s, draft)
 end
 
----How to send an interrupted question again, for its note.
+---How to send an interrupted question (or image request) again, for its note.
+---@param turn table `gemini/history`'s `interrupted`.
 ---@return string
-local function resend_hint()
+local function resend_hint(turn)
   local key = config.options.keymaps.resend
   local how = key and (key .. " or :GeminiChatResend") or ":GeminiChatResend"
+  if require("gemini_chat.imagen").asked(turn) then
+    return "the editor sending this stopped before the pictures came; "
+      .. how
+      .. " sends the image request again"
+  end
   return "the editor sending this stopped before the reply finished; " .. how .. " sends it again"
 end
 
@@ -70,7 +76,7 @@ function M.render_history(s, result)
     s.cost = require("gemini_chat.usage").conversation(turn.usage) or s.cost
   end
   s.interrupted = type(result.interrupted) == "table" and result.interrupted or nil
-  local tail = s.interrupted and blocks.interrupted(s.interrupted, resend_hint()) or {}
+  local tail = s.interrupted and blocks.interrupted(s.interrupted, resend_hint(s.interrupted)) or {}
   vim.list_extend(items, tail)
   vim.api.nvim_buf_clear_namespace(s.buf, render.status_ns, 0, -1)
   local stop = render.mark_row(s.buf, s.input_mark)
