@@ -126,13 +126,13 @@ def _chromium() -> str:
 def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
     """The webview on VS Code's default styles: streaming answers and thoughts, tools, images,
     compaction, inert HTML; another editor's turn (marked, whole text replacing), an interrupted
-    turn's Send again, Enter queueing while busy, masked secrets, Not saved, the retry countdown,
-    chips (size, thumbnail, remove), the active file, paste, drop, `#`, no band behind code lines
-    and sideways scrolling, All models…, the draft told after a pause, the meter's click; an
-    Imagen request (its label, images, filtered reason, cost) and "drawing"; a JSON reply
-    pretty-printed and highlighted with its mismatches listed (or valid, or not JSON), streaming
-    into a json block; JSON mode's toggle and schema chip; /image's hint and refused text put
-    back; tokens only for an unpriced model."""
+    turn's Send again (an image request's Draw again), Enter queueing while busy, masked secrets,
+    Not saved, the retry countdown, chips (size, thumbnail, remove), the active file, paste, drop,
+    `#`, no band behind code lines and sideways scrolling, All models…, the draft told after a
+    pause, the meter's click; an Imagen request (its label, images, filtered reason, cost) and
+    "drawing"; a JSON reply pretty-printed and highlighted with its mismatches listed (or valid, or
+    not JSON), streaming into a json block; JSON mode's toggle and schema chip; /image's hint and
+    refused text put back; tokens only for an unpriced model."""
     env = dict(os.environ)
     env.update(
         GEMINI_CHAT_CHROMIUM=_chromium(),
@@ -242,7 +242,10 @@ def test_live_conversation_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code plus a second daemon on the folder: its turn appears and streams marked as
     another editor's and stays once stored; hidden then shown mid-turn, the view catches up;
     kill -9 of that daemon mid-turn leaves the interrupted turn with Send again, which asks it
-    here; Enter while a reply streams queues; the other's reset and model show at once."""
+    here; killed while Imagen draws, its image request shows interrupted under its Imagen line
+    with Draw again, which asks :predict here (prompt, count, shape, model; no generateContent)
+    and shows the images; Enter while a reply streams queues; the other's reset and model show
+    at once."""
     in_code_server("e2e-live.test.mjs")
 
 

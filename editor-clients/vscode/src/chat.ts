@@ -351,7 +351,7 @@ export class ChatController implements vscode.Disposable {
   private async resendInterrupted(replyId: string): Promise<void> {
     const question = this.transcript.questionOf(replyId);
     const reply = this.transcript.find(replyId);
-    if (question === undefined || reply?.interrupted !== true) return;
+    if (question === undefined || reply?.interrupted === undefined) return;
     this.transcript.resend(replyId.slice("i-m-".length));
     await this.sender.send(await resendQuestion(this.folders.folder, question));
   }

@@ -71,7 +71,10 @@ export function interruptedEntries(turn: InterruptedTurn): Entry[] {
   const user: Entry = { id: `i-u-${turn.time}`, role: "user", text: turn.message };
   const attachments = attachmentViews(turn.attachments);
   if (attachments.length > 0) user.attachments = attachments;
-  const reply: Entry = { id: `i-m-${turn.time}`, role: "model", text: turn.text, interrupted: true };
+  // Marked as Imagen's, as a stored request is: Send again reads what to draw from it.
+  if (turn.image !== undefined) user.imagen = turn.image;
+  const interrupted = turn.image === undefined ? "chat" : "image";
+  const reply: Entry = { id: `i-m-${turn.time}`, role: "model", text: turn.text, interrupted };
   if (turn.thoughts !== "") reply.thoughts = turn.thoughts;
   return [user, reply];
 }

@@ -43,8 +43,11 @@ export interface Entry {
   fromOther?: boolean;
   /** A user message waiting for the reply in progress to end. */
   queued?: boolean;
-  /** A reply cut short when the editor writing it went away: offered to send again. */
-  interrupted?: boolean;
+  /**
+   * A reply cut short when the editor writing it went away, offered to send again: a chat
+   * question ("chat"), or an image request drawn again ("image").
+   */
+  interrupted?: "chat" | "image";
   /** A finished reply the store could not keep (shown so nothing is lost). */
   notSaved?: boolean;
   /** Secrets masked in what was sent. */

@@ -198,6 +198,8 @@ export interface InterruptedTurn {
   text: string;
   thoughts: string;
   time: string;
+  /** An interrupted `gemini/generateImage` (`message` is its prompt): sent again as one. */
+  image?: ImagenAsk;
 }
 
 export interface HistoryResult {

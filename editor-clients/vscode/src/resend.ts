@@ -5,7 +5,9 @@ import * as vscode from "vscode";
 import { fileAttachment, type PendingAttachment, relativeIn } from "./attachments";
 import { parseAttachmentName } from "./codeEdit";
 import type { ApplyTarget } from "./codeOut";
+import type { ImageAsk } from "./imageAsk";
 import type { Entry } from "./messages";
+import type { ImagenAsk } from "./protocol";
 import type { Question } from "./sender";
 
 /**
@@ -36,17 +38,30 @@ async function fromName(
   return { view: { name }, attachment: { uri: uri.toString(), range }, target };
 }
 
-/** The question of an interrupted turn, to send again: its files attached again where they still are. */
+/**
+ * The question of an interrupted turn, to send again: an image request as Imagen's again (the
+ * same prompt, count, shape and model), else its files attached again where they still are.
+ */
 export async function resendQuestion(
   folder: vscode.WorkspaceFolder | undefined,
   user: Entry,
 ): Promise<Question> {
+  if (user.imagen !== undefined)
+    return { text: user.text, attachments: [], image: imageAgain(user.text, user.imagen) };
   const attachments: PendingAttachment[] = [];
   for (const a of user.attachments ?? []) {
     const again = folder === undefined ? undefined : await fromName(folder, a.name);
     if (again !== undefined) attachments.push(again);
   }
   return { text: user.text, attachments };
+}
+
+/** What an interrupted image request asked for, as `gemini/generateImage` takes it. */
+function imageAgain(prompt: string, asked: ImagenAsk): ImageAsk {
+  const ask: ImageAsk = { prompt, numberOfImages: asked.numberOfImages };
+  if (asked.model !== "") ask.model = asked.model;
+  if (asked.aspectRatio !== undefined) ask.aspectRatio = asked.aspectRatio;
+  return ask;
 }
 
 /** Where a stored question's code applies: the first attached range, else the first attached file. */

@@ -29,6 +29,16 @@ export async function reply(chat, text, timeout = 30000) {
   await chat.locator("#stop").waitFor({ state: "hidden", timeout });
 }
 
+/** The natural sizes of the images of a reply, once all `count` are loaded. */
+export function imageSizes(replyEntry, count) {
+  return waitFor(`${count} images drawn`, () =>
+    replyEntry.locator("img.reply-image").evaluateAll((imgs, n) => {
+      if (imgs.length !== n || !imgs.every((i) => i.complete && i.naturalWidth > 0)) return false;
+      return imgs.map((i) => `${i.naturalWidth}x${i.naturalHeight}`);
+    }, count),
+  );
+}
+
 /** The status bar item whose text contains `text`. */
 export const statusItem = (page, text) => page.locator(".statusbar-item", { hasText: text }).first();
 

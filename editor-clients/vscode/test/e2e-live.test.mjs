@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe } from "node:test";
 import { screenshot } from "./browser.mjs";
-import { ask, freshChat, reply, statusItem } from "./chatUi.mjs";
+import { ask, freshChat, imageSizes, reply, statusItem } from "./chatUi.mjs";
 import { DEFAULT_MODEL, requests, resetEmulator, script, startDaemon, waitFor } from "./helpers.mjs";
 import { openGeminiView, otherEditor, sharedVsCode } from "./vscode.mjs";
 
@@ -98,6 +98,51 @@ describe("One live conversation per folder, in real VS Code (code-server)", () =
         async () => (await chat.locator(".note.interrupted").count()) === 0,
       );
       assert.equal(await chat.locator(".entry.user", { hasText: "Explain the whole module" }).count(), 1);
+    },
+  );
+
+  vsTest(
+    "kill -9 of the other editor's daemon while Imagen draws leaves the image request interrupted; Draw again asks :predict from here and shows the images",
+    async (s) => {
+      const { page, chat } = s;
+      await freshChat(s);
+      const doomed = await startDaemon([s.folder]);
+      // Imagen answers after 30 s: the doomed daemon is killed while it waits.
+      await script({ delay: 30 });
+      const asked = { prompt: "a lighthouse at dusk", numberOfImages: 2, aspectRatio: "16:9" };
+      new GeminiApi(doomed.connection)
+        .generateImage({ workspace: other.workspace, ...asked })
+        .catch(() => undefined);
+      const [waiting] = await waitFor("the doomed request at Imagen", async () => {
+        const seen = await requests(":predict");
+        return seen.length === 1 && seen;
+      });
+      const model = /models\/([^:]+):predict/.exec(waiting.path)[1];
+      doomed.child.kill("SIGKILL");
+      const interrupted = chat.locator(".entry.model", { has: chat.locator(".note.interrupted") });
+      await interrupted.waitFor({ timeout: 15000 });
+      assert.match(await interrupted.locator(".note.interrupted").innerText(), /drawing this image/);
+      const question = chat.locator(".entry.user", { hasText: "a lighthouse at dusk" });
+      assert.equal(await question.locator(".note.imagen").innerText(), `Imagen · 2 images · 16:9 · ${model}`);
+      assert.equal(await interrupted.getByRole("button", { name: "Send again" }).count(), 0);
+      await screenshot(page, "vscode-interrupted-image");
+      await resetEmulator();
+      await interrupted.getByRole("button", { name: "Draw again" }).click();
+      assert.deepEqual(await imageSizes(chat.locator(".entry.model").last(), 2), ["88x48", "88x48"]);
+      const [predict] = await requests(":predict");
+      assert.equal(predict.path.includes(`models/${model}:predict`), true, "the same Imagen model");
+      assert.deepEqual(predict.body.instances, [{ prompt: "a lighthouse at dusk" }]);
+      const { sampleCount, aspectRatio } = predict.body.parameters;
+      assert.deepEqual([sampleCount, aspectRatio], [2, "16:9"]);
+      assert.deepEqual(await requests("enerateContent"), [], "not asked of the chat model");
+      await chat.locator(".entry.model .entry-footer", { hasText: "2 images" }).waitFor({ timeout: 15000 });
+      await waitFor(
+        "the interrupted request gone",
+        async () => (await chat.locator(".note.interrupted").count()) === 0,
+      );
+      assert.equal(await question.count(), 1);
+      assert.equal(await chat.locator(".entry.model .note.status").count(), 0, "no longer drawing");
+      await screenshot(page, "vscode-interrupted-image-drawn", { artifactOnly: true });
     },
   );
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe } from "node:test";
 import { screenshot } from "./browser.mjs";
-import { ask, freshChat, reply, statusItem } from "./chatUi.mjs";
+import { ask, freshChat, imageSizes, reply, statusItem } from "./chatUi.mjs";
 import { DEFAULT_MODEL, PNG_BASE64, requests, script, waitFor } from "./helpers.mjs";
 import { otherEditor, pickInQuickPick, runCommand, sharedVsCode } from "./vscode.mjs";
 
@@ -24,16 +24,6 @@ const PERSON_SCHEMA = {
   properties: { name: { type: "string" }, age: { type: "integer" } },
   required: ["name", "age"],
 };
-
-/** The natural sizes of the images of a reply, once all are loaded. */
-function imageSizes(replyEntry, count) {
-  return waitFor(`${count} images drawn`, () =>
-    replyEntry.locator("img.reply-image").evaluateAll((imgs, n) => {
-      if (imgs.length !== n || !imgs.every((i) => i.complete && i.naturalWidth > 0)) return false;
-      return imgs.map((i) => `${i.naturalWidth}x${i.naturalHeight}`);
-    }, count),
-  );
-}
 
 /** Paste an image into the chat input, as the clipboard would. */
 function pasteImage(chat, b64) {

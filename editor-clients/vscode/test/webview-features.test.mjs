@@ -36,14 +36,37 @@ describe("chat webview in Chromium: live turns, attachments, code out", () => {
   test("an interrupted turn shows its partial reply, says so, and Send again asks the host to resend it", async () => {
     const entries = [
       { id: "i-u-t1", role: "user", text: "Explain the parser" },
-      { id: "i-m-t1", role: "model", text: "The parser reads tokens and", interrupted: true },
+      { id: "i-m-t1", role: "model", text: "The parser reads tokens and", interrupted: "chat" },
     ];
     await send({ type: "snapshot", state: state({ entries }) });
     const reply = entry("i-m-t1");
-    assert.match(await reply.locator(".note.interrupted").innerText(), /Interrupted/);
+    assert.match(
+      await reply.locator(".note.interrupted").innerText(),
+      /Interrupted: the editor writing this reply/,
+    );
     assert.match(await reply.locator(".entry-body").innerText(), /reads tokens and/);
+    assert.equal(await reply.getByRole("button", { name: "Draw again" }).count(), 0);
     await reply.getByRole("button", { name: "Send again" }).click();
     assert.deepEqual(await sent("resend"), [{ type: "resend", id: "i-m-t1" }]);
+  });
+
+  test("an interrupted image request says an image was being drawn, under its Imagen line, and Draw again asks the host to resend it", async () => {
+    const imagen = { model: "imagen-4.0-generate-001", numberOfImages: 2, aspectRatio: "16:9" };
+    const entries = [
+      { id: "i-u-t2", role: "user", text: "a lighthouse at dusk", imagen },
+      { id: "i-m-t2", role: "model", text: "", interrupted: "image" },
+    ];
+    await send({ type: "snapshot", state: state({ entries }) });
+    const ask = entry("i-u-t2").locator(".note.imagen");
+    assert.equal(await ask.innerText(), "Imagen · 2 images · 16:9 · imagen-4.0-generate-001");
+    const reply = entry("i-m-t2");
+    assert.match(
+      await reply.locator(".note.interrupted").innerText(),
+      /Interrupted: the editor drawing this image/,
+    );
+    assert.equal(await reply.getByRole("button", { name: "Send again" }).count(), 0);
+    await reply.getByRole("button", { name: "Draw again" }).click();
+    assert.deepEqual((await sent("resend")).at(-1), { type: "resend", id: "i-m-t2" });
   });
 
   test("Enter while a reply streams sends the question to the host (it queues it); a queued one can be taken back", async () => {

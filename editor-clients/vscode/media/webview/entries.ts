@@ -221,6 +221,21 @@ function compactionDivider(entry: Entry): HTMLElement {
   return node;
 }
 
+/** What an interrupted turn says, and its button sending it again (an image request: drawn again). */
+function interruptedNote(kind: "chat" | "image", id: string, post: Post): HTMLElement[] {
+  const what = kind === "image" ? "drawing this image" : "writing this reply";
+  const note = noteLine(
+    "debug-disconnect",
+    `Interrupted: the editor ${what} closed before it ended.`,
+    "interrupted",
+  );
+  const again = el("button", "action-button", kind === "image" ? "Draw again" : "Send again");
+  again.type = "button";
+  again.title = kind === "image" ? "Send the image request again" : "Send the question again";
+  again.addEventListener("click", () => post({ type: "resend", id }));
+  return [note, again];
+}
+
 /** The whole entry. */
 export function renderEntry(entry: Entry, post: Post): HTMLElement {
   if (entry.role === "compacted") return compactionDivider(entry);
@@ -253,19 +268,7 @@ export function renderEntry(entry: Entry, post: Post): HTMLElement {
   if (entry.role === "error" && entry.action !== undefined && entry.action !== "none") {
     node.append(actionButton(entry.action, post, entry.id));
   }
-  if (entry.interrupted === true) {
-    node.append(
-      noteLine(
-        "debug-disconnect",
-        "Interrupted: the editor writing this reply closed before it ended.",
-        "interrupted",
-      ),
-    );
-    const again = el("button", "action-button", "Send again");
-    again.type = "button";
-    again.addEventListener("click", () => post({ type: "resend", id: entry.id }));
-    node.append(again);
-  }
+  if (entry.interrupted !== undefined) node.append(...interruptedNote(entry.interrupted, entry.id, post));
   const footer = entryFooter(entry);
   if (footer !== undefined) node.append(footer);
   return node;
