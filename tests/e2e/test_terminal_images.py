@@ -20,6 +20,7 @@ import pytest
 
 from gemini_chat.emulator import Emulator
 from gemini_chat.emulator.imagen import colour, png
+from gemini_chat.emulator.state import RecordedRequest
 
 from .conftest import StartDaemon
 from .test_terminal import GEMINI_CHAT, gemini_chat, upstream_bodies
@@ -46,6 +47,23 @@ def saved_paths(text: str) -> list[Path]:
     return [Path(p) for p in SAVED.findall(text)]
 
 
+def assert_two_drawn(screen: str, request: RecordedRequest, data_dir: Path, prompt: str) -> None:
+    """`request` (a recorded `:predict`) asked the default Imagen model for 2 images of
+    `prompt` at 16:9, and `screen` shows them saved under the data folder (the emulator's
+    PNGs) and the usage line of a first turn."""
+    assert request.path == f"/v1beta/models/{IMAGEN}:predict"
+    assert request.body == {
+        "instances": [{"prompt": prompt}],
+        "parameters": {"sampleCount": 2, "aspectRatio": "16:9", "includeRaiReason": True},
+    }
+    paths = saved_paths(screen)
+    assert len(paths) == 2
+    for index, path in enumerate(paths):
+        assert path.parent == data_dir / "images"
+        assert path.read_bytes() == png(88, 48, colour(prompt, index))
+    assert f"{IMAGEN} · 2 images · $0.08 reply, $0.08 conversation · turn 1" in screen
+
+
 async def test_image_command_asks_imagen_and_prints_the_saved_files(
     tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path, data_dir: Path
 ):
@@ -59,17 +77,8 @@ async def test_image_command_asks_imagen_and_prints_the_saved_files(
     tmux.type(f"/image -n 2 --aspect 16:9 {prompt}")
     screen = await shows(tmux, prompt_after("turn 1"), "the images and the usage line")
     [request] = emulator.requests(":predict")
-    assert request.path == f"/v1beta/models/{IMAGEN}:predict"
-    assert request.body == {
-        "instances": [{"prompt": prompt}],
-        "parameters": {"sampleCount": 2, "aspectRatio": "16:9", "includeRaiReason": True},
-    }
+    assert_two_drawn(screen, request, data_dir, prompt)
     paths = saved_paths(screen)
-    assert len(paths) == 2
-    for index, path in enumerate(paths):
-        assert path.parent == data_dir / "images"
-        assert path.read_bytes() == png(88, 48, colour(prompt, index))
-    assert f"{IMAGEN} · 2 images · $0.08 reply, $0.08 conversation · turn 1" in screen
     tmux.type("/history")
     screen = await shows(tmux, prompt_after(f"Imagen · 2 images · 16:9 · {IMAGEN}"), "history")
     listed = screen.split("/history", 1)[1]
