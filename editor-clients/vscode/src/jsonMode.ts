@@ -51,9 +51,10 @@ export class JsonModeChoice {
     const choice = pickOne(quick);
     const items = await this.items();
     quick.items = items;
-    quick.activeItems = items.filter(
-      (i) => (i.schema?.toString() ?? "") === (this.schema?.toString() ?? "x"),
-    );
+    // Focus the schema in use, if any. Never set no item active: a filter typed while the
+    // folder was being searched would then focus nothing, and Enter would pick nothing.
+    const current = items.filter((i) => (i.schema?.toString() ?? "") === (this.schema?.toString() ?? "x"));
+    if (current.length > 0) quick.activeItems = current;
     quick.busy = false;
     const picked = await choice;
     if (picked === undefined) return;
