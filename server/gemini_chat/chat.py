@@ -122,11 +122,8 @@ class ChatService:
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = InOrder()
-        place = queue.take()
-        try:
+        async with queue.queued() as place:
             yield place
-        finally:
-            queue.leave(place)
 
     @asynccontextmanager
     async def across_daemons(

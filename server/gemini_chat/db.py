@@ -67,16 +67,14 @@ CREATE TABLE IF NOT EXISTS journal (
     started TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS journal_workspace ON journal(workspace);
--- Journal columns added since (JOURNAL_MIGRATIONS): image (a generateImage's parameters).
+-- Journal columns added since (MIGRATIONS): image (a generateImage's parameters).
 """
-MIGRATIONS = {
-    "title": "ALTER TABLE conversations ADD COLUMN title TEXT",
-    "updated": "ALTER TABLE conversations ADD COLUMN updated TEXT",
-    "turns": "ALTER TABLE conversations ADD COLUMN turns INTEGER NOT NULL DEFAULT 0",
-    "replaced_by": "ALTER TABLE conversations ADD COLUMN replaced_by INTEGER",
-}
-JOURNAL_MIGRATIONS = {
-    "image": "ALTER TABLE journal ADD COLUMN image TEXT",
+MIGRATIONS = {  # (table, column): its definition, added to a store that lacks it
+    ("conversations", "title"): "TEXT",
+    ("conversations", "updated"): "TEXT",
+    ("conversations", "turns"): "INTEGER NOT NULL DEFAULT 0",
+    ("conversations", "replaced_by"): "INTEGER",
+    ("journal", "image"): "TEXT",
 }
 INDEXES = """
 CREATE INDEX IF NOT EXISTS conversations_listed ON conversations(workspace, updated);
@@ -223,20 +221,17 @@ def _create(db: sqlite3.Connection) -> None:
         if feed and "time" not in feed:  # the feed of a development version: nothing lasting
             db.execute("DROP TABLE changes")
         _run(db, SCHEMA)
-        missing = [name for name in MIGRATIONS if name not in _columns(db, "conversations")]
-        for name in missing:
-            db.execute(MIGRATIONS[name])
-        if missing:
+        columns = {table: _columns(db, table) for table in {t for t, _ in MIGRATIONS}}
+        missing = [(t, c) for t, c in MIGRATIONS if c not in columns[t]]
+        for table, column in missing:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {MIGRATIONS[table, column]}")
+        if any(table == "conversations" for table, _ in missing):
             db.execute(
                 "UPDATE conversations SET"
                 " turns = (SELECT COALESCE(MAX(turn), 0) FROM entries WHERE conversation_id = id),"
                 " updated = COALESCE((SELECT MAX(time) FROM entries WHERE conversation_id = id),"
                 " created) WHERE updated IS NULL"
             )
-        journal = _columns(db, "journal")
-        for name in JOURNAL_MIGRATIONS:
-            if name not in journal:
-                db.execute(JOURNAL_MIGRATIONS[name])
         _run(db, INDEXES)
         db.execute("COMMIT")
     except BaseException:

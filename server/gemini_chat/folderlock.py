@@ -143,11 +143,11 @@ class InOrder:
         self._held = False
 
     @asynccontextmanager
-    async def hold(self) -> AsyncGenerator[None]:
-        """The folder, in this daemon, until the block ends."""
+    async def queued(self) -> AsyncGenerator[asyncio.Future[None]]:
+        """A place taken on entering (nothing is awaited before) and left when the block ends:
+        await it when the folder is needed."""
         place = self.take()
         try:
-            await place
-            yield
+            yield place
         finally:
             self.leave(place)

@@ -159,14 +159,15 @@ async def test_in_order_serves_places_first_come_and_skips_the_ones_given_up() -
     assert queue.take().done()  # free again
 
 
-async def test_in_order_hold_runs_blocks_one_at_a_time_in_arrival_order() -> None:
-    """Blocks under `hold` run one at a time, in the order they asked; a cancelled waiter
-    does not hold up the ones behind it."""
+async def test_in_order_queued_runs_blocks_one_at_a_time_in_arrival_order() -> None:
+    """Blocks that await their `queued` place run one at a time, in the order they asked; a
+    cancelled waiter does not hold up the ones behind it."""
     queue = InOrder()
     ran: list[str] = []
 
     async def block(name: str, pause: float) -> None:
-        async with queue.hold():
+        async with queue.queued() as place:
+            await place
             ran.append(f"{name} in")
             await asyncio.sleep(pause)
             ran.append(f"{name} out")

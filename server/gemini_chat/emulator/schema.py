@@ -94,10 +94,6 @@ class SchemaValidator:
         values = prop.get("enum", [])
         return [v for v in cast("list[object]", values) if isinstance(v, str)]
 
-    def validate(self, body: object, schema_id: str) -> list[Violation]:
-        """Return every violation of `body` against the schema `schema_id` (empty when valid)."""
-        return self._walk(body, schema_id)
-
     def parse(self, body: object, schema_id: str) -> tuple[list[Violation], JsonObject]:
         """The violations of `body`, and the body with every field under its JSON name: the
         body itself when it has no proto (snake_case) names, as clients mostly send."""
@@ -108,6 +104,7 @@ class SchemaValidator:
         return found, self.camelize(valid, schema_id) if found.proto_names else valid
 
     def _walk(self, body: object, schema_id: str) -> _Found:
+        """Every violation of `body` against the schema `schema_id` (empty when valid)."""
         out = _Found()
         if not isinstance(body, dict):
             out.append(_unknown("", "", "Root element must be a message."))
