@@ -200,7 +200,10 @@ class Watcher:
         if row is not None:
             params.update(text=row.text, thoughts=row.thoughts)
         if state == "started":  # a quick turn may be stored already: its question is there
-            params["message"] = row.message if row is not None else _question(store, change)
+            message, image = (row.message, row.image) if row else _question(store, change)
+            params["message"] = message
+            if image is not None:  # an image request: clients show it as one
+                params["image"] = image
         elif row is None:
             return
         self._sink.turn_progress(params)
@@ -218,12 +221,16 @@ def _progress(change: Change, uri: str, state: str, *, interrupted: bool = False
     return params
 
 
-def _question(store: ConversationStore, change: Change) -> str:
+def _question(store: ConversationStore, change: Change) -> tuple[str, Json | None]:
+    """A stored turn's question, and an image request's parameters (its `imagen` marker)."""
     entry = next(
         (e for e in store.history(change.workspace) if e.turn == change.turn and e.role == "user"),
         None,
     )
-    return str(entry.meta.get("text", "")) if entry is not None else ""
+    if entry is None:
+        return "", None
+    imagen = entry.meta.get("imagen")
+    return str(entry.meta.get("text", "")), imagen if isinstance(imagen, dict) else None
 
 
 def _finished(store: ConversationStore, change: Change, uri: str) -> Json:

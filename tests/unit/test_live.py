@@ -137,6 +137,33 @@ async def test_a_quick_turn_already_stored_is_started_with_its_stored_question(
     ]
 
 
+async def test_another_daemons_image_request_is_started_with_its_parameters(d: Daemons) -> None:
+    """B's journaled `gemini/generateImage`: `started` carries the prompt as `message` and the
+    request's `image` parameters (count, model, aspect ratio), so a client shows it as an image
+    request, not as a question to the chat model."""
+    asked: Json = {"numberOfImages": 2, "model": "imagen-4.0-generate-001", "aspectRatio": "16:9"}
+    async with d.b.locks.hold(W, nothing):
+        d.b.journal.start(W, "a red fox", [], image=asked)
+        assert d.poll() == [
+            progress("started", None, 1, text="", thoughts="", message="a red fox", image=asked)
+        ]
+
+
+async def test_a_quick_image_request_already_stored_is_started_with_its_stored_parameters(
+    d: Daemons,
+) -> None:
+    """B's image request starts and is stored between two polls: `started` takes the prompt and
+    the `image` parameters from the stored question's `imagen` marker (the journal row is gone)."""
+    asked: Json = {"model": "imagen-4.0-generate-001", "numberOfImages": 1}
+    question, reply = staged("a blue whale", "")
+    question[2]["imagen"] = asked
+    async with d.b.locks.hold(W, nothing):
+        d.b.journal.start(W, "a blue whale", [], image=asked)
+        d.b.commit(W, [question, reply])
+    started = d.poll()[0]
+    assert started == progress("started", None, 1, message="a blue whale", image=asked)
+
+
 async def test_a_failed_or_cancelled_turn_is_told_so(d: Daemons) -> None:
     """B's turn that ends without a commit: turnProgress with the reason as its state, and the
     folder is no longer watched as in flight (no `interrupted` afterwards)."""
