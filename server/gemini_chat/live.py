@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Protocol, cast
 
 from .gemini.client import RetryNotice
 from .gemini.errors import StorageError
@@ -230,7 +230,7 @@ def _question(store: ConversationStore, change: Change) -> tuple[str, Json | Non
     if entry is None:
         return "", None
     imagen = entry.meta.get("imagen")
-    return str(entry.meta.get("text", "")), imagen if isinstance(imagen, dict) else None
+    return str(entry.meta.get("text", "")), cast(Json, imagen) if isinstance(imagen, dict) else None
 
 
 def _finished(store: ConversationStore, change: Change, uri: str) -> Json:
