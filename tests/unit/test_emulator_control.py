@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 
@@ -11,7 +12,7 @@ from google import genai
 from google.genai import types
 
 from conftest import EMULATOR_KEY, tool
-from gemini_chat.emulator import Emulator, RecordedRequest
+from gemini_chat.emulator import Emulator, EmulatorState
 
 from .gemini_fakes import sdk
 
@@ -24,13 +25,12 @@ def test_requests_are_recorded(client: httpx.Client, emulator: Emulator) -> None
     client.post(f"{FLASH}:generateContent?alt=json", json=HELLO, headers={"X-Custom": "v"})
     client.get("/v1beta/models", params={"pageSize": "5"})
     first, second = emulator.requests()
-    assert first == RecordedRequest(
-        method="POST",
-        path=f"{FLASH}:generateContent",
-        query={"alt": "json"},
-        headers=first.headers,
-        body=HELLO,
+    assert (first.method, first.path, first.query) == (
+        "POST",
+        f"{FLASH}:generateContent",
+        {"alt": "json"},
     )
+    assert first.body == HELLO
     assert first.headers["x-goog-api-key"] == EMULATOR_KEY
     assert first.headers["x-custom"] == "v"
     assert second.body is None
@@ -50,6 +50,29 @@ def test_events_and_clear(client: httpx.Client, emulator: Emulator) -> None:
     assert emulator.events() == []
     text = client.post(f"{FLASH}:generateContent", json=HELLO).json()
     assert "emulator" in text["candidates"][0]["content"]["parts"][0]["text"]
+
+
+def test_the_oldest_requests_are_forgotten_past_the_recorded_bytes() -> None:
+    """Request bodies are kept up to `recorded_bytes` (a long `make chat` must not grow without
+    bound): past it the oldest requests are forgotten, in order, and the newest is kept even
+    when it alone is larger; clear() starts the count again."""
+    state = EmulatorState(["k"], recorded_bytes=100)
+
+    def record(path: str, size: int) -> None:
+        body = json.dumps({"text": "x" * (size - 12)}).encode()
+        assert len(body) == size
+        state.record("POST", path, {}, {}, body)
+
+    for name in ("a", "b", "c"):
+        record(f"/{name}", 40)
+    assert [r.path for r in state.requests()] == ["/b", "/c"]
+    assert state.requests()[-1].body == {"text": "x" * 28}
+    record("/big", 150)
+    assert [r.path for r in state.requests()] == ["/big"]
+    state.clear()
+    for name in ("d", "e"):
+        record(f"/{name}", 40)
+    assert [r.path for r in state.requests()] == ["/d", "/e"]
 
 
 def test_wait_for_event_times_out(emulator: Emulator) -> None:

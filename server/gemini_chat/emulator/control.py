@@ -5,7 +5,6 @@ They need no key: tests in other processes (Node, Neovim) drive the emulator thr
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import cast
 
 from .errors import error_body
@@ -44,7 +43,7 @@ def _dispatch(
             return {"expired": name}
         case "GET", "/_emulator/requests":
             found = state.requests(query.get("path_contains", ""))
-            return {"requests": [asdict(r) for r in found]}
+            return {"requests": [r.shown() for r in found]}
         case "GET", "/_emulator/events":
             return {"events": state.events()}
         case "POST", "/_emulator/reset":

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .control import control
 from .errors import RequestError
 from .schema import JsonObject
-from .state import EmulatorState
+from .state import EmulatorState, parse_json
 
 _log = logging.getLogger("gemini_chat.emulator")
 _POLL = 0.01  # how often a wait looks for a closed client socket (cancel must be seen fast)
@@ -72,13 +72,6 @@ def sse_event(obj: JsonObject | str) -> bytes:
     return f"data: {line}\r\n\r\n".encode()
 
 
-def parse_json(raw: bytes) -> object | None:
-    try:
-        return json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 class BaseHandler(BaseHTTPRequestHandler):
     """One client connection: HTTP/1.1 keep-alive, every response written in one write."""
 
@@ -130,7 +123,7 @@ class BaseHandler(BaseHTTPRequestHandler):
                 self._control(split.path, raw, query)
                 return
             body = parse_json(raw)
-            self.server.state.record(self.command, split.path, query, headers, body)
+            self.server.state.record(self.command, split.path, query, headers, raw)
             status = self._answering(lambda: self._api(split.path, query, raw, body))
         # Only the path: the query may carry ?key=, which must never reach a log.
         _log.info("%s %s -> %s", self.command, split.path, status if status else "dropped")

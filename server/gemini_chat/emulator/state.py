@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -18,23 +19,59 @@ from .steps import check_step
 
 DEFAULT_API_KEY = "emulator-key"
 """The key the emulator accepts when none is given (what `make chat` uses without a real key)."""
+RECORDED_BYTES = 64 << 20
+"""Request bodies kept for tests to read, in bytes: past it the oldest requests are forgotten
+(the newest is always kept), so a long `make chat` does not grow without bound (every turn's
+request carries the whole conversation)."""
+RECORDED_EVENTS = 10_000
+"""Events kept (the oldest are forgotten past it)."""
+
+
+def parse_json(raw: bytes) -> object | None:
+    """A body parsed as JSON; None when it is empty or not JSON."""
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request as received: header names lower-case, body parsed (None if not JSON)."""
+    """A request as received: header names lower-case, the body as its bytes (parsed when
+    read: bytes take a fraction of the memory of the parsed tree)."""
 
     method: str
     path: str
     query: dict[str, str]
     headers: dict[str, str]
-    body: object | None
+    raw: bytes | None
+    """The body received; None for upload bytes (streamed to the file store, never kept)."""
+
+    @property
+    def body(self) -> object | None:
+        """The body parsed as JSON (None if it is not JSON or was not kept)."""
+        return None if self.raw is None else parse_json(self.raw)
+
+    def shown(self) -> JsonObject:
+        """The request as `/_emulator/requests` answers it (the body parsed)."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.body,
+        }
 
 
 class EmulatorState:
     """Everything the handler threads share: keys, script, files, records, events, sockets."""
 
-    def __init__(self, api_keys: Sequence[str], input_token_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        api_keys: Sequence[str],
+        input_token_limit: int | None = None,
+        recorded_bytes: int = RECORDED_BYTES,
+    ) -> None:
         self.api_keys = frozenset(api_keys)
         self.validator = SchemaValidator.bundled()
         self.catalog = ModelCatalog.bundled()
@@ -42,8 +79,10 @@ class EmulatorState:
         self.stopping = threading.Event()
         self._cond = threading.Condition()
         self._script: deque[JsonObject] = deque()
-        self._requests: list[RecordedRequest] = []
-        self._events: list[JsonObject] = []
+        self._requests: deque[RecordedRequest] = deque()
+        self._recorded = 0
+        self._recorded_bytes = recorded_bytes
+        self._events: deque[JsonObject] = deque(maxlen=RECORDED_EVENTS)
         self._sockets: set[socket.socket] = set()
         self._finish = self.validator.enum_values("Candidate", "finishReason")
         self._blocks = self.validator.enum_values("PromptFeedback", "blockReason")
@@ -94,11 +133,20 @@ class EmulatorState:
             return self._script.popleft() if self._script else {}
 
     def record(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: object
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        raw: bytes | None,
     ) -> None:
-        """Remember a request and announce it as a "request" event."""
+        """Remember a request (forgetting the oldest past `recorded_bytes`) and announce it as a
+        "request" event."""
         with self._cond:
-            self._requests.append(RecordedRequest(method, path, query, headers, body))
+            self._requests.append(RecordedRequest(method, path, query, headers, raw))
+            self._recorded += len(raw or b"")
+            while self._recorded > self._recorded_bytes and len(self._requests) > 1:
+                self._recorded -= len(self._requests.popleft().raw or b"")
         self.event("request", method=method, path=path)
 
     def event(self, kind: str, **fields: object) -> None:
@@ -134,6 +182,7 @@ class EmulatorState:
         with self._cond:
             self._script.clear()
             self._requests.clear()
+            self._recorded = 0
             self._events.clear()
         self.files.clear()
 
