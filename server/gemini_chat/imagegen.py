@@ -146,12 +146,9 @@ def _save(data_dir: Path, images: Sequence[GeneratedImage]) -> list[tuple[Json, 
 
 
 def _question(req: ImageRequest, prompt: str, model: str) -> tuple[str, Json, Json]:
-    """The user turn: the prompt, marked as a request to Imagen."""
-    asked: Json = {"model": model, "numberOfImages": req.count}
-    if req.aspect_ratio is not None:
-        asked["aspectRatio"] = req.aspect_ratio
+    """The user turn: the prompt, marked as a request to Imagen (with its parameters)."""
     content: Json = {"role": "user", "parts": [{"text": prompt}]}
-    return ("user", content, {"text": prompt, "attachments": [], "imagen": asked})
+    return ("user", content, {"text": prompt, "attachments": [], "imagen": _asked(req, model)})
 
 
 def _reply(
@@ -178,8 +175,8 @@ def _reply(
 
 
 def _asked(req: ImageRequest, model: str) -> Json:
-    """The request's parameters as `gemini/generateImage` takes them (an interrupted request
-    is offered back as one)."""
+    """The request's parameters as `gemini/generateImage` takes them: the stored question's
+    `imagen` marker, and what an interrupted or mirrored request is shown with."""
     asked: Json = {"numberOfImages": req.count, "model": model}
     if req.aspect_ratio is not None:
         asked["aspectRatio"] = req.aspect_ratio
