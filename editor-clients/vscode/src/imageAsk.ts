@@ -90,11 +90,23 @@ export function editsImages(model: string): boolean {
   return model.includes("image") && !model.startsWith("imagen");
 }
 
+/** "1 image", "2 images". */
+export function imageCount(count: number): string {
+  return `${count} ${count === 1 ? "image" : "images"}`;
+}
+
 /** A history `imagen` marker in words: "Imagen · 2 images · 16:9 · imagen-4.0-generate-001". */
 export function imagenLabel(ask: ImagenAsk): string {
-  const count = ask.numberOfImages ?? 1;
-  const parts = ["Imagen", `${count} ${count === 1 ? "image" : "images"}`];
+  const parts = ["Imagen", imageCount(ask.numberOfImages ?? 1)];
   if (ask.aspectRatio !== undefined) parts.push(ask.aspectRatio);
   if (ask.model !== "") parts.push(ask.model);
   return parts.join(" · ");
+}
+
+/**
+ * What an image request's reply says until its images come ("Drawing 2 images…"): Imagen streams
+ * nothing, so this stands where a chat reply's text would grow (this window's or another's).
+ */
+export function drawingLabel(ask: { numberOfImages?: number }): string {
+  return `Drawing ${imageCount(ask.numberOfImages ?? 1)}…`;
 }

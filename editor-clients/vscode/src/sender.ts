@@ -6,7 +6,7 @@ import type { PendingAttachment } from "./attachments";
 import type { ApplyTarget } from "./codeOut";
 import { shownError } from "./errors";
 import type { TurnResult } from "./historyEntries";
-import type { ImageAsk } from "./imageAsk";
+import { drawingLabel, type ImageAsk } from "./imageAsk";
 import type { Entry, JsonMode } from "./messages";
 import type { ChatDelta, ChatParams, JsonRequest, ModelInfo } from "./protocol";
 import { readSettings, turnGenerationConfig } from "./settings";
@@ -43,9 +43,6 @@ interface Pending extends Question {
   user: Entry;
   workspace: string | undefined;
 }
-
-/** What an Imagen request's reply says until its images come (Imagen streams nothing). */
-const DRAWING = "Imagen is drawing…";
 
 export class Sender {
   private cancel: vscode.CancellationTokenSource | undefined;
@@ -122,7 +119,7 @@ export class Sender {
     this.running = item;
     const turn = this.host.transcript.begin(item.user);
     if (item.json !== undefined) turn.reply.asJson = item.json.shown;
-    if (item.image !== undefined) this.host.transcript.status(turn, DRAWING);
+    if (item.image !== undefined) this.host.transcript.status(turn, drawingLabel(item.image));
     this.cancel = new vscode.CancellationTokenSource();
     this.host.status.set("thinking");
     this.host.postBusy(true);
@@ -155,8 +152,8 @@ export class Sender {
         this.host.transcript.delta(turn, delta);
       },
       onWorkDone: (value: WorkDoneValue) => {
-        const waiting = this.host.status.progress(value);
-        this.host.transcript.status(turn, waiting ?? (q.image === undefined ? undefined : DRAWING));
+        const drawing = q.image === undefined ? undefined : drawingLabel(q.image);
+        this.host.transcript.status(turn, this.host.status.progress(value) ?? drawing);
       },
     };
     const where = q.workspace === undefined ? {} : { workspace: q.workspace };

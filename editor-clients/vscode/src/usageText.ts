@@ -5,6 +5,7 @@
  * only words them.
  */
 
+import { imageCount } from "./imageAsk";
 import type { RateLimit, Usage } from "./protocol";
 
 /** `$0.0012`: two decimals from a cent up, else two significant digits (as aider and the terminal client). */
@@ -16,7 +17,7 @@ export function money(amount: number, currency = "USD"): string {
 
 /** The tokens (or, for Imagen, the images) of a reply: "1,204 in (800 cached) · 96 out · 40 thinking tokens". */
 export function usageAmount(usage: Usage): string {
-  if (usage.images !== undefined) return `${usage.images} ${usage.images === 1 ? "image" : "images"}`;
+  if (usage.images !== undefined) return imageCount(usage.images);
   let prompt = `${usage.promptTokens.toLocaleString("en-US")} in`;
   if ((usage.cachedTokens ?? 0) > 0)
     prompt += ` (${(usage.cachedTokens ?? 0).toLocaleString("en-US")} cached)`;

@@ -50,8 +50,15 @@ describe("Images, JSON, cost and limits in real VS Code (code-server)", () => {
     async (s) => {
       const { page, chat } = s;
       await freshChat(s);
+      // Imagen answers after 5 s: meanwhile the reply says it is drawing (a status gone once drawn).
+      await script({ delay: 5 });
       await ask(chat, "/image -n 2 --aspect 16:9 a lighthouse at dusk");
+      const drawing = lastReply(chat).locator(".note.status", { hasText: "Drawing 2 images…" });
+      await drawing.waitFor({ timeout: 5000 });
+      assert.equal(await lastReply(chat).locator(".cursor").count(), 0, "no text cursor: Imagen writes none");
+      await screenshot(page, "vscode-imagen-drawing", { artifactOnly: true });
       assert.deepEqual(await imageSizes(lastReply(chat), 2), ["88x48", "88x48"], "16:9, as Imagen drew them");
+      assert.equal(await lastReply(chat).locator(".note.status").count(), 0, "drawn");
       const [predict] = await requests(":predict");
       assert.deepEqual(predict.body.instances, [{ prompt: "a lighthouse at dusk" }]);
       assert.deepEqual(

@@ -2,10 +2,14 @@
 // replies (pretty, highlighted, their check told), JSON mode's toggle and schema chip, the cost on
 // the usage line, /image's hint and a refused command's text put back.
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 import { screenshot } from "./browser.mjs";
 import { waitFor } from "./helpers.mjs";
 import { PNG_SRC, state, usage, useWebview } from "./webviewPage.mjs";
+
+const require = createRequire(import.meta.url);
+const { drawingLabel } = require("../out/imageAsk.js");
 
 const cost = (reply, conversation) => ({ reply, conversation, currency: "USD" });
 
@@ -59,14 +63,18 @@ describe("chat webview in Chromium: images, JSON, cost", () => {
     );
   });
 
-  test("while Imagen draws, the reply says so", async () => {
+  test("while Imagen draws, the reply says so instead of a text cursor; a chat reply streaming has its cursor", async () => {
     const entries = [
       { id: "u1", role: "user", text: "a red dot", imagen: { model: "", numberOfImages: 1 } },
-      { id: "m1", role: "model", text: "", streaming: true, status: "Imagen is drawing…" },
+      { id: "m1", role: "model", text: "", streaming: true, status: drawingLabel({ numberOfImages: 1 }) },
+      { id: "u2", role: "user", text: "and in words?" },
+      { id: "m2", role: "model", text: "A red", streaming: true },
     ];
     await send({ type: "snapshot", state: state({ entries, busy: true }) });
-    assert.equal(await entry("m1").locator(".note.status").innerText(), "Imagen is drawing…");
+    assert.equal(await entry("m1").locator(".note.status").innerText(), "Drawing 1 image…");
+    assert.equal(await entry("m1").locator(".cursor").count(), 0, "nothing is being written");
     assert.equal(await entry("u1").locator(".note.imagen").innerText(), "Imagen · 1 image");
+    assert.equal(await entry("m2").locator(".cursor").count(), 1);
   });
 
   test("a JSON reply shows pretty-printed and highlighted; a mismatch lists each problem and where", async () => {

@@ -76,7 +76,9 @@ export function renderBody(entry: Entry, body: HTMLElement, post: Post): void {
     // Sanitized by renderMarkdown (markdown-it without raw HTML, then DOMPurify).
     body.innerHTML = renderMarkdown(replyMarkdown(entry));
     decorateCodeBlocks(body, entry, post);
-    if (entry.streaming === true) cursorHost(body).append(el("span", "cursor"));
+    // A reply that says what it waits for (Imagen drawing, a retry) has nothing being written yet.
+    const waiting = entry.status !== undefined && entry.text === "";
+    if (entry.streaming === true && !waiting) cursorHost(body).append(el("span", "cursor"));
   } else {
     body.textContent = entry.text;
   }
