@@ -68,7 +68,7 @@ export class LiveFollower {
     switch (p.state) {
       case "started":
         if (this.mirrored !== undefined) t.mirrorDrop(this.mirrored);
-        this.mirrored = t.mirrorStart(p.message ?? "");
+        this.mirrored = t.mirrorStart(p.message ?? "", p.image);
         if ((p.text ?? "") !== "") t.mirrorText(this.mirrored, p.text ?? "", p.thoughts ?? "");
         break;
       case "streaming":

@@ -235,6 +235,8 @@ export interface TurnProgress {
   interrupted?: boolean;
   /** With `finished`: the reply's images, when it has any. */
   images?: ImageRef[];
+  /** With `started` of a `gemini/generateImage` (extension): what it asks Imagen for. */
+  image?: ImagenAsk;
 }
 
 /** One conversation of a folder (gemini/conversations). */

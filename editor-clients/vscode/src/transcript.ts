@@ -12,9 +12,10 @@ import {
   sameEntry,
   type TurnResult,
 } from "./historyEntries";
+import { drawingLabel } from "./imageAsk";
 import { ImageCache } from "./images";
 import type { Entry, HostMessage } from "./messages";
-import type { ChatDelta, HistoryResult, ImageRef } from "./protocol";
+import type { ChatDelta, HistoryResult, ImagenAsk, ImageRef } from "./protocol";
 
 let entryCounter = 0;
 
@@ -199,10 +200,17 @@ export class Transcript {
     return group.entries;
   }
 
-  /** Another editor started a turn on this folder: its question, and its reply to come. */
-  mirrorStart(message: string): Turn {
+  /**
+   * Another editor started a turn on this folder: its question, and its reply to come. An image
+   * request (`image`) shows as this window's do: its Imagen line, and the reply drawing.
+   */
+  mirrorStart(message: string, image?: ImagenAsk): Turn {
     const user: Entry = { id: newId("o"), role: "user", text: message, fromOther: true };
     const reply: Entry = { id: newId("r"), role: "model", text: "", streaming: true, fromOther: true };
+    if (image !== undefined) {
+      user.imagen = image;
+      reply.status = drawingLabel(image);
+    }
     // Before this window's own turn, which waits for it.
     this.live.unshift(user, reply);
     this.view.redraw();
@@ -221,6 +229,8 @@ export class Transcript {
   /** The other editor's turn is stored: it stays where it is, marked as theirs. */
   mirrorFinish(turn: Turn, text: string, thoughts: string, images: readonly ImageRef[] = []): void {
     turn.reply.streaming = false;
+    // Drawn: the reload finds the stored entry the same, so nothing else would clear it.
+    delete turn.reply.status;
     this.mirrorText(turn, text, thoughts);
     this.moveToStored([turn.user.id, turn.reply.id]);
     this.view.redraw();

@@ -147,6 +147,44 @@ describe("One live conversation per folder, in real VS Code (code-server)", () =
   );
 
   vsTest(
+    "another editor's image request shows as one while Imagen draws (its prompt under its Imagen line, 'Drawing 2 images…', no reply cursor), then its two images in place",
+    async (s) => {
+      const { page, chat } = s;
+      await freshChat(s);
+      // Imagen answers after 10 s: the view is checked while the emulator holds :predict.
+      await script({ delay: 10 });
+      const prompt = "a harbour in the fog";
+      let answered = false;
+      const done = new GeminiApi(other.connection)
+        .generateImage({ workspace: other.workspace, prompt, numberOfImages: 2, aspectRatio: "16:9" })
+        .finally(() => {
+          answered = true;
+        });
+      const [waiting] = await waitFor("the other request at Imagen", async () => {
+        const seen = await requests(":predict");
+        return seen.length === 1 && seen;
+      });
+      const model = /models\/([^:]+):predict/.exec(waiting.path)[1];
+      const question = chat.locator(".entry.user.from-other", { hasText: prompt });
+      await question.locator(".note.imagen").waitFor({ timeout: 5000 });
+      assert.equal(await question.locator(".note.imagen").innerText(), `Imagen · 2 images · 16:9 · ${model}`);
+      const pending = mirrored(chat);
+      assert.equal(await pending.locator(".note.status").innerText(), "Drawing 2 images…");
+      assert.equal(await pending.locator(".badge").innerText(), "another editor");
+      assert.equal(await pending.locator(".cursor").count(), 0, "no chat reply being written");
+      await screenshot(page, "vscode-mirrored-image", { artifactOnly: true });
+      assert.equal(answered, false, "all of it seen while :predict was held");
+      await done;
+      assert.deepEqual(await imageSizes(pending, 2), ["88x48", "88x48"]);
+      await pending.locator(".entry-footer", { hasText: "2 images" }).waitFor({ timeout: 15000 });
+      assert.equal(await pending.locator(".note.status").count(), 0, "no longer drawing");
+      assert.equal(await question.count(), 1, "the reload keeps one request");
+      assert.equal(await question.locator(".note.imagen").count(), 1);
+      await screenshot(page, "vscode-mirrored-image-drawn", { artifactOnly: true });
+    },
+  );
+
+  vsTest(
     "Enter while this window's reply streams queues the question; it is sent when the reply ends, with that exchange",
     async (s) => {
       const { chat } = s;
