@@ -130,9 +130,10 @@ def test_webview_in_headless_chromium(built: str, tmp_path: Path) -> None:
     Not saved, the retry countdown, chips (size, thumbnail, remove), the active file, paste, drop,
     `#`, no band behind code lines and sideways scrolling, All models…, the draft told after a
     pause, the meter's click; an Imagen request (its label, images, filtered reason, cost) and
-    "drawing"; a JSON reply pretty-printed and highlighted with its mismatches listed (or valid, or
-    not JSON), streaming into a json block; JSON mode's toggle and schema chip; /image's hint and
-    refused text put back; tokens only for an unpriced model."""
+    "Drawing 1 image…" in place of a text cursor; a JSON reply pretty-printed and highlighted
+    with its mismatches listed (or valid, or not JSON), streaming into a json block; JSON mode's
+    toggle and schema chip; /image's hint and refused text put back; tokens only for an unpriced
+    model."""
     env = dict(os.environ)
     env.update(
         GEMINI_CHAT_CHROMIUM=_chromium(),
@@ -241,6 +242,8 @@ def test_attachments_in_code_server(in_code_server: Suite) -> None:
 def test_live_conversation_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code plus a second daemon on the folder: its turn appears and streams marked as
     another editor's and stays once stored; hidden then shown mid-turn, the view catches up;
+    its generateImage (2, 16:9), while :predict is held, shows its prompt under its Imagen line
+    and "Drawing 2 images…" with no text cursor, then its two images and "2 images";
     kill -9 of that daemon mid-turn leaves the interrupted turn with Send again, which asks it
     here; killed while Imagen draws, its image request shows interrupted under its Imagen line
     with Draw again, which asks :predict here (prompt, count, shape, model; no generateContent)
@@ -259,11 +262,12 @@ def test_conversation_history_in_code_server(in_code_server: Suite) -> None:
 
 @pytest.mark.timeout(300)
 def test_images_json_cost_in_code_server(in_code_server: Suite) -> None:
-    """Real VS Code, one window: `/image -n 2 --aspect 16:9 PROMPT` reaches the emulator's
-    :predict with those parameters and shows both images (Imagen's size for 16:9) with the
-    prompt's Imagen line and "2 images · $0.08 reply, $0.08 conversation"; Gemini: Generate
-    Image… (prompt, then 3:4) adds one more; another daemon's generateImage shows marked as
-    another editor's, with its image. With gemini-2.5-flash-image: a pasted picture and "make
+    """Real VS Code, one window: `/image -n 2 --aspect 16:9 PROMPT` says "Drawing 2 images…"
+    (no text cursor) while :predict is held, reaches it with those parameters and shows both
+    images (Imagen's size for 16:9) with the prompt's Imagen line and "2 images · $0.08 reply,
+    $0.08 conversation"; Gemini: Generate Image… (prompt, then 3:4) adds one more; another
+    daemon's generateImage shows marked as another editor's, with its image. With
+    gemini-2.5-flash-image: a pasted picture and "make
     the sky blue" send the picture, responseModalities TEXT+IMAGE and no thinkingConfig, and
     the edited image shows; the next turn sends that image back in the history and shows the
     new one. JSON mode: the toggle, the chip's picker choosing schemas/person.schema.json, the
