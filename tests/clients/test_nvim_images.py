@@ -103,21 +103,45 @@ def test_imagen_options_the_daemon_refuses_are_told(nvim: NvimChat, emulator: Em
     assert nvim.input_text() == ""
 
 
-def test_another_editors_imagen_request_shows_live(
+def test_another_editors_imagen_request_shows_as_one_while_it_draws(
     nvim: NvimChat, other: OtherEditor, emulator: Emulator
 ) -> None:
-    """Another editor's generateImage on the folder: Neovim shows its prompt at once, marked
-    "from another editor", while Imagen works; then the pictures and the usage line."""
+    """Another editor's generateImage (2 images, 16:9) while the emulator holds its `:predict`:
+    Neovim shows its prompt at once, the `## You` header marked "from another editor", under it
+    the dim "🎨 Imagen · 2 images · 16:9" line, and under `## Gemini` the dim "⋯ drawing 2 images
+    in another editor…" (not the chat reply's "replying in another editor"); the winbar says
+    another editor is drawing. Once Imagen answers: the result's two pictures as image lines and
+    the usage line, the prompt and its Imagen line once, no drawing line, still marked."""
+    prompt = "a harbour in the fog"
     nvim.cmd("GeminiChat")
     nvim.wait_loaded()
-    emulator.script({"delay": 1.0})
-    made = other.start("gemini/generateImage", prompt="a green square")
-    nvim.wait_text("a green square")
-    assert "from another editor" in nvim.virt_text(nvim.line_of("a green square") - 1)
-    assert not made.done()
+    emulator.script({"delay": 8})  # held long enough to look; checked below that it was
+    made = other.start("gemini/generateImage", prompt=prompt, numberOfImages=2, aspectRatio="16:9")
+    nvim.wait_text(prompt)
+    text = nvim.chat_text()
+    assert (
+        f"## You\n{prompt}\n🎨 Imagen · 2 images · 16:9\n\n"
+        "## Gemini\n⋯ drawing 2 images in another editor…\n\n---\n" in text
+    )
+    assert "replying" not in text
+    assert "from another editor" in nvim.virt_text(nvim.line_of(prompt) - 1)
+    assert nvim.line_hl("🎨 Imagen") == nvim.line_hl("⋯ drawing") == "GeminiChatHint"
+    nvim.wait_winbar("another editor is drawing")
+    assert not made.done(), "all of it seen while :predict was held"
     result = made.result(30)
-    nvim.wait_text(f"_1 image · {IMAGEN}")
-    assert image_paths(nvim.chat_text()) == [Path(result["images"][0]["path"])]
+    nvim.wait_text(f"_2 images · {IMAGEN}")
+    winbar = f"vim.wo[vim.fn.bufwinid({nvim.chat_buf()})].winbar"
+    nvim.wait(f"not {winbar}:find('another editor', 1, true)", "the winbar to say it is over")
+    text = nvim.chat_text()
+    paths = [Path(i["path"]) for i in result["images"]]
+    assert len(paths) == 2
+    assert (
+        f"## You\n{prompt}\n🎨 Imagen · 2 images · 16:9\n\n## Gemini\n"
+        f"![image]({paths[0]})\n![image]({paths[1]})\n\n_2 images · {IMAGEN} · $0.08" in text
+    )
+    assert text.count(prompt) == text.count("🎨 Imagen") == 1
+    assert "drawing" not in text
+    assert "from another editor" in nvim.virt_text(nvim.line_of(prompt) - 1)
 
 
 def test_editing_a_picture_with_an_image_model(

@@ -70,20 +70,35 @@ function M.complete(lead, line)
   end, choices)
 end
 
+---How many pictures a request asks for, in words: `2 images`.
+---@param opts table `gemini_chat.Imagen`, or history's `imagen`.
+---@return string
+local function images(opts)
+  local n = math.floor(tonumber(opts.numberOfImages) or 1)
+  return ("%d image%s"):format(n, n == 1 and "" or "s")
+end
+
 ---The dim line under an Imagen prompt: `🎨 Imagen · 2 images · 16:9`.
 ---@param opts table `gemini_chat.Imagen`, or history's `imagen`.
 ---@return gemini_chat.Item
 function M.note(opts)
-  local n = math.floor(tonumber(opts.numberOfImages) or 1)
-  local text = ("🎨 Imagen · %d image%s"):format(n, n == 1 and "" or "s")
+  local text = "🎨 Imagen · " .. images(opts)
   if type(opts.aspectRatio) == "string" then
     text = text .. " · " .. opts.aspectRatio
   end
   return { text, "hint" }
 end
 
----The parameters of an interrupted image request (`gemini/history`'s `interrupted.image`), as
----`gemini/generateImage` takes them; nil for an interrupted chat question.
+---What a request waiting for Imagen is doing: `drawing 2 images`.
+---@param opts table `gemini_chat.Imagen`, or history's `imagen`.
+---@return string
+function M.drawing(opts)
+  return "drawing " .. images(opts)
+end
+
+---The parameters of an interrupted image request (`gemini/history`'s `interrupted.image`, or
+---`gemini/turnProgress`'s `image` of another editor's request), as `gemini/generateImage` takes
+---them; nil for a chat question.
 ---@param turn table
 ---@return gemini_chat.Imagen?
 function M.asked(turn)

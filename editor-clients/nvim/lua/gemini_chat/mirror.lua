@@ -3,9 +3,11 @@
 ---`gemini/turnProgress` gives the other editor's question when its turn starts, then the whole
 ---reply so far every 100 ms or so: the exchange is written above our own turn in progress (the
 ---daemon runs the other one first) or above the input area, and its reply is redrawn in place.
----The history reload that follows the commit draws it as every stored exchange.
+---The history reload that follows the commit draws it as every stored exchange. An image request
+---(`started` carries `image`) shows as our own do: its prompt under its Imagen line, drawing.
 local blocks = require("gemini_chat.blocks")
 local folds = require("gemini_chat.folds")
+local imagen = require("gemini_chat.imagen")
 local render = require("gemini_chat.render")
 local window = require("gemini_chat.window")
 
@@ -23,7 +25,8 @@ local function rows(s)
   return render.mark_row(s.buf, m.first), header, header + 1 + m.lines + END_ROWS
 end
 
----Redraw the reply so far (`text`/`thoughts` are the whole of it, not a piece).
+---Redraw the reply so far (`text`/`thoughts` are the whole of it, not a piece; `finished`
+---also carries the images).
 ---@param s gemini_chat.Session
 ---@param p table `gemini/turnProgress` params.
 function M.update(s, p)
@@ -32,9 +35,10 @@ function M.update(s, p)
   end
   local text = type(p.text) == "string" and p.text or ""
   local thoughts = type(p.thoughts) == "string" and p.thoughts or ""
-  local items = { WAITING }
-  if text ~= "" or thoughts ~= "" then
-    items = blocks.model_body({ text = text, thoughts = thoughts })
+  local images = type(p.images) == "table" and p.images or {}
+  local items = { s.mirror.waiting }
+  if text ~= "" or thoughts ~= "" or #images > 0 then
+    items = blocks.model_body({ text = text, thoughts = thoughts, images = images })
   end
   local _, header = rows(s)
   local first, stop = header + 1, header + 1 + s.mirror.lines
@@ -52,13 +56,19 @@ function M.start(s, p)
   local message = type(p.message) == "string" and p.message or "…"
   s.foreign[message] = true
   local row = render.mark_row(s.buf, s.own_mark or s.input_mark)
+  local asked = imagen.asked(p)
+  local waiting = WAITING ---@type gemini_chat.Item
+  if asked then -- an image request: Imagen draws, no reply streams
+    waiting = { ("⋯ %s in another editor…"):format(imagen.drawing(asked)), "hint" }
+  end
   local items = { blocks.you_header(true) }
   vim.list_extend(items, blocks.you(message))
+  items[#items + 1] = asked and imagen.note(asked) -- as under our own image request
   local header = row + #items + 1
   vim.list_extend(items, {
     { "" },
     { "## Gemini", "gemini" },
-    WAITING,
+    waiting,
     { "" },
     { "---", "rule" },
     { "" },
@@ -68,6 +78,8 @@ function M.start(s, p)
     first = vim.api.nvim_buf_set_extmark(s.buf, render.ns, row, 0, {}),
     header = vim.api.nvim_buf_set_extmark(s.buf, render.ns, header, 0, {}),
     lines = 1,
+    waiting = waiting,
+    drawing = asked ~= nil,
   }
   window.refresh_winbar(s)
   M.update(s, p)

@@ -29,6 +29,8 @@ local M = {}
 ---@field first integer Extmark on its "## You" header.
 ---@field header integer Extmark on its "## Gemini" header.
 ---@field lines integer Lines of its reply shown so far.
+---@field waiting gemini_chat.Item Its reply's line until something comes (replying or drawing).
+---@field drawing boolean An image request (Imagen draws; no reply streams).
 
 ---@class gemini_chat.Session
 ---@field root string Workspace folder.

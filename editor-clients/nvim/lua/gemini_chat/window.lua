@@ -116,7 +116,8 @@ function M.refresh_winbar(s)
     now[#now + 1] = s.status
   end
   if s.mirror then
-    now[#now + 1] = "⟳ another editor is replying…"
+    now[#now + 1] = s.mirror.drawing and "⟳ another editor is drawing…"
+      or "⟳ another editor is replying…"
   end
   if #s.queue > 0 then
     now[#now + 1] = ("%d queued"):format(#s.queue)
