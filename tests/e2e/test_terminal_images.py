@@ -24,6 +24,7 @@ from gemini_chat.emulator.state import RecordedRequest
 
 from .conftest import StartDaemon
 from .test_terminal import GEMINI_CHAT, gemini_chat, upstream_bodies
+from .test_terminal_live import is_dim
 from .tmux import Tmux, shows, start_repl
 
 IMAGEN = "imagen-4.0-generate-001"
@@ -240,23 +241,38 @@ async def test_editing_an_attached_photo_then_the_latest_edit(
     assert second.read_bytes() == round_blue
 
 
-async def test_another_editors_imagen_request_shows_its_images(
+async def test_another_editors_imagen_request_shows_as_one_while_it_draws(
     tmux: Tmux,
     emulator: Emulator,
     server_env: dict[str, str],
     workspace: Path,
     daemons: StartDaemon,
 ):
-    """Another editor's gemini/generateImage shows in the idle REPL: the header, its prompt,
-    an `image saved: PATH` line per image (the paths of its result, carried by the `finished`
-    turnProgress) and the end line."""
+    """Another editor's gemini/generateImage (2 images, 16:9) while the emulator holds its
+    `:predict`: the idle REPL shows the header, its prompt, under it the dim Imagen line
+    (`Imagen · 2 images · 16:9 · MODEL`, the model it was sent to) and the status line
+    `drawing 2 images…`, and no `gemini>` reply. Once Imagen answers: an `image saved: PATH`
+    line per image (the paths of its result, carried by the `finished` turnProgress), the end
+    line, and no drawing line."""
     await start_repl(tmux, server_env, workspace)
     other = await daemons()
+    emulator.script({"delay": 8})  # held long enough to look; checked below that it was
+    prompt = "a quiet harbour"
     _id, answer = other.send(
-        "gemini/generateImage", {"prompt": "a quiet harbour", "numberOfImages": 2}
+        "gemini/generateImage", {"prompt": prompt, "numberOfImages": 2, "aspectRatio": "16:9"}
     )
+    screen = await shows(tmux, "drawing 2 images…", "the other editor's request drawing")
+    mirrored = screen.split("── from another editor ──", 1)[1]
+    assert mirrored.startswith(
+        f"\nyou> {prompt}\n  Imagen · 2 images · 16:9 · {IMAGEN}\ndrawing 2 images…"
+    )
+    assert "gemini>" not in mirrored
+    raw = tmux.raw_screen()
+    assert is_dim(raw, "Imagen · 2 images") and is_dim(raw, "drawing 2 images")
+    assert not answer.done(), "all of it seen while :predict was held"
     result = await answer
     screen = await shows(tmux, prompt_after("from another editor · turn 1"), "the mirrored images")
     mirrored = screen.split("── from another editor ──", 1)[1]
-    assert "you> a quiet harbour" in mirrored
+    assert f"you> {prompt}\n  Imagen · 2 images · 16:9 · {IMAGEN}\n  image saved: " in mirrored
     assert saved_paths(mirrored) == [Path(i["path"]) for i in result["images"]]
+    assert "drawing" not in mirrored and "gemini>" not in mirrored

@@ -170,15 +170,17 @@ async def test_an_interrupted_turn_is_said_then_shown_in_history_and_sent_again(
     workspace: Path,
     daemons: StartDaemon,
 ):
-    """The other editor's daemon killed mid-reply: the REPL says so; /history shows the
-    interrupted turn (question and partial reply); /retry asks the question again."""
+    """The other editor's daemon killed mid-reply: the REPL says so and that /retry asks again;
+    /history shows the interrupted turn (question and partial reply); /retry asks the question
+    again."""
     await start_repl(tmux, server_env, workspace)
     other = await daemons()
     emulator.script({"chunks": [*SLOW, "never"], "chunkDelay": 1.0}, {"reply": "Whole now."})
     other_turn(other)
     await shows(tmux, "First part,", "two mirrored pieces")
     os.kill(other.process.pid, signal.SIGKILL)
-    await shows(tmux, "the other editor stopped mid-reply", "the interruption")
+    screen = await shows(tmux, "the other editor stopped mid-reply", "the interruption")
+    assert "/history shows what came, /retry asks again)" in screen
     tmux.type("/history")
     screen = await shows(tmux, "── interrupted at ", "the interrupted turn in /history")
     shown = screen.split("you> /history", 1)[1]

@@ -35,11 +35,11 @@ async def test_an_interrupted_image_request_is_drawn_again_by_retry(
     daemons: StartDaemon,
 ):
     """The other editor's `gemini/generateImage` (2 images, 16:9) is killed (SIGKILL) while the
-    emulator delays its `:predict`: the REPL says the other editor stopped; /history shows the
-    prompt with its Imagen line and that /retry draws again; /retry sends one more `:predict`
-    (and no generate request) to the same model with the prompt, sampleCount 2 and 16:9, and
-    shows the two saved PNGs (the emulator's images for the prompt) and the usage line as
-    /image does."""
+    emulator delays its `:predict`: the REPL's note says the other editor stopped before the
+    images came and that /retry draws again (not "asks again"); /history shows the prompt with
+    its Imagen line and that /retry draws again; /retry sends one more `:predict` (and no
+    generate request) to the same model with the prompt, sampleCount 2 and 16:9, and shows the
+    two saved PNGs (the emulator's images for the prompt) and the usage line as /image does."""
     await start_repl(tmux, server_env, workspace)
     other = await daemons()
     emulator.script({"delay": 30})
@@ -49,10 +49,18 @@ async def test_an_interrupted_image_request_is_drawn_again_by_retry(
     await until(lambda: emulator.requests(":predict"), "the other daemon's predict request")
     await shows(tmux, f"you> {PROMPT}", "the other editor's request mirrored")
     os.kill(other.process.pid, signal.SIGKILL)
-    await shows(tmux, prompt_after("the other editor stopped"), "the interruption")
+    screen = await shows(tmux, prompt_after("the other editor stopped"), "the interruption")
+    assert (
+        "(the other editor stopped before the images came: /history shows the request, "
+        "/retry draws again)" in screen
+    )
+    assert "asks again" not in screen
     tmux.type("/history")
     note = f"Imagen · 2 images · 16:9 · {IMAGEN}"
-    screen = await shows(tmux, prompt_after("/retry draws again"), "the interrupted request")
+    listed = prompt_after("/retry draws again")  # as the live note says it too: after /history
+    screen = await shows(
+        tmux, lambda s: listed(s.partition("you> /history")[2]), "the interrupted request"
+    )
     shown = screen.split("you> /history", 1)[1]
     assert "── interrupted at " in shown
     assert f"you> {PROMPT}\n  {note}\n" in shown

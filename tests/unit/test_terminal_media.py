@@ -124,11 +124,14 @@ def test_an_interrupted_image_request_is_asked_again_with_its_options():
 
 
 def test_history_markers_in_words():
-    """History's imagen marker and filtered reasons as the REPL prints them."""
+    """History's imagen marker, the drawing line of an image request (one image when the
+    count is left out) and filtered reasons as the REPL prints them."""
     note = imaging.imagen_note(
         {"model": "imagen-4.0-generate-001", "numberOfImages": 2, "aspectRatio": "16:9"}
     )
     assert note == "Imagen · 2 images · 16:9 · imagen-4.0-generate-001"
+    assert imaging.drawing({"numberOfImages": 2}) == "drawing 2 images…"
+    assert imaging.drawing({"model": "imagen-4.0-generate-001"}) == "drawing 1 image…"
     assert imaging.filtered_lines({"filtered": ["unsafe"]}) == ["an image was filtered out: unsafe"]
 
 

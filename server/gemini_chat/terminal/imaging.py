@@ -84,13 +84,23 @@ def edits_images(model: str) -> bool:
     return "image" in model and not model.startswith("imagen")
 
 
-def imagen_note(marker: JsonObject) -> str:
-    """History's `imagen` marker in words: `Imagen · 2 images · 16:9 · imagen-4.0-…`."""
+def _how_many(marker: JsonObject) -> str:
+    """The count an image request asks for, in words: `2 images`."""
     count = marker.get("numberOfImages")
     count = count if isinstance(count, int) else 1
-    parts = ["Imagen", f"{count} image" + ("" if count == 1 else "s")]
+    return f"{count} image" + ("" if count == 1 else "s")
+
+
+def imagen_note(marker: JsonObject) -> str:
+    """History's `imagen` marker in words: `Imagen · 2 images · 16:9 · imagen-4.0-…`."""
+    parts = ["Imagen", _how_many(marker)]
     parts += [str(marker[k]) for k in ("aspectRatio", "model") if marker.get(k)]
     return " · ".join(parts)
+
+
+def drawing(marker: JsonObject) -> str:
+    """What an image request waiting for Imagen is doing: `drawing 2 images…`."""
+    return f"drawing {_how_many(marker)}…"
 
 
 def filtered_lines(result: JsonObject) -> list[str]:

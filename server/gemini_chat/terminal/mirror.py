@@ -2,7 +2,9 @@
 
 The daemon sends `gemini/turnProgress` for a turn another editor started (the question, the
 reply so far, its end) and `gemini/conversationChanged` for every change. They queue here as
-they come (the RPC thread) and are shown by the REPL between prompts (the main thread).
+they come (the RPC thread) and are shown by the REPL between prompts (the main thread). An
+image request (`started` carries `image`) shows as /retry shows one: its prompt, its Imagen
+line, and `drawing 2 images…` on the status line until the images come.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import contextlib
 import threading
 from collections.abc import Callable, Generator
 
-from .imaging import images
-from .rpc import JsonObject
+from .imaging import drawing, imagen_note, images
+from .rpc import JsonObject, as_object
 from .screen import Screen
 
 TURN_PROGRESS = "gemini/turnProgress"
@@ -22,6 +24,10 @@ ENDS = {
     "failed": "(the other editor's turn failed: nothing was added)",
 }
 INTERRUPTED = "(the other editor stopped mid-reply: /history shows what came, /retry asks again)"
+INTERRUPTED_IMAGE = (
+    "(the other editor stopped before the images came: /history shows the request, "
+    "/retry draws again)"
+)
 CHANGES = {
     "reset": "another editor started a fresh conversation",
     "open": "another editor opened another conversation: /history shows it",
@@ -102,10 +108,15 @@ class Mirror:
         question = first.get("message")
         if isinstance(question, str) and question:
             self.screen.wrapped(f"{style.you('you>')} {question}")
+        image = as_object(first.get("image"))  # an image request: drawn, no reply streams
+        if image:
+            self.screen.line(style.dim(f"  {imagen_note(image)}"))
         self.screen.begin_reply()
+        if image:
+            self.screen.status(drawing(image), transient=True)
         params: JsonObject | None = first
         try:
-            while params is not None and not self._show(params):
+            while params is not None and not self._show(params, image=bool(image)):
                 params = self._next(turn)
         except KeyboardInterrupt:
             self.stopped_turn = turn
@@ -128,8 +139,8 @@ class Mirror:
                 self.feed.push(method, params)
         return None
 
-    def _show(self, params: JsonObject) -> bool:
-        """Show one event of the turn; True when it ended the turn."""
+    def _show(self, params: JsonObject, *, image: bool) -> bool:
+        """Show one event of the turn (`image`: of an image request); True when it ended it."""
         state = params.get("state")
         text, thoughts = params.get("text"), params.get("thoughts")
         if isinstance(text, str) or isinstance(thoughts, str):
@@ -145,6 +156,7 @@ class Mirror:
             self.screen.end_reply(f"  from another editor · turn {params.get('turn')}")
         else:
             self.screen.end_reply(None)
-            note = INTERRUPTED if params.get("interrupted") else ENDS.get(str(state), "")
+            stopped = INTERRUPTED_IMAGE if image else INTERRUPTED
+            note = stopped if params.get("interrupted") else ENDS.get(str(state), "")
             self.screen.line(self.screen.style.dim(note or f"({state})"))
         return True
