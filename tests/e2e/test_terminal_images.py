@@ -68,15 +68,22 @@ def assert_two_drawn(screen: str, request: RecordedRequest, data_dir: Path, prom
 async def test_image_command_asks_imagen_and_prints_the_saved_files(
     tmux: Tmux, emulator: Emulator, server_env: dict[str, str], workspace: Path, data_dir: Path
 ):
-    """`/image -n 2 --aspect 16:9 PROMPT`: the emulator gets one predict request for the
-    default Imagen model with sampleCount 2 and aspectRatio 16:9; the REPL prints two
-    `image saved: PATH` lines naming PNG files under the data folder holding the emulator's
-    images, then the usage line (2 images, $0.04 each, the conversation's total); /history
-    shows the prompt with its Imagen line and the paths."""
+    """`/image -n 2 --aspect 16:9 PROMPT`: while the emulator holds the predict request the
+    status line says `drawing 2 images…` (dim, as another editor's request says it); the
+    emulator gets one predict request for the default Imagen model with sampleCount 2 and
+    aspectRatio 16:9; the REPL prints two `image saved: PATH` lines naming PNG files under the
+    data folder holding the emulator's images, then the usage line (2 images, $0.04 each, the
+    conversation's total) and no drawing line; /history shows the prompt with its Imagen line
+    and the paths."""
     await start_repl(tmux, server_env, workspace)
     prompt = "a lighthouse at dusk"
+    emulator.script({"delay": 3})  # held long enough to read the status line
     tmux.type(f"/image -n 2 --aspect 16:9 {prompt}")
+    screen = await shows(tmux, "drawing 2 images…", "the request drawing")
+    assert is_dim(tmux.raw_screen(), "drawing 2 images…")
+    assert "turn 1" not in screen, "seen while :predict was held"
     screen = await shows(tmux, prompt_after("turn 1"), "the images and the usage line")
+    assert "drawing" not in screen
     [request] = emulator.requests(":predict")
     assert_two_drawn(screen, request, data_dir, prompt)
     paths = saved_paths(screen)

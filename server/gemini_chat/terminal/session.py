@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 
-from .imaging import edits_images, filtered_lines, images
+from .imaging import drawing, edits_images, filtered_lines, images
 from .rpc import (
     INTERNAL_ERROR,
     REQUEST_CANCELLED,
@@ -183,10 +183,11 @@ class Session:
         return done
 
     def draw(self, prompt: str, options: JsonObject) -> bool:
-        """An Imagen request (`gemini/generateImage`): the images' paths; True when made."""
+        """An Imagen request (`gemini/generateImage`): `drawing 2 images…` until the images'
+        paths come, as another editor's request shows; True when made."""
         self._json = None
         params: JsonObject = {"workspace": self.workspace, "prompt": prompt, **options}
-        return self._run("gemini/generateImage", lambda: params, "drawing…")
+        return self._run("gemini/generateImage", lambda: params, drawing(options))
 
     def _run(self, method: str, build: Callable[[], JsonObject], waiting: str) -> bool:
         """Send a turn's request (params built once the daemon is up); show what comes."""
