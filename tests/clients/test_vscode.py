@@ -95,9 +95,11 @@ def test_host_logic_units(built: str) -> None:
     `/image`'s options and refusals, which models edit images, the Imagen label; money (two
     decimals from a cent, else two significant digits), the usage line (cached tokens, images, no
     cost for an unpriced model); the rate limit in words (per-minute, daily, lifted, unknown);
-    which conversation change replaces the one shown (by id); where the server is found (the
-    setting alone when set, else PATH, the private venv, uv's bin folder) and how it is installed
-    (uv, else pipx, else a venv with Python 3.11+, else what to do)."""
+    which conversation change replaces the one shown (by id); the context meter's size (the last
+    chat reply's prompt plus reply, Imagen's images since counted apart, unknown after a summary;
+    an image result, which has `text` too, never taken for a chat reply); where the server is
+    found (the setting alone when set, else PATH, the private venv, uv's bin folder) and how it
+    is installed (uv, else pipx, else a venv with Python 3.11+, else what to do)."""
     files = ("test/units.test.mjs", "test/units-more.test.mjs")
     _node_test(built, files, dict(os.environ), timeout=60)
 
@@ -266,7 +268,11 @@ def test_images_json_cost_in_code_server(in_code_server: Suite) -> None:
     (no text cursor) while :predict is held, reaches it with those parameters and shows both
     images (Imagen's size for 16:9) with the prompt's Imagen line and "2 images · $0.08 reply,
     $0.08 conversation"; Gemini: Generate Image… (prompt, then 3:4) adds one more; another
-    daemon's generateImage shows marked as another editor's, with its image. With
+    daemon's generateImage shows marked as another editor's, with its image. The context meter
+    after a chat reply ("324 / 1M"), then /image, another daemon's image and the view reopened:
+    every state it shows is the reply's number, then that number marked "+" (its tooltip: 2
+    images drawn since, not counted), never hidden or 0; the upstream calls are one
+    streamGenerateContent and two :predict (no countTokens); New Chat shows "0 / 1M". With
     gemini-2.5-flash-image: a pasted picture and "make
     the sky blue" send the picture, responseModalities TEXT+IMAGE and no thinkingConfig, and
     the edited image shows; the next turn sends that image back in the history and shows the

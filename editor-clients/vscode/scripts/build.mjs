@@ -38,6 +38,8 @@ await Promise.all([
       "codeEdit",
       "imageAsk",
       "usageText",
+      "contextMeter",
+      "historyEntries",
       "live",
       "serverLocation",
       "serverInstall",

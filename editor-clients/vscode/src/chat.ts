@@ -6,12 +6,12 @@ import { codeBlockAction } from "./blockActions";
 import type { DaemonClient } from "./client";
 import { type ApplyTarget, CodeOut } from "./codeOut";
 import { Composer } from "./composer";
-import { ContextMeter, type Draft } from "./contextMeter";
+import { ContextMeter, type Draft, measureHistory } from "./contextMeter";
 import { type ErrorActionHandlers, runErrorAction } from "./errors";
 import { FolderInfo } from "./folderInfo";
 import { FolderFollower, type FolderListener } from "./folders";
 import { ConversationHistory } from "./history";
-import type { TurnResult } from "./historyEntries";
+import { isChatResult, type TurnResult } from "./historyEntries";
 import { askForImage } from "./imagePrompt";
 import { LiveFollower, type LiveHost } from "./live";
 import type { HeaderState, HostMessage, ViewMessage, ViewState } from "./messages";
@@ -163,7 +163,7 @@ export class ChatController implements vscode.Disposable {
     const api = await this.daemon.ready();
     if (api !== undefined) await api.reset(this.folders.uri());
     this.replaced();
-    this.meter.setUsage(undefined, true);
+    this.meter.measured(measureHistory([]));
     this.postSnapshot();
   }
 
@@ -296,11 +296,7 @@ export class ChatController implements vscode.Disposable {
       // Read before a turn here was stored: read again.
       if (changed === undefined) return this.reload(api);
       if (changed) this.postSnapshot();
-      // Imagen's exchanges count images, not tokens: the last chat reply measures the conversation.
-      const last = [...history.turns]
-        .reverse()
-        .find((t) => t.role === "model" && t.usage !== undefined && t.usage.images === undefined);
-      this.meter.setUsage(last?.usage, history.turns.length === 0);
+      this.meter.measured(measureHistory(history.turns));
     } catch (err) {
       this.transcript.showError(describeError(err));
       this.postSnapshot();
@@ -308,11 +304,12 @@ export class ChatController implements vscode.Disposable {
   }
 
   private async turnEnded(result: TurnResult | null | undefined, api: GeminiApi | undefined): Promise<void> {
-    if (result !== undefined && result !== null && "text" in result) {
+    if (result !== undefined && result !== null && isChatResult(result)) {
       // Another editor may have picked the model for this folder since: this turn says which it is.
+      // (An image result names its Imagen model, never the folder's chat model.)
       this.info.setModel(result.model);
-      if (result.usage !== undefined) this.meter.setUsage(result.usage, false);
     }
+    if (result?.usage !== undefined) this.meter.replied(result.usage);
     if (result !== undefined && result !== null) this.rateLimit.replied(result.model);
     this.live.turnEnded();
     if (api !== undefined) {

@@ -2,11 +2,13 @@
  * How full the context window is. After each turn: that turn's own usage (its prompt plus its
  * reply, what the next request carries), so a message costs one upstream call. gemini/countTokens
  * only when the user asks (a click on the meter) or the draft or its attachments change, cached.
+ * An Imagen exchange reports no tokens, yet its prompt and images stay in the history every later
+ * turn sends: the meter keeps the last chat reply's context and counts the images drawn since.
  */
 
 import type { GeminiApi } from "./api";
 import type { ContextUse } from "./messages";
-import type { Attachment, Usage } from "./protocol";
+import type { Attachment, HistoryTurn, Usage } from "./protocol";
 
 /** The draft the next turn would send. */
 export interface Draft {
@@ -18,8 +20,35 @@ const CACHE_SIZE = 32;
 /** A changed draft (its attachments) is counted once changes pause this long. */
 const DRAFT_PAUSE_MS = 800;
 
+/** The conversation's size as far as usage tells it: the last chat reply's, and images drawn since. */
+export interface Measured {
+  used: number;
+  imagesSince: number;
+}
+
+/**
+ * The conversation's size from its history: the last chat reply's usage (its prompt plus its
+ * reply), and the images Imagen drew after it (their usage counts images, not tokens). A
+ * conversation of image exchanges alone measures 0 plus its images; undefined when a model turn
+ * without usage (a compaction's summary) comes after the last chat reply: nothing known.
+ */
+export function measureHistory(turns: readonly HistoryTurn[]): Measured | undefined {
+  let imagesSince = 0;
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const turn = turns[i];
+    if (turn === undefined || turn.role !== "model") continue;
+    const usage = turn.usage;
+    if (usage === undefined) return undefined;
+    if (usage.images !== undefined) imagesSince += usage.images;
+    else return { used: usage.promptTokens + usage.replyTokens, imagesSince };
+  }
+  return { used: 0, imagesSince };
+}
+
 export class ContextMeter {
   private fromUsage: number | undefined;
+  /** Images drawn since the reply `fromUsage` measures: in the context, not in the number. */
+  private imagesSince = 0;
   private counted: { key: string; used: number } | undefined;
   private draftKey: string | undefined;
   /** The draft last told: what a click on the meter counts. */
@@ -40,12 +69,28 @@ export class ContextMeter {
     if (this.counted !== undefined && this.counted.key === this.draftKey) {
       return { used: this.counted.used, limit, counted: true };
     }
-    return this.fromUsage === undefined ? undefined : { used: this.fromUsage, limit };
+    if (this.fromUsage === undefined) return undefined;
+    const use: ContextUse = { used: this.fromUsage, limit };
+    if (this.imagesSince > 0) use.imagesSince = this.imagesSince;
+    return use;
   }
 
-  /** The conversation's size from its last turn's usage (none yet: an empty conversation). */
-  setUsage(usage: Usage | undefined, empty: boolean): void {
-    this.fromUsage = usage !== undefined ? usage.promptTokens + usage.replyTokens : empty ? 0 : undefined;
+  /** The conversation's size as its history (or a new, empty conversation) says. */
+  measured(size: Measured | undefined): void {
+    this.fromUsage = size?.used;
+    this.imagesSince = size?.imagesSince ?? 0;
+    this.draftKey = undefined;
+    this.changed();
+  }
+
+  /** A turn of this window finished: a chat reply measures the conversation, Imagen's adds images. */
+  replied(usage: Usage): void {
+    if (usage.images === undefined) {
+      this.measured({ used: usage.promptTokens + usage.replyTokens, imagesSince: 0 });
+      return;
+    }
+    if (this.fromUsage === undefined) return;
+    this.imagesSince += usage.images;
     this.draftKey = undefined;
     this.changed();
   }
@@ -53,6 +98,7 @@ export class ContextMeter {
   /** Another conversation, model or folder: nothing known until its history is read. */
   clear(): void {
     this.fromUsage = undefined;
+    this.imagesSince = 0;
     this.draftKey = undefined;
   }
 

@@ -7,6 +7,14 @@ import type { ChatResult, GenerateImageResult, HistoryTurn, InterruptedTurn } fr
 /** What a finished turn of this window answered: a chat reply, or Imagen's images. */
 export type TurnResult = ChatResult | GenerateImageResult;
 
+/**
+ * Whether a result is a chat reply's. Not `text`: Imagen's result carries an empty `text` and
+ * `thoughts` too (the fields of a model turn); `finishReason` is a chat reply's alone.
+ */
+export function isChatResult(result: TurnResult): result is ChatResult {
+  return "finishReason" in result;
+}
+
 function attachmentViews(attachments: { name: string; mimeType?: string }[] | undefined): AttachmentView[] {
   return (attachments ?? []).map((a) =>
     a.mimeType === undefined ? { name: a.name } : { name: a.name, mimeType: a.mimeType },
@@ -38,7 +46,7 @@ export async function finishEntry(reply: Entry, result: TurnResult, images: Imag
   if ("filtered" in result && result.filtered !== undefined && result.filtered.length > 0) {
     reply.filtered = result.filtered;
   }
-  if (!("text" in result)) {
+  if (!isChatResult(result)) {
     reply.text = "";
     return;
   }

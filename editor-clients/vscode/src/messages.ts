@@ -81,6 +81,8 @@ export interface ContextUse {
   limit: number;
   /** Counted by gemini/countTokens with the draft and its attachments (else the last turn's usage). */
   counted?: boolean;
+  /** Images Imagen drew since the reply `used` comes from: in the context, not in `used`. */
+  imagesSince?: number;
 }
 
 /** A context file (GEMINI.md) the daemon adds to every turn of this workspace. */

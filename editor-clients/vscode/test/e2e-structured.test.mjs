@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe } from "node:test";
 import { screenshot } from "./browser.mjs";
-import { ask, freshChat, imageSizes, reply, statusItem } from "./chatUi.mjs";
+import { ask, freshChat, imageSizes, reply, statusItem, viewAction } from "./chatUi.mjs";
 import { DEFAULT_MODEL, PNG_BASE64, requests, script, waitFor } from "./helpers.mjs";
-import { otherEditor, pickInQuickPick, runCommand, sharedVsCode } from "./vscode.mjs";
+import { openGeminiView, otherEditor, pickInQuickPick, runCommand, sharedVsCode } from "./vscode.mjs";
 
 const require = createRequire(import.meta.url);
 const { GeminiApi } = require("../out/api.js");
@@ -35,6 +35,16 @@ function pasteImage(chat, b64) {
       new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }),
     );
   }, b64);
+}
+
+/** Wait for the context meter to read `text`; a timeout says every state it went through. */
+async function meterReads(meter, text) {
+  try {
+    await waitFor(`the meter to read ${text}`, async () => (await meter.innerText()) === text);
+  } catch (err) {
+    const seen = await meter.evaluate(() => window.meterSeen).catch(() => undefined);
+    throw new Error(`${err.message}; it read ${JSON.stringify(seen)} since the chat reply`);
+  }
 }
 
 describe("Images, JSON, cost and limits in real VS Code (code-server)", () => {
@@ -136,6 +146,72 @@ describe("Images, JSON, cost and limits in real VS Code (code-server)", () => {
       await screenshot(page, "vscode-image-edit");
       await chat.locator("#model").selectOption(DEFAULT_MODEL);
       await statusItem(page, DEFAULT_MODEL).waitFor({ timeout: 15000 });
+    },
+  );
+
+  // The context meter after image exchanges. Imagen's replies report no tokens (usage 0 but
+  // `images`), yet the prompt and the images stay in the history that every later turn sends:
+  // the meter keeps the last chat reply's context, marked "+" for the images drawn since.
+  vsTest(
+    "the context meter keeps the last chat reply's context through /image, another editor's image and the view reopened, marked + for the images since; no countTokens; New Chat empties it",
+    async (s) => {
+      const { page, chat } = s;
+      await freshChat(s);
+      const meter = chat.locator("#context-use");
+      await script({ reply: "A lighthouse guides ships past the rocks." });
+      await ask(chat, "What is a lighthouse for?");
+      await reply(chat, "guides ships");
+      const chatOnly = await waitFor("the meter after the chat reply", async () => {
+        const shown = await meter.innerText();
+        return /^\d+(\.\d)?k? \/ 1M$/.test(shown) && shown;
+      });
+      const used = chatOnly.split(" / ")[0];
+      // Every state the meter goes through from here on, the reloads in between included.
+      await meter.evaluate((el) => {
+        const seen = [];
+        const record = () => seen.push(el.hidden ? "(hidden)" : el.textContent);
+        new MutationObserver(record).observe(el, {
+          attributes: true,
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+        window.meterSeen = seen;
+      });
+      await ask(chat, "/image a lighthouse at dusk");
+      await imageSizes(lastReply(chat), 1);
+      await lastReply(chat).locator(".entry-footer", { hasText: "1 image" }).waitFor({ timeout: 15000 });
+      // Another editor's request: this window reloads the history and measures it from there.
+      await new GeminiApi(other.connection).generateImage({ workspace: other.workspace, prompt: "a whale" });
+      await chat.locator(".entry.user.from-other", { hasText: "a whale" }).waitFor({ timeout: 15000 });
+      await imageSizes(chat.locator(".entry.model.from-other").last(), 1);
+      await meterReads(meter, `${used}+ / 1M`);
+      const seen = await meter.evaluate(() => window.meterSeen);
+      assert.deepEqual(
+        [...new Set(seen)].filter((v) => v !== chatOnly),
+        [`${used}+ / 1M`],
+        `the meter only ever showed the chat reply's context: ${JSON.stringify(seen)}`,
+      );
+      assert.match(
+        (await meter.getAttribute("title")) ?? "",
+        /used by this conversation at its last reply, plus 2 images drawn since \(not counted\)/,
+      );
+      await screenshot(page, "vscode-meter-after-image", { artifactOnly: true });
+      // The view reopened: everything read again from the daemon.
+      await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+      await chat.locator("#input").waitFor({ state: "detached", timeout: 15000 });
+      await openGeminiView(s);
+      await chat.locator(".entry.model.from-other img.reply-image").waitFor({ timeout: 30000 });
+      await meterReads(meter, `${used}+ / 1M`);
+      const upstream = (await requests("/v1beta/models/")).map((r) => r.path.split(":").pop());
+      assert.deepEqual(
+        upstream.filter((m) => /^(generateContent|streamGenerateContent|countTokens|predict)$/.test(m)),
+        ["streamGenerateContent", "predict", "predict"],
+        "one upstream call per message, none to measure",
+      );
+      await viewAction(page, "New Chat").click();
+      await chat.locator(".welcome").waitFor({ timeout: 15000 });
+      await meterReads(meter, "0 / 1M");
     },
   );
 

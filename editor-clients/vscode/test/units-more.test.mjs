@@ -13,6 +13,8 @@ const text = require("../out/usageText.js");
 const { replacesShown, sameFolder } = require("../out/live.js");
 const where = require("../out/serverLocation.js");
 const { planInstall } = require("../out/serverInstall.js");
+const { ContextMeter, measureHistory } = require("../out/contextMeter.js");
+const { isChatResult } = require("../out/historyEntries.js");
 
 describe("/image", () => {
   test("options lead, in either spelling, then the prompt; `--` ends the options", () => {
@@ -230,5 +232,95 @@ describe("finding and installing the server", () => {
       planInstall({ PATH: toolsDir(), HOME: home }, wheel, venv).error,
       /Neither uv, pipx nor Python 3/,
     );
+  });
+});
+
+describe("the context meter", () => {
+  const usage = (promptTokens, replyTokens) => ({
+    promptTokens,
+    replyTokens,
+    thoughtsTokens: 0,
+    totalTokens: 0,
+  });
+  const imagen = (images) => ({ promptTokens: 0, replyTokens: 0, thoughtsTokens: 0, totalTokens: 0, images });
+  const chat = (u) => [
+    { role: "user", text: "q" },
+    { role: "model", text: "a", usage: u },
+  ];
+  const image = (n) => [
+    { role: "user", text: "a lighthouse", imagen: { model: "imagen-4.0-generate-001", numberOfImages: n } },
+    { role: "model", text: "", usage: imagen(n) },
+  ];
+
+  test("history: the last chat reply's prompt plus reply; Imagen's exchanges after it add images, not tokens", () => {
+    assert.deepEqual(measureHistory([]), { used: 0, imagesSince: 0 }, "an empty conversation");
+    assert.deepEqual(measureHistory([...chat(usage(100, 20)), ...chat(usage(300, 24))]), {
+      used: 324,
+      imagesSince: 0,
+    });
+    assert.deepEqual(measureHistory([...chat(usage(300, 24)), ...image(2), ...image(1)]), {
+      used: 324,
+      imagesSince: 3,
+    });
+    assert.deepEqual(measureHistory([...image(2), ...chat(usage(900, 10))]), { used: 910, imagesSince: 0 });
+    assert.deepEqual(
+      measureHistory(image(1)),
+      { used: 0, imagesSince: 1 },
+      "images alone: 0 tokens plus them",
+    );
+  });
+
+  test("history: a model turn without usage (a compaction's summary) after the last chat reply leaves it unknown", () => {
+    const summary = [
+      { role: "user", text: "Summary of 3 earlier exchanges", compacted: 3 },
+      { role: "model", text: "The summary." },
+    ];
+    assert.equal(measureHistory([...summary, ...image(1)]), undefined);
+    assert.deepEqual(measureHistory([...summary, ...chat(usage(50, 5)), ...image(1)]), {
+      used: 55,
+      imagesSince: 1,
+    });
+  });
+
+  test("Imagen's result, which carries an empty text and thoughts too, is not taken for a chat reply (its model is not the folder's)", () => {
+    const images = [{ mimeType: "image/png", path: "/data/images/a.png" }];
+    const drawn = {
+      workspace: "file:///p",
+      turn: 2,
+      model: "imagen-4.0-generate-001",
+      text: "",
+      thoughts: "",
+      images,
+    };
+    assert.equal(isChatResult({ ...drawn, usage: imagen(1) }), false);
+    const replied = { workspace: "file:///p", turn: 1, model: "gemini-2.5-flash", text: "Hi", thoughts: "" };
+    assert.equal(isChatResult({ ...replied, finishReason: "STOP", usage: usage(3, 1) }), true);
+  });
+
+  test("this window's turns: a chat reply measures, an image reply keeps the number and adds its images", () => {
+    let limit = 1000;
+    let changes = 0;
+    const meter = new ContextMeter(
+      () => limit,
+      () => changes++,
+    );
+    assert.equal(meter.value, undefined, "nothing known before the history is read");
+    meter.replied(imagen(2));
+    assert.equal(meter.value, undefined, "images on an unknown size: still unknown");
+    meter.measured(measureHistory(chat(usage(300, 24))));
+    assert.deepEqual(meter.value, { used: 324, limit: 1000 });
+    meter.replied(imagen(2));
+    meter.replied(imagen(1));
+    assert.deepEqual(meter.value, { used: 324, limit: 1000, imagesSince: 3 });
+    meter.replied(usage(2000, 30));
+    assert.deepEqual(meter.value, { used: 2030, limit: 1000 }, "the next chat reply counted the images");
+    meter.clear();
+    assert.equal(meter.value, undefined, "another conversation: unknown until read");
+    meter.measured(measureHistory([]));
+    assert.deepEqual(meter.value, { used: 0, limit: 1000 }, "New Chat: empty");
+    limit = undefined;
+    assert.equal(meter.value, undefined, "no limit known (an Imagen model has none): not shown");
+    assert.ok(changes >= 5);
+    meter.dispose();
   });
 });

@@ -33,9 +33,15 @@ function renderContextUse(): void {
   const { context, model } = store.view;
   contextUse.hidden = context === undefined;
   if (context === undefined) return;
-  contextUse.textContent = `${shortCount(context.used)} / ${shortCount(context.limit)}`;
+  // Images Imagen drew since the last reply are sent with the next message but not in the number.
+  const images = context.imagesSince ?? 0;
+  const more = images > 0 ? "+" : "";
+  contextUse.textContent = `${shortCount(context.used)}${more} / ${shortCount(context.limit)}`;
+  const drawn = `, plus ${images === 1 ? "1 image" : `${images} images`} drawn since (not counted)`;
   const what =
-    context.counted === true ? "the next message with your draft" : "this conversation after its last reply";
+    context.counted === true
+      ? "the next message with your draft"
+      : `this conversation at its last reply${images > 0 ? drawn : ""}`;
   contextUse.title =
     `Context window: ${context.used.toLocaleString()} of ${context.limit.toLocaleString()} ` +
     `input tokens used by ${what} (${model}). Click to count exactly.`;
