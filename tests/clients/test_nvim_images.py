@@ -32,14 +32,24 @@ def b64(data: bytes) -> str:
 def test_an_imagen_request_is_a_turn_with_its_pictures(
     nvim: NvimChat, emulator: Emulator, data_dir: Path, server_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """`:GeminiChatImage 2x 16:9 a lighthouse at dusk` asks predict for 2 images at 16:9; the
-    chat shows the prompt with a dim "🎨 Imagen · 2 images · 16:9" line, the two saved files
-    (the emulator's 88x48 PNGs of the prompt) as image lines, and the usage line with the
-    count, the model and the cost ($0.04 an image); a second Neovim on the store shows the same
-    exchange from the history."""
+    """`:GeminiChatImage 2x 16:9 a lighthouse at dusk` asks predict for 2 images at 16:9;
+    while the emulator holds it, the reply's dim line under `## Gemini` is "⋯ drawing 2
+    images…" and the winbar says "drawing 2 images…" (as for another editor's request; not
+    "waiting for Gemini" nor "replying"). Then the chat shows the prompt with a dim "🎨 Imagen
+    · 2 images · 16:9" line, the two saved files (the emulator's 88x48 PNGs of the prompt) as
+    image lines, and the usage line with the count, the model and the cost ($0.04 an image),
+    and the winbar no longer says drawing; a second Neovim on the store shows the same exchange
+    from the history."""
     prompt = "a lighthouse at dusk"
+    emulator.script({"delay": 3})  # held long enough to look
     nvim.cmd(f"GeminiChatImage 2x 16:9 {prompt}")
+    nvim.wait_winbar("drawing 2 images…")
+    assert "replying" not in nvim.winbar()
+    assert nvim.virt_text(nvim.line_of("## Gemini") + 1) == "⋯ drawing 2 images…"
+    assert "_2 images" not in nvim.chat_text(), "seen while :predict was held"
     nvim.wait_text("_2 images")
+    nvim.wait_idle()
+    assert "drawing" not in nvim.winbar()
     [request] = emulator.requests(":predict")
     assert request.path == f"/v1beta/models/{IMAGEN}:predict"
     assert request.body["instances"] == [{"prompt": prompt}]  # type: ignore[index]

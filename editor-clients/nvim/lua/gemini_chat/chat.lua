@@ -176,11 +176,14 @@ end
 local function send_now(s, item, draft)
   local method, params, labels = turn_params(s, item)
   sync.flush(s.root, item.pending)
-  transcript.begin_turn(s, item.message, labels, draft, item.imagen and imagen.note(item.imagen))
+  -- An image request: Imagen draws, no reply streams (as another editor's shows, mirror.lua).
+  local drawing = item.imagen and imagen.drawing(item.imagen) .. "…"
+  local note = item.imagen and imagen.note(item.imagen)
+  transcript.begin_turn(s, item.message, labels, draft, note, drawing)
   if vim.api.nvim_get_current_buf() == s.buf then
     input.focus(s)
   end
-  window.set_status(s, "replying…")
+  window.set_status(s, drawing or "replying…")
   s.request = client.chat(s.root, params, chat_handlers(s, item), method)
 end
 

@@ -58,7 +58,7 @@ local function resend_hint(turn)
   local key = config.options.keymaps.resend
   local how = key and (key .. " or :GeminiChatResend") or ":GeminiChatResend"
   if require("gemini_chat.imagen").asked(turn) then
-    return "the editor sending this stopped before the pictures came; "
+    return "the editor sending this stopped before the images came; "
       .. how
       .. " sends the image request again"
   end
@@ -110,7 +110,8 @@ end
 ---@param labels string[]
 ---@param draft string[]? Text to leave in the new input area.
 ---@param note? gemini_chat.Item A line under the message (what an Imagen request asks for).
-function M.begin_turn(s, message, labels, draft, note)
+---@param waiting? string The reply's dim line until something comes (default: waiting for Gemini).
+function M.begin_turn(s, message, labels, draft, note, waiting)
   local row = input.remove(s)
   local items = { { "## You", "you" } } ---@type gemini_chat.Item[]
   vim.list_extend(items, blocks.you(message, labels))
@@ -128,7 +129,7 @@ function M.begin_turn(s, message, labels, draft, note)
   s.own_mark = vim.api.nvim_buf_set_extmark(s.buf, render.ns, row, 0, {})
   reply.open(s, header)
   input.add(s, draft)
-  reply.status(s, "waiting for Gemini…")
+  reply.status(s, waiting or "waiting for Gemini…")
 end
 
 return M
