@@ -112,7 +112,9 @@ def test_an_interrupted_image_request_is_drawn_again(
 ) -> None:
     """kill -9 of the other editor's daemon while Imagen works on its `generateImage` (2 images,
     16:9): the chat shows the prompt with its "🎨 Imagen · 2 images · 16:9" line as interrupted,
-    saying `gr` sends the image request again; `gr` sends it as an image request (a second
+    under `## Gemini` the dim "(no images had arrived)" (not a question's "(no reply had
+    arrived)"), then that the editor stopped before the images came (the terminal's words) and
+    that `gr` sends the image request again; `gr` sends it as an image request (a second
     `:predict` with the prompt, sampleCount 2, 16:9 and the journaled model; no
     generateContent), and the pictures show as `:GeminiChatImage` shows them, once."""
     prompt = "a lighthouse that dies"
@@ -124,8 +126,13 @@ def test_an_interrupted_image_request_is_drawn_again(
     other.kill()
     nvim.wait_text("⚠ Interrupted:")
     text = nvim.chat_text()
-    assert f"## You\n{prompt}\n🎨 Imagen · 2 images · 16:9\n\n## Gemini\n" in text
-    assert "gr or :GeminiChatResend sends the image request again" in text
+    assert (
+        f"## You\n{prompt}\n🎨 Imagen · 2 images · 16:9\n\n## Gemini\n(no images had arrived)\n\n"
+        "⚠ Interrupted: the editor sending this stopped before the images came; "
+        "gr or :GeminiChatResend sends the image request again" in text
+    )
+    assert "no reply" not in text
+    assert nvim.line_hl("(no images had arrived)") == "GeminiChatHint"
     winbar_lacks(nvim, "another editor")
     nvim.nvim.input("gr")
     nvim.wait_text("_2 images")

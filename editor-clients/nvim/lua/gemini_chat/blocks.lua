@@ -229,7 +229,7 @@ function M.redacted(list)
 end
 
 ---A turn that a dead editor left half done (`gemini/history`'s `interrupted`): the question,
----the reply so far, and `hint` (how to send it again).
+---the reply so far (or that none, or no images, had arrived), and `hint` (how to send it again).
 ---@param turn table
 ---@param hint string
 ---@return gemini_chat.Item[]
@@ -245,7 +245,8 @@ function M.interrupted(turn, hint)
   vim.list_extend(items, { { "" }, { "## Gemini", "gemini" } })
   local body = M.model_body({ text = turn.text, thoughts = turn.thoughts })
   if #body == 1 and body[1][1] == "" then
-    body = { { "(no reply had arrived)", "hint" } }
+    -- An image request streams no reply: what it waited for was its images.
+    body = { { asked and "(no images had arrived)" or "(no reply had arrived)", "hint" } }
   end
   vim.list_extend(items, body)
   vim.list_extend(items, { { "" }, { "⚠ Interrupted: " .. hint, "stopped" } })
