@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 from .gemini import wire
 from .gemini.client import GeminiClient
@@ -26,25 +26,45 @@ SUMMARY_REQUEST = (
 ACKNOWLEDGEMENT = "Understood. I will continue from this summary."
 
 
+IMAGE_TOKENS = 1_120
+"""What one inline image counts, roughly: Gemini 3 counts 1,120 tokens at its default media
+resolution; 2.x counts 258 per 768-pixel tile (1,032 for Imagen's 1024x1024). Its base64
+(a megabyte and more) says nothing of it."""
+
+
 def estimate_tokens(history: list[Entry], draft: Json) -> int:
-    """The next request's size: the last turn's usage when known, else characters / 4."""
+    """The next request's size: the last chat reply's usage when known, plus what came after
+    it (characters / 4, an inline image IMAGE_TOKENS), else the same estimate of everything.
+    Imagen's replies carry usage too, all zero: it does not count what came before them."""
     for i in range(len(history) - 1, -1, -1):
         e = history[i]
         usage = e.meta.get("usage")
-        if e.role == "model" and isinstance(usage, dict):
+        if e.role == "model" and isinstance(usage, dict) and "images" not in usage:
             u: dict[str, object] = usage  # pyright: ignore[reportUnknownVariableType]
             counts = (u.get(k) for k in ("promptTokens", "replyTokens", "thoughtsTokens"))
             known = sum(v for v in counts if isinstance(v, int))
-            return known + _chars(history[i + 1 :]) // 4 + _chars_of(draft) // 4
-    return _chars(history) // 4 + _chars_of(draft) // 4
+            return known + _guess(history[i + 1 :]) + _guess_of(draft)
+    return _guess(history) + _guess_of(draft)
 
 
-def _chars(entries: list[Entry]) -> int:
-    return sum(_chars_of(e.content) for e in entries)
+def _guess(entries: list[Entry]) -> int:
+    return sum(_guess_of(e.content) for e in entries)
 
 
-def _chars_of(content: Json) -> int:
-    return len(json.dumps(content, separators=(",", ":")))
+def _guess_of(content: Json) -> int:
+    parts = content.get("parts")
+    if not isinstance(parts, list):
+        return len(json.dumps(content, separators=(",", ":"))) // 4
+    listed = cast(list[object], parts)
+    rest = [p for p in listed if not _is_image(p)]
+    text = len(json.dumps(rest, separators=(",", ":"))) // 4
+    return text + IMAGE_TOKENS * (len(listed) - len(rest))
+
+
+def _is_image(part: object) -> bool:
+    data = cast(Json, part).get("inlineData") if isinstance(part, dict) else None
+    mime = cast(Json, data).get("mimeType") if isinstance(data, dict) else None
+    return isinstance(mime, str) and mime.startswith("image/")
 
 
 def too_long(message: str) -> bool:
