@@ -1,14 +1,16 @@
 """One non-streamed turn three ways over a growing history: daemon, direct httpx (floor), SDK.
 
 The daemon and the floor run turn by turn in one pass (the added time); the SDK runs in a pass
-of its own; a third pass interleaves all three, as the bench did until 2026-11-30 (see
-`measure`)."""
+of its own; a third pass interleaves all three, as the bench did until 2026-11-30; a fourth runs
+the daemon and the floor with the caches flushed before each call (see `measure`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import cast
 
@@ -56,6 +58,53 @@ class DirectChat:
         return "".join(p.get("text", "") for p in reply["parts"])
 
 
+FLUSH_SECONDS = 0.05
+FLUSHER = f"""
+import sys, time
+buf = bytearray(32 << 20)
+while sys.stdin.buffer.read(1):
+    end, i = time.perf_counter() + {FLUSH_SECONDS}, 0
+    while time.perf_counter() < end:
+        for j in range(i, len(buf), 4096):
+            buf[j] = (buf[j] + 1) & 255
+        i = (i + 64) % 4096
+    sys.stdout.buffer.write(b"x")
+    sys.stdout.buffer.flush()
+"""
+"""Another process's work between two calls, like the SDK's turn (about 50 ms of CPU) but in
+neither path's process: it writes over 32 MB, so both paths then run out of cold caches."""
+
+
+class Flusher:
+    """A process that runs FLUSHER's work each time it is asked, and says when it is done."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def start(cls) -> Flusher:
+        """The flushing process, waiting to be asked."""
+        pipe = asyncio.subprocess.PIPE
+        return cls(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", FLUSHER, stdin=pipe, stdout=pipe
+            )
+        )
+
+    async def flush(self) -> None:
+        """Run the work once and wait for it."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(b"x")
+        await self.proc.stdin.drain()
+        await self.proc.stdout.readexactly(1)
+
+    async def close(self) -> None:
+        """End the process."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        await self.proc.wait()
+
+
 def _sdk_chat(base_url: str, template: JsonObject) -> tuple[genai.Client, AsyncChat]:
     """The SDK's chat, configured like the daemon's requests (system instruction, tools)."""
     options = types.HttpOptions(base_url=base_url, api_version="v1beta")
@@ -88,7 +137,10 @@ async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
     3. *interleaved*: all three turn by turn (daemon, floor, SDK), as the bench measured
        until 2026-11-30: the daemon's turn then follows the SDK's ~56 ms of CPU on the same
        two cores, and, being another process, runs out of cold caches while the floor shares
-       the SDK's warm process. Reported for comparison, without a target.
+       the SDK's warm process. Reported for comparison, without a target;
+    4. *cold*: the daemon then the floor, each call after another process's 50 ms of work
+       over 32 MB (`Flusher`), so both run out of cold caches, as a daemon does when a
+       question comes after a while in the editor. Without a target.
     """
     folder = tmp / "turns-ws"
     folder.mkdir()
@@ -97,9 +149,14 @@ async def measure(emu: Emulator, tmp: Path, turns: int) -> Section:
         paired = await _pass(client, folder, emu, template, turns, ("daemon", "direct"))
         sdk = await _pass(client, folder, emu, template, turns, ("sdk",))
         mixed = await _pass(client, folder, emu, template, turns, ("daemon", "direct", "sdk"))
+        flusher = await Flusher.start()
+        try:
+            cold = await _pass(client, folder, emu, template, turns, ("daemon", "direct"), flusher)
+        finally:
+            await flusher.close()
         # The transport alone: a request the daemon answers without upstream or store.
         rtt = [await _timed(client.request("gemini/status", {})) for _ in range(turns)]
-    return _section(paired, sdk, mixed, turns, rtt)
+    return _section(paired, sdk, mixed, cold, turns, rtt)
 
 
 class Pass:
@@ -126,15 +183,17 @@ async def _pass(
     template: JsonObject,
     turns: int,
     paths: tuple[str, ...],
+    flusher: Flusher | None = None,
 ) -> Pass:
     """`turns` turns of each path in `paths`, interleaved turn by turn in that order, each
-    path its own conversation from the first message."""
+    path its own conversation from the first message; with `flusher`, each call after its
+    work (not timed)."""
     result = Pass()
     direct = DirectChat(emu.url)
     direct.template = template
     sdk = _sdk_chat(emu.url, template)  # keep the client: it owns the HTTP pool
     daemon_body: JsonObject = {}
-    calls = {
+    calls: dict[str, Callable[[str], Awaitable[object]]] = {
         "daemon": lambda msg: _daemon_turn(client, folder, msg),
         "direct": direct.send,
         "sdk": sdk[1].send_message,  # pyright: ignore[reportUnknownMemberType]
@@ -143,6 +202,8 @@ async def _pass(
         for i in range(turns):
             msg = _message(i)
             for path in paths:
+                if flusher is not None:
+                    await flusher.flush()
                 result.times[path].append(await _timed(calls[path](msg)))
                 if path == "daemon" and i == turns - 1:
                     daemon_body = _as_object(emu.requests(":generateContent")[-1].body)
@@ -164,7 +225,9 @@ async def _daemon_turn(client: RpcClient, folder: Path, message: str) -> None:
     await client.request("gemini/chat", {"workspace": folder.as_uri(), "message": message})
 
 
-def _section(paired: Pass, sdk: Pass, mixed: Pass, turns: int, rtt: list[float]) -> Section:
+def _section(
+    paired: Pass, sdk: Pass, mixed: Pass, cold: Pass, turns: int, rtt: list[float]
+) -> Section:
     d, f, s = (
         stats_ms(t) for t in (paired.times["daemon"], paired.times["direct"], sdk.times["sdk"])
     )
@@ -176,6 +239,8 @@ def _section(paired: Pass, sdk: Pass, mixed: Pass, turns: int, rtt: list[float])
     ratio_tail = tail_s.p50 / tail_d.p50
     ratio_all = s.p50 / d.p50
     mixed_added = _added(mixed)
+    cold_added = _added(cold)
+    cold_d, cold_f = stats_ms(cold.times["daemon"]), stats_ms(cold.times["direct"])
     mixed_ratio = (
         stats_ms(mixed.times["sdk"][-tail:]).p50 / stats_ms(mixed.times["daemon"][-tail:]).p50
     )
@@ -215,12 +280,23 @@ def _section(paired: Pass, sdk: Pass, mixed: Pass, turns: int, rtt: list[float])
             None,
             f"SDK / daemon {mixed_ratio:.1f}x; the method until 2026-11-30",
         ),
+        Metric(
+            "turn_added_cold",
+            "  added, both cold (caches flushed before each call)",
+            cold_added.p50,
+            "ms",
+            cold_added.p90,
+            "",
+            None,
+            f"daemon {cold_d.p50:.3f}, floor {cold_f.p50:.3f} ms",
+        ),
     ]
     details: dict[str, object] = {
         "turns": turns,
         "same_body_as_daemon": paired.same_body,
         "samples_s": paired.times | {"sdk": sdk.times["sdk"]},
         "interleaved_samples_s": mixed.times,
+        "cold_samples_s": {k: v for k, v in cold.times.items() if v},
         "rpc_rtt_s": rtt,
         "tail": {"n": tail, "daemon_ms": tail_d.p50, "sdk_ms": tail_s.p50},
     }
