@@ -31,7 +31,6 @@ class Sizes:
     deltas: int = 50
     core_sizes: tuple[int, ...] = (10, 1_000, 10_000)
     core_iterations: int = 30
-    core_iterations_large: int = 8  # above 1,000 turns a turn is slow enough to need fewer
     starts: int = 10
     uncached_starts: int = 3
     workspaces: int = 100
@@ -50,7 +49,6 @@ QUICK = Sizes(
     deltas=5,
     core_sizes=(10, 100, 1_000),
     core_iterations=3,
-    core_iterations_large=2,
     starts=2,
     uncached_starts=0,
     workspaces=5,
@@ -67,9 +65,7 @@ Step = Callable[[Emulator, Path, Sizes], Awaitable[Section]]
 STEPS: dict[str, Step] = {
     "turns": lambda emu, tmp, n: turns.measure(emu, tmp, n.turns),
     "first_delta": lambda _emu, tmp, n: first_delta.measure(tmp, n.deltas),
-    "core": lambda _emu, tmp, n: core.measure(
-        tmp, n.core_sizes, n.core_iterations, n.core_iterations_large
-    ),
+    "core": lambda _emu, tmp, n: core.measure(tmp, n.core_sizes, n.core_iterations),
     "start": lambda emu, tmp, n: startup.measure(emu.url, tmp, n.starts, n.uncached_starts),
     "memory": lambda emu, tmp, n: memory.measure(emu, tmp, n.workspaces, n.ws_turns),
     "parallel": lambda emu, tmp, n: parallel.measure(emu, tmp, n.parallel, n.parallel_rounds),
