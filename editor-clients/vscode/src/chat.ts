@@ -219,6 +219,8 @@ export class ChatController implements vscode.Disposable {
       model: () => this.models.currentInfo(),
       turnEnded: (result, api) => this.turnEnded(result, api),
       postBusy: (busy) => this.post({ type: "busy", busy }),
+      // An editor of another folder made active while the reply streamed is followed now.
+      settled: () => this.folders.followActiveEditor(),
     };
   }
 

@@ -67,6 +67,14 @@ export class FolderFollower implements vscode.Disposable {
     return folder;
   }
 
+  /**
+   * Follow the active editor now: a change while a reply streamed was left for later (the
+   * conversation does not change under a reply), and this is later.
+   */
+  followActiveEditor(): void {
+    this.followEditor(vscode.window.activeTextEditor);
+  }
+
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
   }

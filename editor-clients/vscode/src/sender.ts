@@ -26,6 +26,8 @@ export interface SenderHost {
   /** A turn ended (result undefined: it failed; null: stopped). */
   turnEnded(result: TurnResult | null | undefined, api: GeminiApi | undefined): Promise<void>;
   postBusy(busy: boolean): void;
+  /** The last turn ended with nothing queued: the conversation shown may change again. */
+  settled(): void;
 }
 
 /** A question with what goes with it. */
@@ -142,6 +144,7 @@ export class Sender {
     await this.host.turnEnded(result, api);
     const next = this.queue.shift();
     if (next !== undefined) await this.run(next);
+    else if (!this.busy) this.host.settled();
   }
 
   private chat(api: GeminiApi, turn: Turn, q: Pending, token: vscode.CancellationToken): Promise<TurnResult> {
