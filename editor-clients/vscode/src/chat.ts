@@ -359,6 +359,7 @@ export class ChatController implements vscode.Disposable {
     const header: HeaderState = {
       workspaceName: this.folders.displayName(),
       canSwitchWorkspace: this.folders.canSwitch(),
+      workspacePinned: this.folders.isPinned,
       model: this.models.current(),
       models: this.models.choices,
       moreModels: this.models.more,

@@ -9,7 +9,7 @@ export interface FolderListener {
    * workspace): forget the old one's conversation and load this one's.
    */
   switched(): Promise<void>;
-  /** Folders came or went, the shown one stays: the header's switch button may change. */
+  /** Folders came or went, or the shown one was pinned or unpinned: the header's folder button may change. */
   listChanged(): void;
 }
 
@@ -46,18 +46,34 @@ export class FolderFollower implements vscode.Disposable {
     return this.current?.name ?? vscode.workspace.workspaceFolders?.[0]?.name ?? "";
   }
 
+  /** Whether the shown folder was picked by hand: it stays whichever file is active. */
+  get isPinned(): boolean {
+    return this.pinned;
+  }
+
   /** Whether there is another folder to switch to. */
   canSwitch(): boolean {
     return (vscode.workspace.workspaceFolders ?? []).length > 1;
   }
 
-  /** Let the user pick the folder whose conversation is shown; it stays until the next pick. */
+  /**
+   * Let the user pick the folder whose conversation is shown; it stays until the next pick.
+   * Picking the active editor's folder follows the active editor again.
+   */
   async pick(): Promise<void> {
     if (!this.canSwitch()) return;
     const picked = await vscode.window.showWorkspaceFolderPick({
       placeHolder: "Show the Gemini conversation of which folder?",
     });
-    if (picked !== undefined) await this.show(picked, true);
+    if (picked === undefined) return;
+    const editor = vscode.window.activeTextEditor;
+    const active =
+      editor === undefined ? undefined : vscode.workspace.getWorkspaceFolder(editor.document.uri);
+    const same = picked.uri.toString() === this.uri();
+    const wasPinned = this.pinned;
+    await this.show(picked, active?.uri.toString() !== picked.uri.toString());
+    // The same folder, only pinned or unpinned: no switch, but the header says which.
+    if (same && this.pinned !== wasPinned) this.listener.listChanged();
   }
 
   /** Show the folder `editor` belongs to (Ask about Selection), without pinning it. */

@@ -95,6 +95,8 @@ export interface ContextFile {
 export interface HeaderState {
   workspaceName: string;
   canSwitchWorkspace: boolean;
+  /** The folder was picked by hand (multi-root): it stays whichever file is active. */
+  workspacePinned?: boolean;
   model: string;
   /** Chat models; the others are behind the picker's "All models…". */
   models: ModelChoice[];

@@ -37,7 +37,7 @@ export function webviewHtml(r: WebviewResources): string {
   <header class="toolbar" role="toolbar" aria-label="Chat options">
     <div class="toolbar-start">
       <button id="workspace" class="workspace" type="button" title="Workspace folder of this conversation">
-        <span class="codicon codicon-root-folder" aria-hidden="true"></span><span id="workspace-name"></span>
+        <span id="workspace-icon" class="codicon codicon-root-folder" aria-hidden="true"></span><span id="workspace-name"></span>
       </button>
       <span id="context-files" class="context-files" hidden></span>
     </div>

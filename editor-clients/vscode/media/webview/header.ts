@@ -11,6 +11,7 @@ const ALL_MODELS = "\u0000all";
 const modelSelect = byId<HTMLSelectElement>("model");
 const workspaceButton = byId<HTMLButtonElement>("workspace");
 const workspaceName = byId<HTMLElement>("workspace-name");
+const workspaceIcon = byId<HTMLElement>("workspace-icon");
 const contextFiles = byId<HTMLElement>("context-files");
 const contextUse = byId<HTMLButtonElement>("context-use");
 
@@ -52,11 +53,18 @@ function renderContextUse(): void {
 /** Draw the header from the state. */
 export function renderHeader(): void {
   const view = store.view;
-  workspaceName.textContent = view.workspaceName === "" ? "No folder" : view.workspaceName;
+  const name = view.workspaceName === "" ? "No folder" : view.workspaceName;
+  workspaceName.textContent = name;
   workspaceButton.disabled = !view.canSwitchWorkspace;
-  workspaceButton.title = view.canSwitchWorkspace
-    ? "Switch workspace folder"
-    : "Workspace folder of this conversation";
+  // Multi-root: say whether the chat follows the active file's folder or stays on a picked one.
+  const pinned = view.canSwitchWorkspace && view.workspacePinned === true;
+  workspaceIcon.className = `codicon ${pinned ? "codicon-pinned" : "codicon-root-folder"}`;
+  if (!view.canSwitchWorkspace) workspaceButton.title = "Workspace folder of this conversation";
+  else if (pinned) {
+    workspaceButton.title =
+      `${name}: picked by hand, kept whichever file is active. ` +
+      "Click to switch folder (pick the active file's folder to follow the editor again)";
+  } else workspaceButton.title = `${name}: follows the active file's folder. Click to pick a folder`;
   const models = view.models.some((m) => m.name === view.model)
     ? view.models
     : [{ name: view.model, label: view.model }, ...view.models];
