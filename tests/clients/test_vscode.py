@@ -262,6 +262,21 @@ def test_conversation_history_in_code_server(in_code_server: Suite) -> None:
     in_code_server("e2e-history.test.mjs")
 
 
+@pytest.mark.timeout(200)
+def test_multi_root_folders_in_code_server(in_code_server: Suite) -> None:
+    """Real VS Code on a .code-workspace of two folders (alpha, beta; own GEMINI.md each), plus
+    a second daemon on both; each test with both conversations new: with alpha.py active a
+    question goes to alpha's conversation (its GEMINI.md upstream, only alpha's history has it)
+    and the header says alpha, following the active file; beta.py opened shows beta's own empty
+    conversation, whose question sends no alpha turn; back and forth each folder shows only its
+    turns; beta.py opened while alpha's reply streams switches once the reply ends (stored in
+    alpha), and the next question goes to beta; the other daemon's turn on alpha does not show
+    while beta is shown (its beta turn does, live) and is there back on alpha, where its next
+    turn streams live; with no editor open the folder button picks beta, shown with a pin, asked,
+    kept while alpha.py is active; picking alpha there follows the editor again."""
+    in_code_server("e2e-folders.test.mjs")
+
+
 @pytest.mark.timeout(300)
 def test_images_json_cost_in_code_server(in_code_server: Suite) -> None:
     """Real VS Code, one window: `/image -n 2 --aspect 16:9 PROMPT` says "Drawing 2 images…"

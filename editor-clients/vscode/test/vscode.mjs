@@ -129,37 +129,76 @@ async function stopCodeServer(server) {
   clearTimeout(timer);
 }
 
+/** Write `files` ({relative path: content}) into `folder`. */
+function writeFiles(folder, files) {
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(join(folder, rel, ".."), { recursive: true });
+    writeFileSync(join(folder, rel), content);
+  }
+}
+
+/**
+ * A multi-root workspace in `dir`: one folder per entry of `roots` ({name: {relative path:
+ * content}}, each folder also getting src/app.py), listed in that order in a .code-workspace
+ * file. Returns the file and the folders' paths by name.
+ */
+function makeMultiRoot(dir, roots) {
+  const folders = {};
+  for (const [name, files] of Object.entries(roots)) {
+    folders[name] = makeWorkspace(dir, name);
+    writeFiles(folders[name], files);
+  }
+  const file = join(dir, "multi.code-workspace");
+  const listed = Object.keys(roots).map((name) => ({ path: name }));
+  writeFileSync(file, JSON.stringify({ folders: listed, settings: {} }, null, 2));
+  return { file, folders };
+}
+
 /**
  * A fresh VS Code: its own profile (settings, secret storage), workspace folder (so its own
  * conversation and sticky model in the daemon's store) and daemon. `serverPath`: where the
  * settings say the daemon is (null: not set); `env`: changes to the environment (undefined removes a variable);
- * `files`: more files of the folder ({relative path: content}).
+ * `files`: more files of the folder ({relative path: content}); `roots`: instead of one folder, a
+ * multi-root workspace (.code-workspace) of these folders ({name: files}; see makeMultiRoot),
+ * whose paths the session's `folders` names (`folder` is the first).
  */
 export async function openVsCode({
   serverPath = env("GEMINI_CHAT_SERVER"),
   env: extraEnv = {},
   files = {},
+  roots = undefined,
 } = {}) {
   const dir = mkdtempSync(join(root, "session-"));
-  const folder = makeWorkspace(dir, "project");
-  writeFileSync(join(folder, "GEMINI.md"), "This project is a tiny calculator. Answer briefly.\n");
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(join(folder, rel, ".."), { recursive: true });
-    writeFileSync(join(folder, rel), content);
+  let folder;
+  let folders;
+  let opened;
+  let query;
+  if (roots === undefined) {
+    folder = makeWorkspace(dir, "project");
+    writeFileSync(join(folder, "GEMINI.md"), "This project is a tiny calculator. Answer briefly.\n");
+    writeFiles(folder, files);
+    opened = folder;
+    query = `folder=${encodeURIComponent(folder)}`;
+  } else {
+    const multi = makeMultiRoot(dir, roots);
+    folders = multi.folders;
+    folder = Object.values(folders)[0];
+    opened = multi.file;
+    query = `workspace=${encodeURIComponent(multi.file)}`;
   }
   const userData = join(dir, "user-data");
   writeSettings(userData, serverPath);
   const port = await freePort();
-  const server = await startCodeServer(port, userData, folder, extraEnv);
+  const server = await startCodeServer(port, userData, opened, extraEnv);
   let browser;
   try {
     browser = await launchBrowser({ width: 1280, height: 800 });
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.goto(`http://127.0.0.1:${port}/?${query}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
     // The one webview of the window: the chat view, once it is shown.
     const chat = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
-    return { server, browser, page, chat, folder, userData };
+    return { server, browser, page, chat, folder, folders, userData };
   } catch (err) {
     await browser?.close();
     await stopCodeServer(server);
