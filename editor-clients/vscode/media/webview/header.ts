@@ -1,5 +1,6 @@
 /** The view's header: the folder, the GEMINI.md chip, how full the context window is, the model. */
 
+import { imageCount } from "../../src/imageAsk";
 import type { HeaderState } from "../../src/messages";
 import { el, icon } from "./dom";
 import { shortCount } from "./format";
@@ -38,7 +39,7 @@ function renderContextUse(): void {
   const images = context.imagesSince ?? 0;
   const more = images > 0 ? "+" : "";
   contextUse.textContent = `${shortCount(context.used)}${more} / ${shortCount(context.limit)}`;
-  const drawn = `, plus ${images === 1 ? "1 image" : `${images} images`} drawn since (not counted)`;
+  const drawn = `, plus ${imageCount(images)} drawn since (not counted)`;
   const what =
     context.counted === true
       ? "the next message with your draft"
